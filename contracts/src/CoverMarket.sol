@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ICoverMarket} from "./interfaces/ICoverMarket.sol";
+import {ICoverPool} from "./interfaces/ICoverPool.sol";
+import {ITrigger} from "./interfaces/ITrigger.sol";
+import {ITriggerRegistry} from "./interfaces/ITriggerRegistry.sol";
+import {DayBitmap} from "./libraries/DayBitmap.sol";
+
+/// @title CoverMarket
+/// @notice Policies are ERC-721 tokens ("Tripwire Cover", TWC) so cover can move with a position;
+/// a payout goes to whoever owns the policy when it is settled.
+contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
+    using SafeERC20 for IERC20;
+    using DayBitmap for DayBitmap.Bitmap;
+
+    /// @notice Signs quotes (the Worker's quote key).
+    bytes32 public constant QUOTE_SIGNER_ROLE = keccak256("QUOTE_SIGNER_ROLE");
+    /// @notice May veto incidents during their veto window (oracle malfunction only).
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    /// @notice May pause new cover, market-wide or per product.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    bytes32 public constant QUOTE_TYPEHASH = keccak256(
+        "Quote(uint256 productId,uint256 amount,uint256 premium,uint64 start,uint64 duration,address buyer,uint64 deadline,uint256 quoteId,bytes32 termsHash,address integrator,uint16 integratorFeeBps)"
+    );
+
+    uint8 public constant PAUSE_NEW_COVER = 1;
+    uint64 public constant MIN_DURATION_SECONDS = 1 days;
+    uint64 public constant MAX_DURATION_SECONDS = 365 days;
+    uint32 public constant MIN_COVERAGE_LAG_SECONDS = 60;
+    uint32 public constant MAX_COVERAGE_LAG_SECONDS = 30 days;
+    uint32 public constant MAX_VETO_WINDOW_SECONDS = 7 days;
+    uint16 public constant MAX_INTEGRATOR_FEE_BPS = 2_000;
+    /// @notice Incidents must be fired within this long of their onset.
+    uint256 public constant MAX_INCIDENT_AGE_SECONDS = 30 days;
+    /// @notice Confirmed incidents stay payable this long before their unpaid reserve returns.
+    uint256 public constant SETTLEMENT_WINDOW_SECONDS = 90 days;
+
+    IERC20 public immutable asset;
+    ICoverPool public immutable pool;
+
+    /// @dev Counters and pause flags: one slot, read by every purchase.
+    struct Globals {
+        uint8 pauseFlags;
+        uint64 policies;
+        uint64 products;
+        uint64 incidents;
+    }
+
+    Globals private _g;
+    mapping(uint256 productId => Product) private _products;
+    mapping(uint256 productId => bytes) private _params;
+    mapping(uint256 productId => mapping(uint256 day => uint256)) private _productEnding;
+    mapping(uint256 productId => DayBitmap.Bitmap) private _productDays;
+    mapping(uint256 productId => uint256) private _openIncident;
+    mapping(uint256 policyId => Policy) private _policies;
+    mapping(uint256 word => uint256) private _paidBits;
+    mapping(uint256 word => uint256) private _usedQuoteBits;
+    mapping(uint256 incidentId => Incident) private _incidents;
+    mapping(address account => uint256) private _claimable;
+    mapping(address trigger => bool) private _approvedTriggers;
+
+    /// @param pool_ the pool whose market this is (its `market` must be this contract)
+    /// @param owner_ admin of every role (a multisig or timelock in production)
+    constructor(ICoverPool pool_, address owner_)
+        ERC721("Tripwire Cover", "TWC")
+        EIP712("Tripwire CoverMarket", "1")
+    {
+        pool = pool_;
+        asset = IERC20(ERC4626Like(address(pool_)).asset());
+        _grantRole(DEFAULT_ADMIN_ROLE, owner_);
+    }
+
+    // ─── buying ──────────────────────────────────────────────────────────────────────────────
+
+    /// @inheritdoc ICoverMarket
+    function buyCover(Quote calldata quote, bytes calldata signature) external returns (uint256) {
+        return _buy(quote, signature, msg.sender);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function buyCoverFor(Quote calldata quote, bytes calldata signature, address beneficiary) external returns (uint256) {
+        return _buy(quote, signature, beneficiary);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function buyCoverWithPermit(
+        Quote calldata quote,
+        bytes calldata signature,
+        address beneficiary,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint256) {
+        // A permit front-run by someone else still leaves the allowance in place; the transfer
+        // below is what must succeed.
+        try IERC20Permit(address(asset)).permit(msg.sender, address(this), quote.premium, permitDeadline, v, r, s) {} catch {}
+        return _buy(quote, signature, beneficiary);
+    }
+
+    function _buy(Quote calldata q, bytes calldata signature, address holder) private returns (uint256 policyId) {
+        Globals memory g = _g;
+        if (g.pauseFlags & PAUSE_NEW_COVER != 0) revert MarketNewCoverPaused();
+        if (block.timestamp > q.deadline) revert MarketQuoteExpired(q.quoteId, q.deadline);
+        if (q.buyer != address(0) && q.buyer != holder) revert MarketQuoteWrongBuyer(q.buyer, holder);
+        _checkQuoteShape(q);
+        _useQuote(q.quoteId);
+        _checkSigner(q, signature);
+
+        Product storage p = _products[q.productId];
+        (uint40 start, uint40 end) = _admit(p, q);
+
+        policyId = ++g.policies;
+        _g = g;
+        _policies[policyId] = Policy(uint32(q.productId), uint96(q.amount), start, end);
+
+        asset.safeTransferFrom(msg.sender, address(pool), q.premium);
+        pool.recordCover(q.amount, q.premium, end);
+        _mint(holder, policyId);
+        emit CoverPurchased(policyId, q.productId, holder, msg.sender, q.amount, q.premium, start, end, q.quoteId, q.integrator);
+    }
+
+    function _checkQuoteShape(Quote calldata q) private pure {
+        if (q.amount == 0 || q.amount > type(uint96).max || q.premium == 0 || q.premium > q.amount) {
+            revert MarketQuoteAmountsInvalid(q.amount, q.premium);
+        }
+        if (q.duration < MIN_DURATION_SECONDS || q.duration > MAX_DURATION_SECONDS) {
+            revert MarketQuoteDurationOutOfRange(q.duration);
+        }
+        if (q.integrator == address(0) ? q.integratorFeeBps != 0 : q.integratorFeeBps > MAX_INTEGRATOR_FEE_BPS) {
+            revert MarketIntegratorFeeInvalid(q.integrator, q.integratorFeeBps);
+        }
+    }
+
+    function _useQuote(uint256 quoteId) private {
+        uint256 bit = 1 << (quoteId & 0xff);
+        uint256 bits = _usedQuoteBits[quoteId >> 8];
+        if (bits & bit != 0) revert MarketQuoteAlreadyUsed(quoteId);
+        _usedQuoteBits[quoteId >> 8] = bits | bit;
+    }
+
+    function _checkSigner(Quote calldata q, bytes calldata signature) private view {
+        (address signer, ECDSA.RecoverError err, bytes32 arg) = ECDSA.tryRecoverCalldata(_quoteDigest(q), signature);
+        if (err == ECDSA.RecoverError.InvalidSignatureS) revert MarketQuoteSignatureMalleable(arg);
+        if (err != ECDSA.RecoverError.NoError) revert MarketQuoteSignatureInvalid();
+        if (!hasRole(QUOTE_SIGNER_ROLE, signer)) revert MarketQuoteSignerUnauthorized(signer);
+    }
+
+    /// @dev Product-side admission: status, terms, pending observations, cap. Returns the term.
+    function _admit(Product storage p, Quote calldata q) private returns (uint40 start, uint40 end) {
+        Product memory m = p;
+        if (m.status != ProductStatus.Active) revert MarketProductNotActive(q.productId, m.status);
+        if (m.salesPaused) revert MarketProductSalesPaused(q.productId);
+        if (q.termsHash != m.termsHash) revert MarketQuoteTermsMismatch(q.productId, m.termsHash, q.termsHash);
+        if (m.observes && ITrigger(m.trigger).observationPending(_params[q.productId])) {
+            revert MarketObservationPending(q.productId);
+        }
+        // No cover starts before purchase + lag: cover bought after an event's onset can never
+        // be active at that onset.
+        uint256 earliest = block.timestamp + m.coverageLagSeconds;
+        start = uint40(q.start > earliest ? q.start : earliest);
+        end = start + uint40(q.duration);
+
+        uint256 active = _settleProduct(q.productId, m);
+        if (active + q.amount > m.capAmount) {
+            revert MarketProductCapacityExceeded(q.productId, q.amount, m.capAmount > active ? m.capAmount - active : 0);
+        }
+        uint256 day = DayBitmap.bucketOf(end);
+        _productEnding[q.productId][day] += q.amount;
+        _productDays[q.productId].mark(day);
+        p.activeCover = uint96(active + q.amount); // ≤ capAmount, a uint96
+        p.lastDay = m.lastDay;
+    }
+
+    /// @dev Removes ended day buckets from the product's active cover; updates `m.lastDay`.
+    function _settleProduct(uint256 productId, Product memory m) private view returns (uint256 active) {
+        active = m.activeCover;
+        uint256 today = DayBitmap.today(block.timestamp);
+        if (m.lastDay >= today) return active;
+        DayBitmap.Bitmap storage days_ = _productDays[productId];
+        uint256 day = m.lastDay;
+        while ((day = days_.next(day, today)) != 0) {
+            active -= _productEnding[productId][day];
+        }
+        m.lastDay = uint32(today);
+    }
+
+    // ─── incidents ───────────────────────────────────────────────────────────────────────────
+
+    /// @inheritdoc ICoverMarket
+    function observe(uint256 productId) external returns (bool) {
+        Product storage p = _products[productId];
+        if (p.status == ProductStatus.None) revert MarketProductNotActive(productId, ProductStatus.None);
+        return ITrigger(p.trigger).observe(_params[productId]);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function fire(uint256 productId, bytes calldata proof) external returns (uint256 incidentId) {
+        Product storage p = _products[productId];
+        Product memory m = p;
+        if (m.status != ProductStatus.Active) revert MarketProductNotActive(productId, m.status);
+        (bool tripped, uint64 t) = ITrigger(m.trigger).check(_params[productId], proof);
+        if (!tripped) revert MarketTriggerNotTripped(productId);
+        if (t <= m.activeSince) revert MarketIncidentBeforeListing(productId, t, m.activeSince);
+        if (block.timestamp - t > MAX_INCIDENT_AGE_SECONDS) revert MarketIncidentTooOld(productId, t, MAX_INCIDENT_AGE_SECONDS);
+
+        uint256 active = _settleProduct(productId, m);
+        uint256 liability = _liabilityAt(productId, t, active);
+        p.activeCover = uint96(active); // ≤ the stored uint96 value
+        p.lastDay = m.lastDay;
+        p.status = ProductStatus.Incident;
+
+        incidentId = ++_g.incidents;
+        _openIncident[productId] = incidentId;
+        _incidents[incidentId] = Incident({
+            productId: uint32(productId),
+            incidentTime: uint40(t),
+            firedAt: uint40(block.timestamp),
+            confirmedAt: 0,
+            status: IncidentStatus.Pending,
+            liability: liability,
+            reserve: 0,
+            paid: 0
+        });
+        pool.addPendingLiability(liability);
+        emit IncidentOpened(incidentId, productId, uint40(t), liability, proof);
+    }
+
+    /// @dev Cover that may have been active at `t`: cover booked now plus cover whose day ended
+    /// after `t`. It can include cover that started after `t`; that only matters when the pool
+    /// is short, and then errs towards paying less than the pool could, never more.
+    function _liabilityAt(uint256 productId, uint256 t, uint256 active) private view returns (uint256 liability) {
+        liability = active;
+        DayBitmap.Bitmap storage days_ = _productDays[productId];
+        uint256 today = DayBitmap.today(block.timestamp);
+        uint256 day = DayBitmap.today(t);
+        // Bounded by MAX_INCIDENT_AGE_SECONDS: at most 31 days of buckets.
+        while ((day = days_.next(day, today)) != 0) {
+            liability += _productEnding[productId][day];
+        }
+    }
+
+    /// @inheritdoc ICoverMarket
+    function confirmIncident(uint256 incidentId) external {
+        Incident storage inc = _incidents[incidentId];
+        _transition(incidentId, inc.status, IncidentStatus.Confirmed);
+        uint256 endsAt = uint256(inc.firedAt) + _products[inc.productId].vetoWindowSeconds;
+        if (block.timestamp < endsAt) revert MarketVetoWindowOpen(incidentId, endsAt);
+        uint256 reserve = pool.reserveForIncident(inc.liability);
+        inc.status = IncidentStatus.Confirmed;
+        inc.confirmedAt = uint40(block.timestamp);
+        inc.reserve = reserve;
+        _products[inc.productId].status = ProductStatus.Closed;
+        emit IncidentConfirmed(incidentId, inc.liability, reserve);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function vetoIncident(uint256 incidentId) external onlyRole(GUARDIAN_ROLE) {
+        Incident storage inc = _incidents[incidentId];
+        _transition(incidentId, inc.status, IncidentStatus.Vetoed);
+        Product storage p = _products[inc.productId];
+        uint256 endsAt = uint256(inc.firedAt) + p.vetoWindowSeconds;
+        if (block.timestamp >= endsAt) revert MarketVetoWindowClosed(incidentId, endsAt);
+        inc.status = IncidentStatus.Vetoed;
+        // The vetoed readings stay in oracle history: later incidents must begin after the veto.
+        p.status = ProductStatus.Active;
+        p.activeSince = uint40(block.timestamp);
+        pool.removePendingLiability(inc.liability);
+        emit IncidentVetoed(incidentId, msg.sender);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function settle(uint256 incidentId, uint256[] calldata policyIds) external returns (uint256 paidCount, uint256 paidAmount) {
+        Incident storage inc = _incidents[incidentId];
+        Incident memory m = inc;
+        if (m.status != IncidentStatus.Confirmed) {
+            revert MarketIncidentTransitionInvalid(incidentId, m.status, IncidentStatus.Confirmed);
+        }
+        uint256 n = policyIds.length;
+        uint256[] memory ids = new uint256[](n);
+        uint256[] memory amounts = new uint256[](n);
+        address[] memory recipients = new address[](n);
+        for (uint256 i; i < n; ++i) {
+            (bool paid, uint256 amount, address owner) = _payPolicy(incidentId, m, policyIds[i]);
+            if (!paid) continue;
+            ids[paidCount] = policyIds[i];
+            amounts[paidCount] = amount;
+            recipients[paidCount] = owner;
+            ++paidCount;
+            paidAmount += amount;
+        }
+        if (paidCount == 0) return (0, 0);
+        // Trim the arrays to what was paid; memory-safe: only lengths shrink.
+        assembly ("memory-safe") {
+            mstore(ids, paidCount)
+            mstore(amounts, paidCount)
+            mstore(recipients, paidCount)
+        }
+        inc.paid = m.paid + paidAmount;
+        emit PoliciesSettled(incidentId, ids, amounts, recipients);
+    }
+
+    /// @dev Pays one policy if it is payable for the incident; a failed transfer becomes a
+    /// claimable balance so one recipient never blocks a batch.
+    function _payPolicy(uint256 incidentId, Incident memory m, uint256 policyId)
+        private
+        returns (bool paid, uint256 amount, address owner)
+    {
+        Policy memory pol = _policies[policyId];
+        if (pol.productId != m.productId || pol.start > m.incidentTime || pol.end <= m.incidentTime) return (false, 0, owner);
+        if (!_markPaid(policyId)) return (false, 0, owner);
+        amount = m.reserve == m.liability ? pol.coverAmount : Math.mulDiv(pol.coverAmount, m.reserve, m.liability);
+        owner = _ownerOf(policyId);
+        if (amount > 0 && !asset.trySafeTransfer(owner, amount)) {
+            _claimable[owner] += amount;
+            emit PayoutDeferred(policyId, incidentId, owner, amount);
+        }
+        return (true, amount, owner);
+    }
+
+    /// @dev Sets the policy's paid bit; false when it was set already.
+    function _markPaid(uint256 policyId) private returns (bool) {
+        uint256 bit = 1 << (policyId & 0xff);
+        uint256 bits = _paidBits[policyId >> 8];
+        if (bits & bit != 0) return false;
+        _paidBits[policyId >> 8] = bits | bit;
+        return true;
+    }
+
+    /// @inheritdoc ICoverMarket
+    function closeIncident(uint256 incidentId) external {
+        Incident storage inc = _incidents[incidentId];
+        _transition(incidentId, inc.status, IncidentStatus.Closed);
+        uint256 endsAt = uint256(inc.confirmedAt) + SETTLEMENT_WINDOW_SECONDS;
+        if (block.timestamp < endsAt) revert MarketSettlementWindowOpen(incidentId, endsAt);
+        inc.status = IncidentStatus.Closed;
+        uint256 returned = inc.reserve - inc.paid;
+        if (returned > 0) asset.safeTransfer(address(pool), returned);
+        emit IncidentClosed(incidentId, returned);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function claim(address to) external returns (uint256 amount) {
+        amount = _claimable[msg.sender];
+        if (amount == 0) revert MarketNothingToClaim(msg.sender);
+        delete _claimable[msg.sender];
+        asset.safeTransfer(to, amount);
+        emit PayoutClaimed(msg.sender, to, amount);
+    }
+
+    /// @dev The one place incident transitions are validated (table in ICoverMarket).
+    function _transition(uint256 incidentId, IncidentStatus from, IncidentStatus to) private pure {
+        bool ok = (from == IncidentStatus.Pending && (to == IncidentStatus.Confirmed || to == IncidentStatus.Vetoed))
+            || (from == IncidentStatus.Confirmed && to == IncidentStatus.Closed);
+        if (!ok) revert MarketIncidentTransitionInvalid(incidentId, from, to);
+    }
+
+    // ─── owner and roles ─────────────────────────────────────────────────────────────────────
+
+    /// @inheritdoc ICoverMarket
+    function listProduct(ProductConfig calldata c) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 productId) {
+        if (address(this) != ERC4626Like(address(pool)).market()) revert MarketPoolMismatch(ERC4626Like(address(pool)).market());
+        if (!_approvedTriggers[c.trigger]) revert MarketTriggerNotApproved(c.trigger);
+        if (
+            c.capAmount == 0 || c.termsHash == bytes32(0) || c.coverageLagSeconds < MIN_COVERAGE_LAG_SECONDS
+                || c.coverageLagSeconds > MAX_COVERAGE_LAG_SECONDS || c.vetoWindowSeconds > MAX_VETO_WINDOW_SECONDS
+        ) revert MarketProductConfigInvalid(c.capAmount, c.coverageLagSeconds, c.vetoWindowSeconds);
+        ITrigger(c.trigger).validateParams(c.params);
+
+        productId = ++_g.products;
+        _products[productId] = Product({
+            trigger: c.trigger,
+            activeCover: 0,
+            capAmount: c.capAmount,
+            lastDay: uint32(DayBitmap.today(block.timestamp)),
+            coverageLagSeconds: c.coverageLagSeconds,
+            vetoWindowSeconds: c.vetoWindowSeconds,
+            activeSince: uint40(block.timestamp),
+            status: ProductStatus.Active,
+            salesPaused: false,
+            observes: ITrigger(c.trigger).observes(c.params),
+            termsHash: c.termsHash
+        });
+        _params[productId] = c.params;
+        emit ProductListed(productId, c.trigger, c.termsHash, c.capAmount, c.coverageLagSeconds, c.vetoWindowSeconds, c.params);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function setProductCap(uint256 productId, uint96 capAmount) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Product storage p = _existing(productId);
+        if (capAmount == 0) revert MarketProductConfigInvalid(capAmount, p.coverageLagSeconds, p.vetoWindowSeconds);
+        p.capAmount = capAmount;
+        emit ProductCapSet(productId, capAmount);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function setProductSalesPaused(uint256 productId, bool paused) external onlyRole(PAUSER_ROLE) {
+        _existing(productId).salesPaused = paused;
+        emit ProductSalesPausedSet(productId, paused);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function reopenProduct(uint256 productId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Product storage p = _existing(productId);
+        if (p.status != ProductStatus.Closed) revert MarketProductNotActive(productId, p.status);
+        p.status = ProductStatus.Active;
+        p.activeSince = uint40(block.timestamp);
+        emit ProductReopened(productId, uint40(block.timestamp));
+    }
+
+    /// @inheritdoc ICoverMarket
+    function setTriggerApproved(address trigger, bool approved) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _approvedTriggers[trigger] = approved;
+        emit TriggerApprovalSet(trigger, approved);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function setPauseFlags(uint8 flags) external onlyRole(PAUSER_ROLE) {
+        _g.pauseFlags = flags;
+        emit PauseFlagsSet(flags);
+    }
+
+    function _existing(uint256 productId) private view returns (Product storage p) {
+        p = _products[productId];
+        if (p.status == ProductStatus.None) revert MarketProductNotActive(productId, ProductStatus.None);
+    }
+
+    // ─── views ───────────────────────────────────────────────────────────────────────────────
+
+    /// @inheritdoc ICoverMarket
+    function quoteDigest(Quote calldata quote) external view returns (bytes32) {
+        return _quoteDigest(quote);
+    }
+
+    function _quoteDigest(Quote calldata q) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    QUOTE_TYPEHASH,
+                    q.productId,
+                    q.amount,
+                    q.premium,
+                    q.start,
+                    q.duration,
+                    q.buyer,
+                    q.deadline,
+                    q.quoteId,
+                    q.termsHash,
+                    q.integrator,
+                    q.integratorFeeBps
+                )
+            )
+        );
+    }
+
+    /// @inheritdoc ICoverMarket
+    function quoteUsed(uint256 quoteId) external view returns (bool) {
+        return _usedQuoteBits[quoteId >> 8] & (1 << (quoteId & 0xff)) != 0;
+    }
+
+    /// @inheritdoc ITriggerRegistry
+    function triggerApproved(address trigger) external view returns (bool) {
+        return _approvedTriggers[trigger];
+    }
+
+    /// @inheritdoc ICoverMarket
+    function product(uint256 productId) external view returns (Product memory) {
+        return _products[productId];
+    }
+
+    /// @inheritdoc ICoverMarket
+    function productParams(uint256 productId) external view returns (bytes memory) {
+        return _params[productId];
+    }
+
+    /// @inheritdoc ICoverMarket
+    function productActiveCover(uint256 productId) external view returns (uint256) {
+        return _settleProduct(productId, _products[productId]);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function policy(uint256 policyId) external view returns (Policy memory) {
+        return _policies[policyId];
+    }
+
+    /// @inheritdoc ICoverMarket
+    function policyPaid(uint256 policyId) public view returns (bool) {
+        return _paidBits[policyId >> 8] & (1 << (policyId & 0xff)) != 0;
+    }
+
+    /// @inheritdoc ICoverMarket
+    function payableAmount(uint256 incidentId, uint256 policyId) external view returns (uint256) {
+        Incident memory m = _incidents[incidentId];
+        Policy memory pol = _policies[policyId];
+        if (m.status != IncidentStatus.Confirmed || pol.productId != m.productId || policyPaid(policyId)) return 0;
+        if (pol.start > m.incidentTime || pol.end <= m.incidentTime) return 0;
+        return m.reserve == m.liability ? pol.coverAmount : Math.mulDiv(pol.coverAmount, m.reserve, m.liability);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function incident(uint256 incidentId) external view returns (Incident memory) {
+        return _incidents[incidentId];
+    }
+
+    /// @inheritdoc ICoverMarket
+    function openIncidentOf(uint256 productId) external view returns (uint256) {
+        return _openIncident[productId];
+    }
+
+    /// @inheritdoc ICoverMarket
+    function claimable(address account) external view returns (uint256) {
+        return _claimable[account];
+    }
+
+    /// @inheritdoc ICoverMarket
+    function counts() external view returns (uint64, uint64, uint64) {
+        Globals memory g = _g;
+        return (g.policies, g.products, g.incidents);
+    }
+
+    /// @inheritdoc ERC721
+    function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl) returns (bool) {
+        return super.supportsInterface(interfaceId);
+    }
+}
+
+/// @dev The two pool getters the market reads besides ICoverPool.
+interface ERC4626Like {
+    function asset() external view returns (address);
+    function market() external view returns (address);
+}

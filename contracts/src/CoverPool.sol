@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ICoverPool} from "./interfaces/ICoverPool.sol";
+import {DayBitmap} from "./libraries/DayBitmap.sol";
+
+/// @title CoverPool
+/// @notice LP capital for one market. Shares use a 6-decimal offset (virtual shares), which makes
+/// a donation ("inflation") attack cost the attacker far more than it could take.
+///
+/// Premium accounting: a premium P paid at time p for cover ending at `end` is earned linearly
+/// over [p, E) where E is the end of the policy's last day. With rate r = P·1e12 / (E − p),
+/// unearned(t) = Σ r·(E − t) = (Σ r·E − t·Σ r) / 1e12 over policies whose day has not ended;
+/// day buckets remove ended policies from both sums, found through a bitmap. No loop ever runs
+/// over policies.
+contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+    using DayBitmap for DayBitmap.Bitmap;
+
+    uint256 private constant BPS = 10_000;
+    uint256 private constant RATE_SCALE = 1e12;
+    uint32 private constant MAX_LEVERAGE_BPS = 100_000;
+    uint32 private constant MAX_COOLDOWN_SECONDS = 90 days;
+
+    /// @dev Everything a purchase updates, in one slot.
+    struct Book {
+        uint96 activeCover;
+        uint128 rateSum;
+        uint32 lastDay;
+    }
+
+    /// @dev What expires at the end of one day.
+    struct Bucket {
+        uint96 cover;
+        uint160 rate;
+    }
+
+    Book private _book;
+    uint256 private _rateEndSum;
+    mapping(uint256 day => Bucket) private _buckets;
+    DayBitmap.Bitmap private _days;
+
+    /// @notice The market allowed to book cover and open incidents.
+    address public market;
+    /// @notice Active cover may reach (assets − pending liability) × leverageBps / 10000.
+    uint32 public leverageBps;
+    /// @notice Seconds between a withdrawal request and its completion.
+    uint32 public cooldownSeconds;
+    /// @inheritdoc ICoverPool
+    uint256 public pendingLiability;
+    /// @notice Id of the last withdrawal request.
+    uint256 public lastRequestId;
+    mapping(uint256 requestId => WithdrawalRequest) private _requests;
+
+    modifier onlyMarket() {
+        if (msg.sender != market) revert PoolOnlyMarket(msg.sender);
+        _;
+    }
+
+    /// @param asset_ the stablecoin
+    /// @param owner_ the pool's owner (a multisig or timelock in production)
+    /// @param leverageBps_ initial leverage, 10000 = 1×
+    /// @param cooldownSeconds_ initial withdrawal cooldown
+    constructor(IERC20 asset_, string memory name_, string memory symbol_, address owner_, uint32 leverageBps_, uint32 cooldownSeconds_)
+        ERC4626(asset_)
+        ERC20(name_, symbol_)
+        Ownable(owner_)
+    {
+        _setRiskParams(leverageBps_, cooldownSeconds_);
+        _book.lastDay = DayBitmap.today(block.timestamp).toUint32();
+    }
+
+    // ─── owner ───────────────────────────────────────────────────────────────────────────────
+
+    /// @notice Sets the market once; the market is the only contract that can book cover.
+    function setMarket(address market_) external onlyOwner {
+        if (market != address(0)) revert PoolMarketAlreadySet(market);
+        market = market_;
+        emit MarketSet(market_);
+    }
+
+    /// @notice Sets leverage (10000 = 1×, at most 10×) and the withdrawal cooldown (≤ 90 days).
+    function setRiskParams(uint32 leverageBps_, uint32 cooldownSeconds_) external onlyOwner {
+        _setRiskParams(leverageBps_, cooldownSeconds_);
+    }
+
+    // ─── market ──────────────────────────────────────────────────────────────────────────────
+
+    /// @inheritdoc ICoverPool
+    function recordCover(uint256 coverAmount, uint256 premium, uint256 endTime) external onlyMarket {
+        (Book memory b, uint256 rateEnd) = _settled();
+        uint256 day = DayBitmap.bucketOf(endTime);
+        uint256 earnedBy = day * DayBitmap.DAY;
+        uint256 rate = premium * RATE_SCALE / (earnedBy - block.timestamp);
+        b.activeCover = (b.activeCover + coverAmount).toUint96();
+        b.rateSum = (b.rateSum + rate).toUint128();
+        rateEnd += rate * earnedBy;
+
+        uint256 capacity = _capacity(_assets(b, rateEnd));
+        if (b.activeCover > capacity) {
+            revert PoolCapacityExceeded(coverAmount, capacity > b.activeCover - coverAmount ? capacity - (b.activeCover - coverAmount) : 0);
+        }
+        _book = b;
+        _rateEndSum = rateEnd;
+        Bucket storage bucket = _buckets[day];
+        bucket.cover += uint96(coverAmount); // ≤ b.activeCover, which fit in uint96 above
+        bucket.rate += uint160(rate); // ≤ b.rateSum, which fit in uint128 above
+        _days.mark(day);
+        emit CoverRecorded(coverAmount, premium, day);
+    }
+
+    /// @inheritdoc ICoverPool
+    function addPendingLiability(uint256 liability) external onlyMarket {
+        pendingLiability += liability;
+        emit PendingLiabilityChanged(pendingLiability);
+    }
+
+    /// @inheritdoc ICoverPool
+    function removePendingLiability(uint256 liability) external onlyMarket {
+        pendingLiability -= liability;
+        emit PendingLiabilityChanged(pendingLiability);
+    }
+
+    /// @inheritdoc ICoverPool
+    function reserveForIncident(uint256 liability) external onlyMarket returns (uint256 reserve) {
+        uint256 assets = totalAssets();
+        uint256 pending = pendingLiability;
+        pendingLiability = pending - liability;
+        // Every incident pending at once gets the same fraction: assets / pending. Confirming one
+        // takes its share and its liability out together, so the fraction left for the others
+        // stays (assets − L·a/P) / (P − L) = a/P.
+        reserve = pending <= assets ? liability : Math.mulDiv(liability, assets, pending);
+        if (reserve > 0) IERC20(asset()).safeTransfer(market, reserve);
+        emit PendingLiabilityChanged(pendingLiability);
+        emit IncidentReserved(liability, reserve);
+    }
+
+    // ─── LPs ─────────────────────────────────────────────────────────────────────────────────
+
+    /// @inheritdoc ICoverPool
+    function requestRedeem(uint256 shares) external returns (uint256 requestId) {
+        if (shares == 0) revert PoolZeroAmount();
+        _transfer(msg.sender, address(this), shares);
+        requestId = ++lastRequestId;
+        uint64 claimableAt = uint64(block.timestamp) + cooldownSeconds;
+        _requests[requestId] = WithdrawalRequest(msg.sender, claimableAt, shares);
+        emit WithdrawalRequested(requestId, msg.sender, shares, claimableAt);
+    }
+
+    /// @inheritdoc ICoverPool
+    function cancelRedeem(uint256 requestId) external {
+        WithdrawalRequest memory r = _ownRequest(requestId);
+        delete _requests[requestId];
+        _transfer(address(this), r.owner, r.shares);
+        emit WithdrawalCancelled(requestId, r.owner, r.shares);
+    }
+
+    /// @inheritdoc ICoverPool
+    function completeRedeem(uint256 requestId, uint256 shares, address receiver) external returns (uint256 assets) {
+        WithdrawalRequest memory r = _ownRequest(requestId);
+        if (block.timestamp < r.claimableAt) revert PoolWithdrawalCoolingDown(requestId, r.claimableAt);
+        if (shares > r.shares) revert PoolWithdrawalExceedsRequest(requestId, shares, r.shares);
+        assets = previewRedeem(shares);
+        if (assets == 0) revert PoolZeroAmount();
+        uint256 free = freeCapital();
+        if (assets > free) revert PoolWithdrawalExceedsFreeCapital(assets, free);
+        if (shares == r.shares) delete _requests[requestId];
+        else _requests[requestId].shares = r.shares - shares;
+        _burn(address(this), shares);
+        IERC20(asset()).safeTransfer(receiver, assets);
+        emit Withdraw(msg.sender, receiver, msg.sender, assets, shares);
+        emit WithdrawalCompleted(requestId, receiver, shares, assets);
+    }
+
+    /// @notice A withdrawal request (zero owner once completed or cancelled).
+    function withdrawalRequest(uint256 requestId) external view returns (WithdrawalRequest memory) {
+        return _requests[requestId];
+    }
+
+    // ─── views ───────────────────────────────────────────────────────────────────────────────
+
+    /// @notice Balance less premium not yet earned. Capital paid out to incidents has already left.
+    function totalAssets() public view override returns (uint256) {
+        (Book memory b, uint256 rateEnd) = _settled();
+        return _assets(b, rateEnd);
+    }
+
+    /// @inheritdoc ICoverPool
+    function activeCover() external view returns (uint256) {
+        (Book memory b,) = _settled();
+        return b.activeCover;
+    }
+
+    /// @inheritdoc ICoverPool
+    function unearnedPremium() external view returns (uint256) {
+        (Book memory b, uint256 rateEnd) = _settled();
+        return _unearned(b, rateEnd);
+    }
+
+    /// @inheritdoc ICoverPool
+    function freeCapital() public view returns (uint256) {
+        (Book memory b, uint256 rateEnd) = _settled();
+        uint256 assets = _assets(b, rateEnd);
+        uint256 required = Math.mulDiv(b.activeCover, BPS, leverageBps, Math.Rounding.Ceil) + pendingLiability;
+        return assets > required ? assets - required : 0;
+    }
+
+    /// @inheritdoc ICoverPool
+    function capacityLeft() external view returns (uint256) {
+        (Book memory b, uint256 rateEnd) = _settled();
+        uint256 capacity = _capacity(_assets(b, rateEnd));
+        return capacity > b.activeCover ? capacity - b.activeCover : 0;
+    }
+
+    /// @notice Withdrawals only go through the queue (requestRedeem → completeRedeem), so the
+    /// ERC-4626 withdraw/redeem paths report zero, as the standard asks when they are disabled.
+    function maxWithdraw(address) public pure override returns (uint256) {
+        return 0;
+    }
+
+    /// @inheritdoc ERC4626
+    function maxRedeem(address) public pure override returns (uint256) {
+        return 0;
+    }
+
+    // ─── internals ───────────────────────────────────────────────────────────────────────────
+
+    function _decimalsOffset() internal pure override returns (uint8) {
+        return 6;
+    }
+
+    /// @dev The book as of now: every day bucket that ended since the last write is removed.
+    function _settled() private view returns (Book memory b, uint256 rateEnd) {
+        b = _book;
+        rateEnd = _rateEndSum;
+        uint256 today = DayBitmap.today(block.timestamp);
+        if (b.lastDay >= today) return (b, rateEnd);
+        uint256 day = b.lastDay;
+        while ((day = _days.next(day, today)) != 0) {
+            Bucket memory k = _buckets[day];
+            b.activeCover -= k.cover;
+            b.rateSum -= uint128(k.rate); // k.rate ≤ rateSum, which is a uint128
+            rateEnd -= k.rate * day * DayBitmap.DAY;
+        }
+        b.lastDay = uint32(today); // ≤ block.timestamp / 1 day, far below 2^32 for millennia
+    }
+
+    function _unearned(Book memory b, uint256 rateEnd) private view returns (uint256) {
+        // Every remaining bucket ends after now, so rateEnd ≥ now · rateSum.
+        return Math.ceilDiv(rateEnd - block.timestamp * b.rateSum, RATE_SCALE);
+    }
+
+    function _assets(Book memory b, uint256 rateEnd) private view returns (uint256) {
+        uint256 balance = IERC20(asset()).balanceOf(address(this));
+        uint256 unearned = _unearned(b, rateEnd);
+        return balance > unearned ? balance - unearned : 0;
+    }
+
+    function _capacity(uint256 assets) private view returns (uint256) {
+        uint256 pending = pendingLiability;
+        return assets > pending ? (assets - pending) * leverageBps / BPS : 0;
+    }
+
+    function _ownRequest(uint256 requestId) private view returns (WithdrawalRequest memory r) {
+        r = _requests[requestId];
+        if (r.owner != msg.sender || r.shares == 0) revert PoolWithdrawalNotOwner(requestId, msg.sender);
+    }
+
+    function _setRiskParams(uint32 leverageBps_, uint32 cooldownSeconds_) private {
+        if (leverageBps_ < BPS || leverageBps_ > MAX_LEVERAGE_BPS || cooldownSeconds_ > MAX_COOLDOWN_SECONDS) {
+            revert PoolRiskParamsInvalid(leverageBps_, cooldownSeconds_);
+        }
+        leverageBps = leverageBps_;
+        cooldownSeconds = cooldownSeconds_;
+        emit RiskParamsSet(leverageBps_, cooldownSeconds_);
+    }
+}

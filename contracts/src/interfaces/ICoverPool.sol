@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title ICoverPool
+/// @notice ERC-4626 pool of one stablecoin that backs every product of one market. Premiums are
+/// earned linearly until the end of each policy's last day; withdrawals go through
+/// request → cooldown → complete, and queued shares keep bearing incidents until burned.
+interface ICoverPool {
+    /// @notice A withdrawal request that has shares in escrow.
+    struct WithdrawalRequest {
+        address owner;
+        uint64 claimableAt;
+        uint256 shares;
+    }
+
+    /// @notice Cover sold through the market was added to the pool's book.
+    event CoverRecorded(uint256 coverAmount, uint256 premium, uint256 endDay);
+    /// @notice An incident's liability was added to (or removed from) what the pool may owe.
+    event PendingLiabilityChanged(uint256 pendingLiability);
+    /// @notice The pool moved an incident's reserve to the market.
+    event IncidentReserved(uint256 liability, uint256 reserve);
+    /// @notice An LP queued shares for withdrawal.
+    event WithdrawalRequested(uint256 indexed requestId, address indexed owner, uint256 shares, uint64 claimableAt);
+    /// @notice An LP took queued shares back.
+    event WithdrawalCancelled(uint256 indexed requestId, address indexed owner, uint256 shares);
+    /// @notice Queued shares were burned for assets.
+    event WithdrawalCompleted(uint256 indexed requestId, address indexed receiver, uint256 shares, uint256 assets);
+    /// @notice Risk settings changed.
+    event RiskParamsSet(uint32 leverageBps, uint32 cooldownSeconds);
+    /// @notice The market that may sell cover against this pool was set.
+    event MarketSet(address market);
+
+    /// @notice Caller is not the market.
+    error PoolOnlyMarket(address caller);
+    /// @notice The market can be set once.
+    error PoolMarketAlreadySet(address market);
+    /// @notice Cover would exceed the pool's assets times leverage.
+    error PoolCapacityExceeded(uint256 requested, uint256 available);
+    /// @notice Leverage must be in [1x, 10x] and the cooldown at most 90 days.
+    error PoolRiskParamsInvalid(uint32 leverageBps, uint32 cooldownSeconds);
+    /// @notice Unknown request, or not the caller's.
+    error PoolWithdrawalNotOwner(uint256 requestId, address caller);
+    /// @notice The cooldown has not passed.
+    error PoolWithdrawalCoolingDown(uint256 requestId, uint64 claimableAt);
+    /// @notice More shares than queued.
+    error PoolWithdrawalExceedsRequest(uint256 requestId, uint256 shares, uint256 queued);
+    /// @notice The assets asked for back active cover or pending incidents.
+    error PoolWithdrawalExceedsFreeCapital(uint256 assets, uint256 freeCapital);
+    /// @notice Zero shares or assets.
+    error PoolZeroAmount();
+    /// @notice An amount does not fit the pool's packed accounting.
+    error PoolAmountTooLarge(uint256 amount);
+
+    /// @notice Market only: books cover whose premium has already been transferred in.
+    /// Reverts with PoolCapacityExceeded when active cover would pass assets × leverage.
+    function recordCover(uint256 coverAmount, uint256 premium, uint256 endTime) external;
+
+    /// @notice Market only: an incident opened with this liability.
+    function addPendingLiability(uint256 liability) external;
+
+    /// @notice Market only: an incident with this liability was vetoed.
+    function removePendingLiability(uint256 liability) external;
+
+    /// @notice Market only: confirms an incident. Every pending incident gets the same share of
+    /// the pool (min(1, assets / pending liability)); this one's reserve is sent to the market.
+    /// @return reserve the amount transferred to the market for this incident's payouts
+    function reserveForIncident(uint256 liability) external returns (uint256 reserve);
+
+    /// @notice Queues `shares` of the caller for withdrawal after the cooldown.
+    function requestRedeem(uint256 shares) external returns (uint256 requestId);
+
+    /// @notice Returns queued shares to their owner.
+    function cancelRedeem(uint256 requestId) external;
+
+    /// @notice Burns up to the queued shares for assets once the cooldown has passed, as long as
+    /// the assets are free capital.
+    function completeRedeem(uint256 requestId, uint256 shares, address receiver) external returns (uint256 assets);
+
+    /// @notice Cover currently booked (counted until the end of each policy's last day).
+    function activeCover() external view returns (uint256);
+
+    /// @notice Premium received and not yet earned.
+    function unearnedPremium() external view returns (uint256);
+
+    /// @notice Liability of incidents opened and not yet confirmed or vetoed.
+    function pendingLiability() external view returns (uint256);
+
+    /// @notice Assets that back nothing: total assets less capital for active cover at the
+    /// current leverage, less pending liability.
+    function freeCapital() external view returns (uint256);
+
+    /// @notice Cover that can still be sold: (assets − pending) × leverage − active cover.
+    function capacityLeft() external view returns (uint256);
+}

@@ -1,0 +1,24 @@
+import { createPublicClient, createTestClient, createWalletClient, http, type Account, type Chain } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
+
+/**
+ * LOCAL ONLY: anvil's public development mnemonic. These keys are known to everyone and hold
+ * value only on the embedded local chain; production keys come from wrangler secrets.
+ */
+export const LOCAL_DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+export function localAccount(index: number): Account {
+  return mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: index });
+}
+
+export function localClients(rpcUrl: string, chain: Chain = foundry) {
+  const transport = http(rpcUrl, { batch: false, retryCount: 0 });
+  const publicClient = createPublicClient({ chain, transport, pollingInterval: 50 });
+  const testClient = createTestClient({ chain, transport, mode: "anvil", pollingInterval: 50 });
+  const wallet = (account: Account) => createWalletClient({ chain, transport, account, pollingInterval: 50 });
+  return { publicClient, testClient, wallet };
+}
+
+export type LocalClients = ReturnType<typeof localClients>;
+export type Wallet = ReturnType<LocalClients["wallet"]>;

@@ -1,0 +1,6 @@
+declare namespace Cloudflare {
+  interface Env {
+    /** Test-only binding: the migrations in db/migrations, applied by apply-migrations.ts. */
+    TEST_MIGRATIONS: import("@cloudflare/vitest-pool-workers").D1Migration[];
+  }
+}
