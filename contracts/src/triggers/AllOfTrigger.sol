@@ -38,6 +38,8 @@ contract AllOfTrigger is ITrigger {
             if (p.triggers[i] == address(this) || !registry.triggerApproved(p.triggers[i])) {
                 revert AllOfSubTriggerNotApproved(p.triggers[i]);
             }
+        }
+        for (uint256 i; i < p.triggers.length; ++i) {
             ITrigger(p.triggers[i]).validateParams(p.params[i]);
         }
     }

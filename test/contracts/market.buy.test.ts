@@ -1,0 +1,246 @@
+import fc from "fast-check";
+import { hashTypedData, parseSignature, serializeSignature, zeroAddress, type Hex } from "viem";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { quoteTypedData, type Quote } from "../../workers/chain/quote";
+import { encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
+import { role } from "../../scripts/lib/deploy";
+import { createWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
+
+let w: World;
+let productId: bigint;
+let snap: Hex;
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+beforeAll(async () => {
+  w = await createWorld();
+  const feed = await w.newFeed(8, 500_000_000n * 10n ** 8n);
+  ({ productId } = await w.listProduct(
+    w.core.tvlDrop.address,
+    encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 86_400 }),
+    { cap: 200_000n * USD, lag: 3600 },
+  ));
+  await w.deposit(w.acc.lp, 1_000_000n * USD);
+});
+afterAll(async () => w?.anvil.stop());
+beforeEach(async () => {
+  snap = await w.snapshot();
+});
+afterEach(async () => {
+  await w.revert(snap);
+});
+
+const alice = () => w.acc.alice.account!.address;
+
+describe("buyCover", () => {
+  it("mints the policy to the buyer, takes the premium into the pool and books the cover", async () => {
+    const q = await w.quote(productId, { amount: 50_000n * USD, premium: 400n * USD });
+    await w.fund(w.acc.alice, q.premium);
+    const poolBefore = await w.balance(w.core.pool.address);
+    const sig = await w.sign(q);
+    const receipt = await w.send(w.as(w.core.market, w.acc.alice).write.buyCover([q, sig]));
+    const now = await w.now();
+    expect(await w.core.market.read.ownerOf([1n])).toBe(alice());
+    expect(await w.balance(alice())).toBe(0n);
+    expect((await w.balance(w.core.pool.address)) - poolBefore).toBe(400n * USD);
+    const policy = await w.core.market.read.policy([1n]);
+    expect(policy).toEqual({ productId: Number(productId), coverAmount: 50_000n * USD, start: Number(now + 3600n), end: Number(now + 3600n + 30n * DAY) });
+    expect(await w.core.market.read.productActiveCover([productId])).toBe(50_000n * USD);
+    expect(await w.core.pool.read.activeCover()).toBe(50_000n * USD);
+    expect(await w.core.market.read.quoteUsed([q.quoteId])).toBe(true);
+    const events = await w.core.market.getEvents.CoverPurchased({}, { blockHash: receipt.blockHash });
+    expect(events).toHaveLength(1);
+    expect(events[0]!.args).toMatchObject({ policyId: 1n, productId, holder: alice(), payer: alice(), coverAmount: 50_000n * USD, premium: 400n * USD, quoteId: q.quoteId });
+  });
+
+  it("starts no earlier than purchase + coverage lag, and later when the quote says so", async () => {
+    const now = await w.now();
+    const later = now + 5n * DAY;
+    const id = await w.buy(w.acc.alice, await w.quote(productId, { start: later }));
+    const p = await w.core.market.read.policy([id]);
+    expect(BigInt(p.start)).toBe(later);
+    expect(BigInt(p.end)).toBe(later + 30n * DAY);
+  });
+
+  it("buyCoverFor mints to the beneficiary and takes the premium from the caller", async () => {
+    const q = await w.quote(productId, { buyer: w.acc.carol.account!.address });
+    const id = await w.buy(w.acc.bob, q, w.acc.carol.account!.address);
+    expect(await w.core.market.read.ownerOf([id])).toBe(w.acc.carol.account!.address);
+  });
+
+  it("buyCoverWithPermit takes the premium through an EIP-2612 permit, no prior approval", async () => {
+    const q = await w.quote(productId, { premium: 123n * USD });
+    const bob = w.acc.bob;
+    await w.send(w.core.asset.write.mint([bob.account!.address, q.premium]));
+    const nonce = await w.core.asset.read.nonces([bob.account!.address]);
+    const deadline = (await w.now()) + 3600n;
+    const permitSig = await bob.signTypedData({
+      account: bob.account!,
+      domain: { name: "Local USD", version: "1", chainId: w.chainId, verifyingContract: w.core.asset.address },
+      types: { Permit: [
+        { name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" },
+      ] },
+      primaryType: "Permit",
+      message: { owner: bob.account!.address, spender: w.core.market.address, value: q.premium, nonce, deadline },
+    });
+    const { r, s, v } = parseSignature(permitSig);
+    const sig = await w.sign(q);
+    await w.send(w.as(w.core.market, bob).write.buyCoverWithPermit([q, sig, bob.account!.address, deadline, Number(v), r, s]));
+    const [policies] = await w.core.market.read.counts();
+    expect(await w.core.market.read.ownerOf([policies])).toBe(bob.account!.address);
+    expect(await w.balance(bob.account!.address)).toBe(0n);
+  });
+
+  it("a transferred policy keeps its cover: the ERC-721 moves with the position", async () => {
+    const id = await w.buy(w.acc.alice, await w.quote(productId));
+    await w.send(w.as(w.core.market, w.acc.alice).write.transferFrom([alice(), w.acc.bob.account!.address, id]));
+    expect(await w.core.market.read.ownerOf([id])).toBe(w.acc.bob.account!.address);
+  });
+});
+
+describe("buyCover refuses bad quotes with named errors", () => {
+  const attempt = async (q: Quote, sig?: Hex, wallet = w.acc.alice) => {
+    await w.fund(wallet, q.premium);
+    return w.as(w.core.market, wallet).write.buyCover([q, sig ?? (await w.sign(q))]);
+  };
+
+  it("MarketQuoteExpired after the deadline", async () => {
+    const q = await w.quote(productId);
+    const sig = await w.sign(q);
+    await w.advance(601);
+    await expectRevert(attempt(q, sig), "MarketQuoteExpired", [q.quoteId, q.deadline]);
+  });
+
+  it("MarketQuoteAlreadyUsed when a quote id is replayed", async () => {
+    const q = await w.quote(productId);
+    await w.buy(w.acc.alice, q);
+    await expectRevert(attempt(q), "MarketQuoteAlreadyUsed", [q.quoteId]);
+  });
+
+  it("MarketQuoteSignerUnauthorized for a quote signed for another chain", async () => {
+    const q = await w.quote(productId);
+    await expectRevert(attempt(q, await w.sign(q, w.acc.signer, 1)), "MarketQuoteSignerUnauthorized");
+  });
+
+  it("MarketQuoteSignerUnauthorized for a quote signed for another contract", async () => {
+    const q = await w.quote(productId);
+    await expectRevert(attempt(q, await w.sign(q, w.acc.signer, w.chainId, w.core.pool.address)), "MarketQuoteSignerUnauthorized");
+  });
+
+  it("MarketQuoteSignerUnauthorized for a tampered quote", async () => {
+    const q = await w.quote(productId);
+    const sig = await w.sign(q);
+    await expectRevert(attempt({ ...q, premium: 1n }, sig), "MarketQuoteSignerUnauthorized");
+  });
+
+  it("MarketQuoteSignerUnauthorized once the signer's role is revoked", async () => {
+    const q = await w.quote(productId);
+    const sig = await w.sign(q);
+    await w.send(w.core.market.write.revokeRole([role("QUOTE_SIGNER_ROLE"), w.acc.signer.account!.address]));
+    await expectRevert(attempt(q, sig), "MarketQuoteSignerUnauthorized", [w.acc.signer.account!.address]);
+  });
+
+  it("MarketQuoteSignatureMalleable for a high-s signature", async () => {
+    const q = await w.quote(productId);
+    const { r, s, yParity } = parseSignature(await w.sign(q));
+    const highS = serializeSignature({ r, s: `0x${(SECP256K1_N - BigInt(s)).toString(16).padStart(64, "0")}`, yParity: yParity === 0 ? 1 : 0 });
+    await expectRevert(attempt(q, highS), "MarketQuoteSignatureMalleable");
+  });
+
+  it("MarketQuoteSignatureInvalid for a signature of the wrong length", async () => {
+    const q = await w.quote(productId);
+    await expectRevert(attempt(q, "0x1234"), "MarketQuoteSignatureInvalid");
+  });
+
+  it("MarketQuoteWrongBuyer when the quote names someone else", async () => {
+    const q = await w.quote(productId, { buyer: w.acc.bob.account!.address });
+    await expectRevert(attempt(q), "MarketQuoteWrongBuyer", [w.acc.bob.account!.address, alice()]);
+  });
+
+  it("MarketQuoteWrongBuyer when buyCoverFor names another beneficiary than the quote", async () => {
+    const q = await w.quote(productId, { buyer: w.acc.carol.account!.address });
+    await w.fund(w.acc.bob, q.premium);
+    await expectRevert(
+      w.as(w.core.market, w.acc.bob).write.buyCoverFor([q, await w.sign(q), w.acc.bob.account!.address]),
+      "MarketQuoteWrongBuyer",
+    );
+  });
+
+  it("MarketQuoteTermsMismatch when priced on other terms", async () => {
+    const q = await w.quote(productId, { termsHash: `0x${"11".repeat(32)}` });
+    await expectRevert(attempt(q), "MarketQuoteTermsMismatch");
+  });
+
+  it("MarketQuoteAmountsInvalid for zero cover, zero premium or premium above cover", async () => {
+    await expectRevert(attempt(await w.quote(productId, { amount: 0n })), "MarketQuoteAmountsInvalid");
+    await expectRevert(attempt(await w.quote(productId, { premium: 0n })), "MarketQuoteAmountsInvalid");
+    await expectRevert(attempt(await w.quote(productId, { amount: 10n, premium: 11n })), "MarketQuoteAmountsInvalid");
+    await expectRevert(attempt(await w.quote(productId, { amount: 2n ** 96n })), "MarketQuoteAmountsInvalid");
+  });
+
+  it("MarketQuoteDurationOutOfRange below a day or above a year", async () => {
+    await expectRevert(attempt(await w.quote(productId, { duration: DAY - 1n })), "MarketQuoteDurationOutOfRange");
+    await expectRevert(attempt(await w.quote(productId, { duration: 366n * DAY })), "MarketQuoteDurationOutOfRange");
+  });
+
+  it("MarketIntegratorFeeInvalid for a fee without integrator or above the cap", async () => {
+    await expectRevert(attempt(await w.quote(productId, { integratorFeeBps: 10 })), "MarketIntegratorFeeInvalid");
+    await expectRevert(
+      attempt(await w.quote(productId, { integrator: w.acc.carol.account!.address, integratorFeeBps: 2001 })),
+      "MarketIntegratorFeeInvalid",
+    );
+  });
+
+  it("MarketProductNotActive for an unknown product", async () => {
+    await expectRevert(attempt({ ...(await w.quote(productId)), productId: 99n }), "MarketProductNotActive");
+  });
+
+  it("MarketProductSalesPaused while the product's sales are paused", async () => {
+    await w.send(w.core.market.write.setProductSalesPaused([productId, true]));
+    await expectRevert(attempt(await w.quote(productId)), "MarketProductSalesPaused", [productId]);
+  });
+
+  it("MarketNewCoverPaused while new cover is paused market-wide", async () => {
+    await w.send(w.core.market.write.setPauseFlags([1]));
+    await expectRevert(attempt(await w.quote(productId)), "MarketNewCoverPaused");
+  });
+
+  it("MarketProductCapacityExceeded past the product cap", async () => {
+    await w.buy(w.acc.alice, await w.quote(productId, { amount: 150_000n * USD }));
+    await expectRevert(attempt(await w.quote(productId, { amount: 60_000n * USD })), "MarketProductCapacityExceeded", [
+      productId, 60_000n * USD, 50_000n * USD,
+    ]);
+  });
+
+  it("PoolCapacityExceeded past assets × leverage", async () => {
+    await w.send(w.core.market.write.setProductCap([productId, 5_000_000n * USD]));
+    await w.buy(w.acc.alice, await w.quote(productId, { amount: 900_000n * USD, premium: 1_000n * USD }));
+    await expectRevert(attempt(await w.quote(productId, { amount: 200_000n * USD })), "PoolCapacityExceeded");
+  });
+
+  it("MarketObservationPending while a paused-kind product's protocol is paused", async () => {
+    const protocol = await w.newPausable();
+    const { productId: pid } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 3600 }));
+    await w.send(protocol.write.pause());
+    await expectRevert(attempt(await w.quote(pid)), "MarketObservationPending", [pid]);
+  });
+});
+
+describe("EIP-712", () => {
+  it("viem's hashTypedData equals the contract's quoteDigest for random quotes", async () => {
+    const addr = fc.constantFrom(zeroAddress, alice(), w.acc.bob.account!.address);
+    const u = (bits: number) => fc.bigInt({ min: 0n, max: 2n ** BigInt(bits) - 1n });
+    const quote = fc.record({
+      productId: u(256), amount: u(256), premium: u(256), start: u(64), duration: u(64), buyer: addr, deadline: u(64),
+      quoteId: u(256), termsHash: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => `0x${Buffer.from(b).toString("hex")}` as Hex),
+      integrator: addr, integratorFeeBps: fc.integer({ min: 0, max: 65_535 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(quote, async (q) => {
+        const local = hashTypedData(quoteTypedData(q, w.chainId, w.core.market.address));
+        expect(await w.core.market.read.quoteDigest([q])).toBe(local);
+      }),
+      { seed: 20261124, numRuns: 40 },
+    );
+  });
+});

@@ -1,0 +1,326 @@
+import { keccak256, toHex, zeroAddress, type Hex } from "viem";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  encodeAllOfParams,
+  encodeAllOfProof,
+  encodeDepegParams,
+  encodeDepegProof,
+  encodePausedParams,
+  encodeTvlDropParams,
+  encodeTvlDropProof,
+} from "../../workers/chain/triggerParams";
+import { createWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
+
+let w: World;
+let snap: Hex;
+const E8 = 10n ** 8n;
+const HOUR = 3600n;
+
+beforeAll(async () => {
+  w = await createWorld();
+});
+afterAll(async () => w?.anvil.stop());
+beforeEach(async () => {
+  snap = await w.snapshot();
+});
+afterEach(async () => {
+  await w.revert(snap);
+});
+
+const tvl = (feed: Hex, o: Partial<Parameters<typeof encodeTvlDropParams>[0]> = {}) =>
+  encodeTvlDropParams({ feed, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 2 * 86_400, ...o });
+
+describe("oracle hygiene (every read)", () => {
+  const setup = async () => {
+    const feed = await w.newFeed(8, 100n * E8);
+    await w.advance(60);
+    await w.send(feed.write.updateAnswer([60n * E8]));
+    return { feed, params: tvl(feed.address), proof: encodeTvlDropProof(1n, 2n) };
+  };
+
+  it("accepts a sane latest round (baseline)", async () => {
+    const { params, proof } = await setup();
+    const [tripped] = await w.core.tvlDrop.read.check([params, proof]);
+    expect(tripped).toBe(true);
+  });
+
+  it("OracleAnswerNotPositive for a zero answer", async () => {
+    const { feed, params, proof } = await setup();
+    await w.send(feed.write.updateAnswer([0n]));
+    await expectRevert(w.core.tvlDrop.read.check([params, proof]), "OracleAnswerNotPositive");
+  });
+
+  it("OracleAnswerNotPositive for a negative answer", async () => {
+    const { feed, params, proof } = await setup();
+    await w.send(feed.write.updateAnswer([-1n]));
+    await expectRevert(w.core.tvlDrop.read.check([params, proof]), "OracleAnswerNotPositive");
+  });
+
+  it("OracleStale when the latest round is older than the max age", async () => {
+    const { params, proof } = await setup();
+    await w.advance(2n * DAY + 1n);
+    await expectRevert(w.core.tvlDrop.read.check([params, proof]), "OracleStale");
+  });
+
+  it("OracleUpdatedInFuture for a round stamped after the block", async () => {
+    const { feed, params, proof } = await setup();
+    const now = await w.now();
+    await w.send(feed.write.updateRoundData([3n, 60n * E8, now + 3600n, now]));
+    await expectRevert(w.core.tvlDrop.read.check([params, proof]), "OracleUpdatedInFuture");
+  });
+
+  it("OracleRoundIncomplete for a zero updatedAt", async () => {
+    const { feed, params, proof } = await setup();
+    await w.send(feed.write.updateRoundData([3n, 60n * E8, 0n, 0n]));
+    await expectRevert(w.core.tvlDrop.read.check([params, proof]), "OracleRoundIncomplete");
+  });
+
+  it("OracleAnswerNotPositive for a proof round that does not exist", async () => {
+    const { params } = await setup();
+    await expectRevert(w.core.tvlDrop.read.check([params, encodeTvlDropProof(0n, 2n)]), "OracleAnswerNotPositive");
+  });
+
+  it("OracleSequencerDown and OracleSequencerGracePeriod on an L2 feed", async () => {
+    const { feed } = await setup();
+    const seq = await w.newFeed(0, 0n);
+    const now = await w.now();
+    const params = tvl(feed.address, { sequencerFeed: seq.address, sequencerGraceSeconds: 3600 });
+    const proof = encodeTvlDropProof(1n, 2n);
+    await w.send(seq.write.updateRoundData([2n, 0n, now, now - 100n])); // up for 100 s
+    await expectRevert(w.core.tvlDrop.read.check([params, proof]), "OracleSequencerGracePeriod");
+    await w.send(seq.write.updateRoundData([3n, 1n, now, now])); // down
+    await expectRevert(w.core.tvlDrop.read.check([params, proof]), "OracleSequencerDown");
+    await w.send(seq.write.updateRoundData([4n, 0n, now, now - 7200n])); // up for two hours
+    expect((await w.core.tvlDrop.read.check([params, proof]))[0]).toBe(true);
+  });
+
+  it("OracleDecimalsUnsupported for a feed with more than 18 decimals", async () => {
+    const feed = await w.newFeed(19, 10n ** 19n);
+    await expectRevert(
+      w.core.depeg.read.validateParams([encodeDepegParams({ feed: feed.address, thresholdE18: 97n * 10n ** 16n, durationSeconds: 3600, maxAgeSeconds: 86_400 })]),
+      "OracleDecimalsUnsupported",
+    );
+  });
+});
+
+describe("TVL drop", () => {
+  it("trips on a drop of at least X% within W; the incident time is the earlier round", async () => {
+    const feed = await w.newFeed(8, 100n * E8);
+    const t1 = await w.now();
+    await w.advance(HOUR);
+    await w.send(feed.write.updateAnswer([70n * E8])); // exactly 30%
+    const [tripped, t] = await w.core.tvlDrop.read.check([tvl(feed.address), encodeTvlDropProof(1n, 2n)]);
+    expect(tripped).toBe(true);
+    expect(BigInt(t)).toBe(t1);
+    const [found, proof] = await w.core.tvlDrop.read.findProof([tvl(feed.address), 0n]);
+    expect(found).toBe(true);
+    expect(proof).toBe(encodeTvlDropProof(1n, 2n));
+  });
+
+  it("near miss: a drop just under X does not trip", async () => {
+    const feed = await w.newFeed(8, 100n * E8);
+    await w.advance(HOUR);
+    await w.send(feed.write.updateAnswer([70n * E8 + 1n]));
+    expect(await w.core.tvlDrop.read.check([tvl(feed.address), encodeTvlDropProof(1n, 2n)])).toEqual([false, 0n]);
+    expect((await w.core.tvlDrop.read.findProof([tvl(feed.address), 0n]))[0]).toBe(false);
+  });
+
+  it("near miss: the same drop spread over more than W does not trip", async () => {
+    const feed = await w.newFeed(8, 100n * E8);
+    await w.advance(13n * HOUR);
+    await w.send(feed.write.updateAnswer([85n * E8]));
+    await w.advance(12n * HOUR);
+    await w.send(feed.write.updateAnswer([69n * E8]));
+    const p = tvl(feed.address);
+    expect((await w.core.tvlDrop.read.check([p, encodeTvlDropProof(1n, 3n)]))[0]).toBe(false); // 31% over 25 h
+    expect((await w.core.tvlDrop.read.check([p, encodeTvlDropProof(1n, 2n)]))[0]).toBe(false); // 15%
+    expect((await w.core.tvlDrop.read.check([p, encodeTvlDropProof(2n, 3n)]))[0]).toBe(false); // 18.8%
+    expect((await w.core.tvlDrop.read.findProof([p, 0n]))[0]).toBe(false);
+  });
+
+  it("findProof pairs the drop with the peak inside the window and honours notBefore", async () => {
+    const feed = await w.newFeed(8, 90n * E8);
+    await w.advance(HOUR);
+    await w.send(feed.write.updateAnswer([100n * E8]));
+    const peakAt = await w.now();
+    await w.advance(HOUR);
+    await w.send(feed.write.updateAnswer([65n * E8]));
+    const p = tvl(feed.address);
+    expect(await w.core.tvlDrop.read.findProof([p, 0n])).toEqual([true, encodeTvlDropProof(2n, 3n)]);
+    expect((await w.core.tvlDrop.read.findProof([p, peakAt]))[0]).toBe(false);
+  });
+
+  it("refuses proofs out of order or past the latest round", async () => {
+    const feed = await w.newFeed(8, 100n * E8);
+    await w.advance(60);
+    await w.send(feed.write.updateAnswer([50n * E8]));
+    await expectRevert(w.core.tvlDrop.read.check([tvl(feed.address), encodeTvlDropProof(2n, 1n)]), "OracleRoundOrder");
+    await expectRevert(w.core.tvlDrop.read.check([tvl(feed.address), encodeTvlDropProof(1n, 5n)]), "TvlDropRoundAfterLatest");
+  });
+
+  it("validates parameters when a product is listed", async () => {
+    const feed = await w.newFeed(8, 100n * E8);
+    await expectRevert(w.core.tvlDrop.read.validateParams([tvl(feed.address, { dropBps: 0 })]), "TvlDropBpsOutOfRange");
+    await expectRevert(w.core.tvlDrop.read.validateParams([tvl(feed.address, { dropBps: 10_000 })]), "TvlDropBpsOutOfRange");
+    await expectRevert(w.core.tvlDrop.read.validateParams([tvl(feed.address, { windowSeconds: 0 })]), "TvlDropWindowInvalid");
+    await expectRevert(
+      w.listProduct(w.core.tvlDrop.address, tvl(feed.address, { dropBps: 10_000 })),
+      "TvlDropBpsOutOfRange",
+    );
+  });
+});
+
+describe("depeg", () => {
+  const THRESHOLD = 97n * 10n ** 16n; // $0.97
+  const params = (feed: Hex, o: Partial<Parameters<typeof encodeDepegParams>[0]> = {}) =>
+    encodeDepegParams({ feed, thresholdE18: THRESHOLD, durationSeconds: 86_400, maxAgeSeconds: 2 * 86_400, ...o });
+
+  for (const decimals of [6, 8, 18]) {
+    it(`trips after the price stays below the threshold for D (${decimals} decimals)`, async () => {
+      const one = 10n ** BigInt(decimals);
+      const feed = await w.newFeed(decimals, one); // $1.00, round 1
+      await w.advance(HOUR);
+      await w.send(feed.write.updateAnswer([(one * 96n) / 100n])); // round 2: onset
+      const onsetAt = await w.now();
+      await w.advance(12n * HOUR);
+      await w.send(feed.write.updateAnswer([(one * 95n) / 100n])); // round 3
+      const p = params(feed.address);
+      expect((await w.core.depeg.read.check([p, encodeDepegProof(2n)]))[0]).toBe(false); // only 12 h
+      await w.advance(12n * HOUR);
+      expect(await w.core.depeg.read.check([p, encodeDepegProof(2n)])).toEqual([true, onsetAt]);
+      expect(await w.core.depeg.read.findProof([p, 0n])).toEqual([true, encodeDepegProof(2n)]);
+    });
+  }
+
+  it("near miss: a brief depeg that recovers does not trip", async () => {
+    const feed = await w.newFeed(8, E8);
+    await w.advance(HOUR);
+    await w.send(feed.write.updateAnswer([96n * E8 / 100n]));
+    await w.advance(6n * HOUR);
+    await w.send(feed.write.updateAnswer([99n * E8 / 100n])); // recovered
+    await w.advance(2n * DAY - 1n - 6n * HOUR);
+    await w.send(feed.write.updateAnswer([96n * E8 / 100n])); // dips again, fresh onset
+    const p = params(feed.address);
+    expect((await w.core.depeg.read.check([p, encodeDepegProof(2n)]))[0]).toBe(false); // broken by round 3
+    expect((await w.core.depeg.read.check([p, encodeDepegProof(4n)]))[0]).toBe(false); // too recent
+    expect((await w.core.depeg.read.findProof([p, 0n]))[0]).toBe(false);
+  });
+
+  it("DepegOnsetNotFirst when the proof skips the first round below", async () => {
+    const feed = await w.newFeed(8, E8);
+    await w.advance(HOUR);
+    await w.send(feed.write.updateAnswer([96n * E8 / 100n]));
+    await w.advance(HOUR);
+    await w.send(feed.write.updateAnswer([95n * E8 / 100n]));
+    await w.advance(DAY);
+    await w.send(feed.write.updateAnswer([95n * E8 / 100n]));
+    await expectRevert(w.core.depeg.read.check([params(feed.address), encodeDepegProof(3n)]), "DepegOnsetNotFirst");
+  });
+
+  it("validates parameters: threshold the feed cannot express, already below, zero duration", async () => {
+    const feed = await w.newFeed(8, E8);
+    await expectRevert(w.core.depeg.read.validateParams([params(feed.address, { thresholdE18: THRESHOLD + 1n })]), "DepegThresholdOutOfRange");
+    await expectRevert(w.core.depeg.read.validateParams([params(feed.address, { thresholdE18: 0n })]), "DepegThresholdOutOfRange");
+    await expectRevert(w.core.depeg.read.validateParams([params(feed.address, { thresholdE18: 2n * 10n ** 18n })]), "DepegAlreadyBelowThreshold");
+    await expectRevert(w.core.depeg.read.validateParams([params(feed.address, { durationSeconds: 0 })]), "DepegDurationInvalid");
+    await w.core.depeg.read.validateParams([params(feed.address)]);
+  });
+});
+
+describe("paused", () => {
+  const D = 6n * HOUR;
+
+  it("observe, then confirm after D: the incident time is the first observation", async () => {
+    const protocol = await w.newPausable();
+    const p = encodePausedParams({ target: protocol.address, durationSeconds: Number(D) });
+    await w.send(protocol.write.pause());
+    expect(await w.core.paused.read.observationDue([p])).toBe(true);
+    await w.send(w.core.paused.write.observe([p]));
+    const since = await w.now();
+    expect(BigInt(await w.core.paused.read.pausedSince([protocol.address]))).toBe(since);
+    expect(await w.core.paused.read.observationDue([p])).toBe(false);
+    await w.advance(D - 10n);
+    expect(await w.core.paused.read.check([p, "0x"])).toEqual([false, 0n]);
+    await w.advance(10n);
+    expect(await w.core.paused.read.check([p, "0x"])).toEqual([true, since]);
+  });
+
+  it("near miss: a pause shorter than D does not trip, and unpausing resets the observation", async () => {
+    const protocol = await w.newPausable();
+    const p = encodePausedParams({ target: protocol.address, durationSeconds: Number(D) });
+    await w.send(protocol.write.pause());
+    await w.send(w.core.paused.write.observe([p]));
+    await w.advance(D / 2n);
+    await w.send(protocol.write.unpause());
+    expect(await w.core.paused.read.check([p, "0x"])).toEqual([false, 0n]);
+    await w.send(w.core.paused.write.observe([p]));
+    expect(await w.core.paused.read.pausedSince([protocol.address])).toBe(0n);
+    await w.send(protocol.write.pause());
+    await w.send(w.core.paused.write.observe([p]));
+    await w.advance(D / 2n + 10n);
+    expect((await w.core.paused.read.check([p, "0x"]))[0]).toBe(false);
+  });
+
+  it("validates parameters: a target without paused(), already paused, zero duration", async () => {
+    const protocol = await w.newPausable();
+    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: w.acc.bob.account!.address, durationSeconds: 60 })]), "PausedTargetUnsupported");
+    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: w.core.asset.address, durationSeconds: 60 })]), "PausedTargetUnsupported");
+    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: protocol.address, durationSeconds: 0 })]), "PausedDurationZero");
+    await w.send(protocol.write.pause());
+    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: protocol.address, durationSeconds: 60 })]), "PausedTargetAlreadyPaused");
+  });
+});
+
+describe("all-of", () => {
+  const setup = async () => {
+    const feed = await w.newFeed(8, 100n * E8);
+    const protocol = await w.newPausable();
+    const tvlParams = tvl(feed.address);
+    const pausedParams = encodePausedParams({ target: protocol.address, durationSeconds: 3600 });
+    const params = encodeAllOfParams({ triggers: [w.core.tvlDrop.address, w.core.paused.address], params: [tvlParams, pausedParams] });
+    return { feed, protocol, params, pausedParams };
+  };
+
+  it("trips only when every sub-trigger holds, at the latest of their incident times", async () => {
+    const { feed, protocol, params, pausedParams } = await setup();
+    await w.core.allOf.read.validateParams([params]);
+    await w.advance(60);
+    await w.send(feed.write.updateAnswer([50n * E8]));
+    const proof = encodeAllOfProof([encodeTvlDropProof(1n, 2n), "0x"]);
+    expect((await w.core.allOf.read.check([params, proof]))[0]).toBe(false); // TVL only
+    await w.send(protocol.write.pause());
+    expect(await w.core.allOf.read.observationPending([params])).toBe(true);
+    await w.send(w.core.allOf.write.observe([params]));
+    const since = await w.now();
+    await w.advance(3600);
+    expect(await w.core.allOf.read.check([params, proof])).toEqual([true, since]);
+    expect(await w.core.allOf.read.findProof([params, 0n])).toEqual([true, proof]);
+    void pausedParams;
+  });
+
+  it("refuses wrong arity, unapproved sub-triggers and mismatched proofs", async () => {
+    const { params } = await setup();
+    const one = encodeAllOfParams({ triggers: [w.core.tvlDrop.address], params: ["0x"] });
+    await expectRevert(w.core.allOf.read.validateParams([one]), "AllOfArity");
+    const rogue = encodeAllOfParams({ triggers: [w.core.tvlDrop.address, w.acc.bob.account!.address], params: ["0x", "0x"] });
+    await expectRevert(w.core.allOf.read.validateParams([rogue]), "AllOfSubTriggerNotApproved");
+    await expectRevert(w.core.allOf.read.check([params, encodeAllOfProof(["0x"])]), "AllOfProofArity");
+  });
+});
+
+describe("listing validation in the market", () => {
+  it("refuses unapproved triggers and out-of-range listing parameters", async () => {
+    const feed = await w.newFeed(8, 100n * E8);
+    const terms = keccak256(toHex("t"));
+    const base = { trigger: w.core.tvlDrop.address, params: tvl(feed.address), termsHash: terms, capAmount: 1_000n * USD, coverageLagSeconds: 3600, vetoWindowSeconds: 0 };
+    await expectRevert(w.core.market.write.listProduct([{ ...base, trigger: w.acc.bob.account!.address }]), "MarketTriggerNotApproved");
+    await expectRevert(w.core.market.write.listProduct([{ ...base, capAmount: 0n }]), "MarketProductConfigInvalid");
+    await expectRevert(w.core.market.write.listProduct([{ ...base, coverageLagSeconds: 59 }]), "MarketProductConfigInvalid");
+    await expectRevert(w.core.market.write.listProduct([{ ...base, vetoWindowSeconds: 8 * 86_400 }]), "MarketProductConfigInvalid");
+    await expectRevert(w.core.market.write.listProduct([{ ...base, termsHash: `0x${"00".repeat(32)}` }]), "MarketProductConfigInvalid");
+    await expectRevert(w.as(w.core.market, w.acc.bob).write.listProduct([base]), "AccessControlUnauthorizedAccount");
+    await w.send(w.core.market.write.setTriggerApproved([w.core.tvlDrop.address, false]));
+    await expectRevert(w.core.market.write.listProduct([base]), "MarketTriggerNotApproved");
+    void zeroAddress;
+  });
+});
