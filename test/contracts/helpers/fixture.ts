@@ -118,6 +118,9 @@ export async function createWorld(opts: { leverageBps?: number; cooldownSeconds?
     cooldownSeconds: opts.cooldownSeconds,
   });
   const chainId = await clients.publicClient.getChainId();
+  // Every block one second after the last, whatever the wall clock does: chain time in tests
+  // moves only by blocks and explicit time travel, so runs are reproducible.
+  await clients.testClient.setBlockTimestampInterval({ interval: 1 });
   let nextQuoteId = 1n;
 
   /** The same contract with another account as sender. */
@@ -141,7 +144,8 @@ export async function createWorld(opts: { leverageBps?: number; cooldownSeconds?
     now,
     /** Moves chain time forward and mines a block. */
     async advance(seconds: bigint | number) {
-      await clients.testClient.increaseTime({ seconds: Number(seconds) });
+      // increaseTime is ignored under a fixed block interval; set the next block's time instead.
+      await clients.testClient.setNextBlockTimestamp({ timestamp: (await now()) + BigInt(seconds) });
       await clients.testClient.mine({ blocks: 1 });
     },
     async snapshot(): Promise<Hex> {

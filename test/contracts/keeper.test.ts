@@ -1,0 +1,90 @@
+import { decodeAbiParameters, type Address, type Hex } from "viem";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
+import { createWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
+
+let w: World;
+let snap: Hex;
+const E8 = 10n ** 8n;
+const Action = { Observe: 0, Fire: 1, Confirm: 2, Settle: 3 } as const;
+
+beforeAll(async () => {
+  w = await createWorld();
+});
+afterAll(async () => w?.anvil.stop());
+beforeEach(async () => {
+  snap = await w.snapshot();
+});
+afterEach(async () => {
+  await w.revert(snap);
+});
+
+const addr = (x: { account?: { address: Address } }) => x.account!.address;
+
+async function check(): Promise<{ needed: boolean; action?: number; target?: bigint; data: Hex }> {
+  const [needed, performData] = await w.core.keeper.read.checkUpkeep(["0x"]);
+  if (!needed) return { needed, data: performData };
+  const [action, target, data] = decodeAbiParameters([{ type: "uint8" }, { type: "uint256" }, { type: "bytes" }], performData);
+  return { needed, action, target, data: performData };
+}
+
+async function perform(performData: Hex) {
+  return w.send(w.as(w.core.keeper, w.acc.keeper).write.performUpkeep([performData]));
+}
+
+describe("TripwireKeeper (Chainlink Automation)", () => {
+  it("finds and performs fire, confirm and settle for a TVL crash until the holder is paid", async () => {
+    const feed = await w.newFeed(8, 100n * E8);
+    const { productId } = await w.listProduct(
+      w.core.tvlDrop.address,
+      encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 86_400 }),
+    );
+    await w.deposit(w.acc.lp, 100_000n * USD);
+    const ids = [await w.buy(w.acc.alice, await w.quote(productId)), await w.buy(w.acc.bob, await w.quote(productId, { amount: 2_000n * USD }))];
+    expect((await check()).needed).toBe(false);
+    await w.advance(3600);
+    await w.send(feed.write.updateAnswer([100n * E8]));
+    await w.advance(60);
+    await w.send(feed.write.updateAnswer([50n * E8]));
+
+    const fire = await check();
+    expect(fire).toMatchObject({ needed: true, action: Action.Fire, target: productId });
+    await perform(fire.data);
+    const confirm = await check();
+    expect(confirm).toMatchObject({ needed: true, action: Action.Confirm, target: 1n });
+    await perform(confirm.data);
+    const settle = await check();
+    expect(settle).toMatchObject({ needed: true, action: Action.Settle, target: 1n });
+    const receipt = await perform(settle.data);
+    const [performed] = await w.core.keeper.getEvents.UpkeepPerformed({}, { blockHash: receipt.blockHash });
+    expect(performed!.args).toMatchObject({ action: Action.Settle, target: 1n, count: 2n });
+    expect(await w.balance(addr(w.acc.alice))).toBe(10_000n * USD);
+    expect(await w.balance(addr(w.acc.bob))).toBe(2_000n * USD);
+    expect((await check()).needed).toBe(false);
+    // A replayed settle batch is stale work: nothing is paid twice.
+    await expectRevert(w.as(w.core.keeper, w.acc.keeper).write.performUpkeep([settle.data]), "KeeperWorkStale");
+    void ids;
+  });
+
+  it("observes a pause, then fires it after the duration", async () => {
+    const protocol = await w.newPausable();
+    const { productId } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 600 }));
+    await w.advance(60);
+    await w.send(protocol.write.pause());
+    const observe = await check();
+    expect(observe).toMatchObject({ needed: true, action: Action.Observe, target: productId });
+    await perform(observe.data);
+    await expectRevert(w.as(w.core.keeper, w.acc.keeper).write.performUpkeep([observe.data]), "KeeperWorkStale");
+    expect((await check()).needed).toBe(false);
+    await w.advance(600);
+    expect(await check()).toMatchObject({ needed: true, action: Action.Fire, target: productId });
+  });
+
+  it("checkUpkeep is simulation-only and performUpkeep can be limited to the forwarder", async () => {
+    await expectRevert(w.as(w.core.keeper, w.acc.keeper).write.checkUpkeep(["0x"]), "OnlySimulatedBackend");
+    await w.send(w.core.keeper.write.setForwarder([addr(w.acc.carol)]));
+    await expectRevert(w.as(w.core.keeper, w.acc.keeper).write.performUpkeep(["0x"]), "KeeperOnlyForwarder");
+    await expectRevert(w.as(w.core.keeper, w.acc.bob).write.setForwarder([addr(w.acc.bob)]), "OwnableUnauthorizedAccount");
+    void DAY;
+  });
+});
