@@ -25,7 +25,7 @@ import * as TvlDropTrigger from "../../../contracts/out/TvlDropTrigger";
 import { localAccount, localClients, type LocalClients, type Wallet } from "../../../scripts/lib/clients";
 import { deploy, deployCore, send, type Core } from "../../../scripts/lib/deploy";
 import { quoteTypedData, type Quote } from "../../../workers/chain/quote";
-import { startAnvil, type Anvil } from "./anvil";
+import { startAnvil, type Anvil } from "../../../scripts/lib/anvil";
 
 export const DAY = 86_400n;
 export const USD = 1_000_000n; // 6-decimal stablecoin
