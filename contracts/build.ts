@@ -33,7 +33,7 @@ const packageSources = ["@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.so
 const ACCEPTED_WARNINGS: { file: RegExp; code: string; why: string }[] = [];
 
 const settings = {
-  optimizer: { enabled: true, runs: 10_000 },
+  optimizer: { enabled: true, runs: 200 },
   evmVersion: "cancun",
   viaIR: true,
   outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "storageLayout"] } },

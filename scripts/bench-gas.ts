@@ -17,7 +17,7 @@ import { startAnvil } from "./lib/anvil";
 import { localAccount, localClients } from "./lib/clients";
 import { deploy, deployCore, send } from "./lib/deploy";
 import { quoteTypedData, type Quote } from "../workers/chain/quote";
-import { encodeDepegParams, encodeDepegProof, encodePausedParams, encodeTvlDropParams } from "../workers/chain/triggerParams";
+import { encodeDepegParams, encodeDepegProof, encodePausedParams, encodeTvlDropParams, encodeTvlDropProof } from "../workers/chain/triggerParams";
 
 buildContracts({ quiet: true });
 const BatchTransfer = await import("../contracts/out/BatchTransfer");
@@ -94,7 +94,7 @@ try {
   const r0 = await tvlFeed.read.latestRound();
   await advance(60n);
   await send(clients, tvlFeed.write.updateAnswer([500_000n * E8]));
-  const fireTvl = (await send(clients, core.market.write.fire([tvl.productId, `0x${(r0).toString(16).padStart(64, "0")}${(r0 + 1n).toString(16).padStart(64, "0")}`]))).gasUsed;
+  const fireTvl = (await send(clients, core.market.write.fire([tvl.productId, encodeTvlDropProof(r0, r0 + 1n)]))).gasUsed;
 
   const { address: protocolAddress } = await deploy(clients, owner!, MockPausableProtocol, [owner!.account!.address]);
   const protocol = getContract({ address: protocolAddress, abi: MockPausableProtocol.abi, client: { public: clients.publicClient, wallet: owner! } });
@@ -126,15 +126,14 @@ try {
     const ids: bigint[] = [];
     for (let i = 0; i < n; i++) {
       const holder = privateKeyToAddress(keccak256(toHex(`holder-${n}-${i}`)));
+      ids.push(quoteId); // the next quote's id becomes the policy id
       await buy(buyer2, p.productId, p.termsHash, holder, BigInt(500 + i) * USD);
-      const [policies] = await core.market.read.counts();
-      ids.push(policies);
     }
     await advance(120n);
     await send(clients, f.write.updateAnswer([1_000_000n * E8]));
     await advance(60n);
     await send(clients, f.write.updateAnswer([100_000n * E8]));
-    await send(clients, core.market.write.fire([p.productId, `0x${(2n).toString(16).padStart(64, "0")}${(3n).toString(16).padStart(64, "0")}`]));
+    await send(clients, core.market.write.fire([p.productId, encodeTvlDropProof(2n, 3n)]));
     const [, , incidents] = await core.market.read.counts();
     await send(clients, core.market.write.confirmIncident([incidents]));
     const receipt = await send(clients, core.market.write.settle([incidents, ids]));

@@ -40,6 +40,8 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     uint32 public constant MAX_COVERAGE_LAG_SECONDS = 30 days;
     uint32 public constant MAX_VETO_WINDOW_SECONDS = 7 days;
     uint16 public constant MAX_INTEGRATOR_FEE_BPS = 2_000;
+    /// @notice Quote ids (and so policy ids) are in [1, 2^48).
+    uint256 public constant MAX_QUOTE_ID = 2 ** 48 - 1;
     /// @notice Incidents must be fired within this long of their onset.
     uint256 public constant MAX_INCIDENT_AGE_SECONDS = 30 days;
     /// @notice Confirmed incidents stay payable this long before their unpaid reserve returns.
@@ -48,12 +50,13 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     IERC20 public immutable asset;
     ICoverPool public immutable pool;
 
-    /// @dev Counters and pause flags: one slot, read by every purchase.
+    /// @dev Counters and pause flags: one slot, read and written by every purchase.
     struct Globals {
         uint8 pauseFlags;
-        uint64 policies;
-        uint64 products;
-        uint64 incidents;
+        uint48 policies;
+        uint48 highestPolicyId;
+        uint48 products;
+        uint48 incidents;
     }
 
     Globals private _g;
@@ -64,7 +67,6 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     mapping(uint256 productId => uint256) private _openIncident;
     mapping(uint256 policyId => Policy) private _policies;
     mapping(uint256 word => uint256) private _paidBits;
-    mapping(uint256 word => uint256) private _usedQuoteBits;
     mapping(uint256 incidentId => Incident) private _incidents;
     mapping(address account => uint256) private _claimable;
     mapping(address trigger => bool) private _approvedTriggers;
@@ -114,23 +116,27 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         if (block.timestamp > q.deadline) revert MarketQuoteExpired(q.quoteId, q.deadline);
         if (q.buyer != address(0) && q.buyer != holder) revert MarketQuoteWrongBuyer(q.buyer, holder);
         _checkQuoteShape(q);
-        _useQuote(q.quoteId);
+        // The policy takes the quote's id: a quote is used once because a policy id exists once.
+        policyId = q.quoteId;
+        if (_policies[policyId].end != 0) revert MarketQuoteAlreadyUsed(policyId);
         _checkSigner(q, signature);
 
         Product storage p = _products[q.productId];
         (uint40 start, uint40 end) = _admit(p, q);
 
-        policyId = ++g.policies;
+        ++g.policies;
+        if (policyId > g.highestPolicyId) g.highestPolicyId = uint48(policyId); // < 2^48, checked in shape
         _g = g;
         _policies[policyId] = Policy(uint32(q.productId), uint96(q.amount), start, end);
 
         asset.safeTransferFrom(msg.sender, address(pool), q.premium);
         pool.recordCover(q.amount, q.premium, end);
         _mint(holder, policyId);
-        emit CoverPurchased(policyId, q.productId, holder, msg.sender, q.amount, q.premium, start, end, q.quoteId, q.integrator);
+        emit CoverPurchased(policyId, q.productId, holder, msg.sender, q.amount, q.premium, start, end, q.integrator);
     }
 
     function _checkQuoteShape(Quote calldata q) private pure {
+        if (q.quoteId == 0 || q.quoteId > MAX_QUOTE_ID) revert MarketQuoteIdOutOfRange(q.quoteId);
         if (q.amount == 0 || q.amount > type(uint96).max || q.premium == 0 || q.premium > q.amount) {
             revert MarketQuoteAmountsInvalid(q.amount, q.premium);
         }
@@ -140,13 +146,6 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         if (q.integrator == address(0) ? q.integratorFeeBps != 0 : q.integratorFeeBps > MAX_INTEGRATOR_FEE_BPS) {
             revert MarketIntegratorFeeInvalid(q.integrator, q.integratorFeeBps);
         }
-    }
-
-    function _useQuote(uint256 quoteId) private {
-        uint256 bit = 1 << (quoteId & 0xff);
-        uint256 bits = _usedQuoteBits[quoteId >> 8];
-        if (bits & bit != 0) revert MarketQuoteAlreadyUsed(quoteId);
-        _usedQuoteBits[quoteId >> 8] = bits | bit;
     }
 
     function _checkSigner(Quote calldata q, bytes calldata signature) private view {
@@ -176,8 +175,11 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
             revert MarketProductCapacityExceeded(q.productId, q.amount, m.capAmount > active ? m.capAmount - active : 0);
         }
         uint256 day = DayBitmap.bucketOf(end);
-        _productEnding[q.productId][day] += q.amount;
-        _productDays[q.productId].mark(day);
+        uint256 ending = _productEnding[q.productId][day];
+        _productEnding[q.productId][day] = ending + q.amount;
+        // A bucket is marked when it first gets an amount; amounts are never zero, so a non-zero
+        // bucket is already marked and the bitmap need not be read.
+        if (ending == 0) _productDays[q.productId].mark(day);
         p.activeCover = uint96(active + q.amount); // ≤ capAmount, a uint96
         p.lastDay = m.lastDay;
     }
@@ -465,7 +467,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function quoteUsed(uint256 quoteId) external view returns (bool) {
-        return _usedQuoteBits[quoteId >> 8] & (1 << (quoteId & 0xff)) != 0;
+        return _policies[quoteId].end != 0;
     }
 
     /// @inheritdoc ITriggerRegistry
@@ -523,9 +525,9 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ICoverMarket
-    function counts() external view returns (uint64, uint64, uint64) {
+    function counts() external view returns (uint256, uint256, uint256, uint256) {
         Globals memory g = _g;
-        return (g.policies, g.products, g.incidents);
+        return (g.policies, g.products, g.incidents, g.highestPolicyId);
     }
 
     /// @inheritdoc ERC721

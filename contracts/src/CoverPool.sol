@@ -49,20 +49,22 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     mapping(uint256 day => Bucket) private _buckets;
     DayBitmap.Bitmap private _days;
 
-    /// @notice The market allowed to book cover and open incidents.
-    address public market;
-    /// @notice Active cover may reach (assets − pending liability) × leverageBps / 10000.
-    uint32 public leverageBps;
+    /// @dev What every purchase reads besides the book, in one slot.
+    struct Config {
+        address market;
+        uint32 leverageBps;
+        uint64 pendingLiability;
+    }
+
+    Config private _cfg;
     /// @notice Seconds between a withdrawal request and its completion.
     uint32 public cooldownSeconds;
-    /// @inheritdoc ICoverPool
-    uint256 public pendingLiability;
     /// @notice Id of the last withdrawal request.
     uint256 public lastRequestId;
     mapping(uint256 requestId => WithdrawalRequest) private _requests;
 
     modifier onlyMarket() {
-        if (msg.sender != market) revert PoolOnlyMarket(msg.sender);
+        if (msg.sender != _cfg.market) revert PoolOnlyMarket(msg.sender);
         _;
     }
 
@@ -83,8 +85,8 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
 
     /// @notice Sets the market once; the market is the only contract that can book cover.
     function setMarket(address market_) external onlyOwner {
-        if (market != address(0)) revert PoolMarketAlreadySet(market);
-        market = market_;
+        if (_cfg.market != address(0)) revert PoolMarketAlreadySet(_cfg.market);
+        _cfg.market = market_;
         emit MarketSet(market_);
     }
 
@@ -111,36 +113,39 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
         }
         _book = b;
         _rateEndSum = rateEnd;
-        Bucket storage bucket = _buckets[day];
-        bucket.cover += uint96(coverAmount); // ≤ b.activeCover, which fit in uint96 above
-        bucket.rate += uint160(rate); // ≤ b.rateSum, which fit in uint128 above
-        _days.mark(day);
-        emit CoverRecorded(coverAmount, premium, day);
+        Bucket memory k = _buckets[day];
+        // Cover is never zero, so a bucket with cover is already marked in the bitmap.
+        if (k.cover == 0) _days.mark(day);
+        // Each sum is ≤ the book's total, which fit its type above.
+        _buckets[day] = Bucket(uint96(k.cover + coverAmount), uint160(k.rate + rate));
+        // No event here: the market's CoverPurchased is the one record of this change.
     }
 
     /// @inheritdoc ICoverPool
     function addPendingLiability(uint256 liability) external onlyMarket {
-        pendingLiability += liability;
-        emit PendingLiabilityChanged(pendingLiability);
+        uint64 pending = (_cfg.pendingLiability + liability).toUint64();
+        _cfg.pendingLiability = pending;
+        emit PendingLiabilityChanged(pending);
     }
 
     /// @inheritdoc ICoverPool
     function removePendingLiability(uint256 liability) external onlyMarket {
-        pendingLiability -= liability;
-        emit PendingLiabilityChanged(pendingLiability);
+        uint64 pending = uint64(_cfg.pendingLiability - liability); // ≤ the stored uint64
+        _cfg.pendingLiability = pending;
+        emit PendingLiabilityChanged(pending);
     }
 
     /// @inheritdoc ICoverPool
     function reserveForIncident(uint256 liability) external onlyMarket returns (uint256 reserve) {
         uint256 assets = totalAssets();
-        uint256 pending = pendingLiability;
-        pendingLiability = pending - liability;
+        uint256 pending = _cfg.pendingLiability;
+        _cfg.pendingLiability = uint64(pending - liability); // ≤ the stored uint64
         // Every incident pending at once gets the same fraction: assets / pending. Confirming one
         // takes its share and its liability out together, so the fraction left for the others
         // stays (assets − L·a/P) / (P − L) = a/P.
         reserve = pending <= assets ? liability : Math.mulDiv(liability, assets, pending);
-        if (reserve > 0) IERC20(asset()).safeTransfer(market, reserve);
-        emit PendingLiabilityChanged(pendingLiability);
+        if (reserve > 0) IERC20(asset()).safeTransfer(msg.sender, reserve);
+        emit PendingLiabilityChanged(pending - liability);
         emit IncidentReserved(liability, reserve);
     }
 
@@ -181,6 +186,21 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
         emit WithdrawalCompleted(requestId, receiver, shares, assets);
     }
 
+    /// @notice The market allowed to book cover and open incidents.
+    function market() external view returns (address) {
+        return _cfg.market;
+    }
+
+    /// @notice Active cover may reach (assets − pending liability) × leverageBps / 10000.
+    function leverageBps() external view returns (uint32) {
+        return _cfg.leverageBps;
+    }
+
+    /// @inheritdoc ICoverPool
+    function pendingLiability() external view returns (uint256) {
+        return _cfg.pendingLiability;
+    }
+
     /// @notice A withdrawal request (zero owner once completed or cancelled).
     function withdrawalRequest(uint256 requestId) external view returns (WithdrawalRequest memory) {
         return _requests[requestId];
@@ -210,7 +230,8 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     function freeCapital() public view returns (uint256) {
         (Book memory b, uint256 rateEnd) = _settled();
         uint256 assets = _assets(b, rateEnd);
-        uint256 required = Math.mulDiv(b.activeCover, BPS, leverageBps, Math.Rounding.Ceil) + pendingLiability;
+        Config memory c = _cfg;
+        uint256 required = Math.mulDiv(b.activeCover, BPS, c.leverageBps, Math.Rounding.Ceil) + c.pendingLiability;
         return assets > required ? assets - required : 0;
     }
 
@@ -266,8 +287,8 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     }
 
     function _capacity(uint256 assets) private view returns (uint256) {
-        uint256 pending = pendingLiability;
-        return assets > pending ? (assets - pending) * leverageBps / BPS : 0;
+        Config memory c = _cfg;
+        return assets > c.pendingLiability ? (assets - c.pendingLiability) * c.leverageBps / BPS : 0;
     }
 
     function _ownRequest(uint256 requestId) private view returns (WithdrawalRequest memory r) {
@@ -279,7 +300,7 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
         if (leverageBps_ < BPS || leverageBps_ > MAX_LEVERAGE_BPS || cooldownSeconds_ > MAX_COOLDOWN_SECONDS) {
             revert PoolRiskParamsInvalid(leverageBps_, cooldownSeconds_);
         }
-        leverageBps = leverageBps_;
+        _cfg.leverageBps = leverageBps_;
         cooldownSeconds = cooldownSeconds_;
         emit RiskParamsSet(leverageBps_, cooldownSeconds_);
     }

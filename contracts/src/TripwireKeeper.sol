@@ -55,12 +55,12 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
     /// @return upkeepNeeded whether there is work
     /// @return performData abi.encode(Action, target, data) for `performUpkeep`
     function checkUpkeep(bytes calldata checkData) external view cannotExecute returns (bool, bytes memory) {
-        (uint64 policyCount, uint64 productCount,) = market.counts();
+        (, uint256 productCount,, uint256 highestPolicyId) = market.counts();
         uint256[4] memory r;
         if (checkData.length > 0) r = abi.decode(checkData, (uint256[4]));
         uint256 productTo = r[1] == 0 || r[1] > productCount ? productCount : r[1];
         for (uint256 id = r[0] == 0 ? 1 : r[0]; id <= productTo; ++id) {
-            (bool found, bytes memory work) = _productWork(id, r[2] == 0 ? 1 : r[2], r[3] == 0 || r[3] > policyCount ? policyCount : r[3]);
+            (bool found, bytes memory work) = _productWork(id, r[2] == 0 ? 1 : r[2], r[3] == 0 || r[3] > highestPolicyId ? highestPolicyId : r[3]);
             if (found) return (true, work);
         }
         return (false, "");

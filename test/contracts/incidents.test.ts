@@ -228,6 +228,23 @@ describe("no buying into a known loss (the Cozy v2 drain)", () => {
   });
 });
 
+describe("wiring", () => {
+  it("MarketPoolMismatch when listing on a market its pool does not know", async () => {
+    const { deploy } = await import("../../scripts/lib/deploy");
+    const CoverMarketArtifact = await import("../../contracts/out/CoverMarket");
+    const { getAddress, getContract } = await import("viem");
+    const other = await deploy(w.clients, w.acc.owner, CoverMarketArtifact, [w.core.pool.address, addr(w.acc.owner)]);
+    const market = getContract({ address: other.address, abi: CoverMarketArtifact.abi, client: { public: w.clients.publicClient, wallet: w.acc.owner } });
+    const feed = await w.newFeed(8, 100n * E8);
+    const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 86_400 });
+    await expectRevert(
+      market.write.listProduct([{ trigger: w.core.tvlDrop.address, params, termsHash: `0x${"ab".repeat(32)}`, capAmount: 1n, coverageLagSeconds: 60, vetoWindowSeconds: 0 }]),
+      "MarketPoolMismatch",
+      [getAddress(w.core.market.address)],
+    );
+  });
+});
+
 describe("incident lifecycle", () => {
   it("confirmation waits for the veto window; a guardian can veto only while it is open", async () => {
     const { feed, productId } = await tvlProduct({ veto: 86_400 });

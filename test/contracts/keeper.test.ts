@@ -1,4 +1,4 @@
-import { decodeAbiParameters, type Address, type Hex } from "viem";
+import { decodeAbiParameters, encodeAbiParameters, encodeFunctionData, type Address, type Hex } from "viem";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
 import { createWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
@@ -81,9 +81,14 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
   });
 
   it("checkUpkeep is simulation-only and performUpkeep can be limited to the forwarder", async () => {
-    await expectRevert(w.as(w.core.keeper, w.acc.keeper).write.checkUpkeep(["0x"]), "OnlySimulatedBackend");
+    // As a real transaction (tx.origin is not the zero address) checkUpkeep refuses to run.
+    const data = encodeFunctionData({ abi: w.core.keeper.abi, functionName: "checkUpkeep", args: ["0x"] });
+    await expectRevert(w.acc.keeper.sendTransaction({ account: w.acc.keeper.account!, chain: w.acc.keeper.chain, to: w.core.keeper.address, data }), "OnlySimulatedBackend");
     await w.send(w.core.keeper.write.setForwarder([addr(w.acc.carol)]));
     await expectRevert(w.as(w.core.keeper, w.acc.keeper).write.performUpkeep(["0x"]), "KeeperOnlyForwarder");
+    // The forwarder itself gets through to the market, which re-validates (nothing to confirm).
+    const confirm = encodeAbiParameters([{ type: "uint8" }, { type: "uint256" }, { type: "bytes" }], [Action.Confirm, 1n, "0x"]);
+    await expectRevert(w.as(w.core.keeper, w.acc.carol).write.performUpkeep([confirm]), "MarketIncidentTransitionInvalid");
     await expectRevert(w.as(w.core.keeper, w.acc.bob).write.setForwarder([addr(w.acc.bob)]), "OwnableUnauthorizedAccount");
     void DAY;
   });

@@ -39,17 +39,18 @@ describe("buyCover", () => {
     const sig = await w.sign(q);
     const receipt = await w.send(w.as(w.core.market, w.acc.alice).write.buyCover([q, sig]));
     const now = await w.now();
-    expect(await w.core.market.read.ownerOf([1n])).toBe(alice());
+    expect(await w.core.market.read.ownerOf([q.quoteId])).toBe(alice());
     expect(await w.balance(alice())).toBe(0n);
     expect((await w.balance(w.core.pool.address)) - poolBefore).toBe(400n * USD);
-    const policy = await w.core.market.read.policy([1n]);
+    const policy = await w.core.market.read.policy([q.quoteId]);
     expect(policy).toEqual({ productId: Number(productId), coverAmount: 50_000n * USD, start: Number(now + 3600n), end: Number(now + 3600n + 30n * DAY) });
     expect(await w.core.market.read.productActiveCover([productId])).toBe(50_000n * USD);
     expect(await w.core.pool.read.activeCover()).toBe(50_000n * USD);
     expect(await w.core.market.read.quoteUsed([q.quoteId])).toBe(true);
     const events = await w.core.market.getEvents.CoverPurchased({}, { blockHash: receipt.blockHash });
     expect(events).toHaveLength(1);
-    expect(events[0]!.args).toMatchObject({ policyId: 1n, productId, holder: alice(), payer: alice(), coverAmount: 50_000n * USD, premium: 400n * USD, quoteId: q.quoteId });
+    expect(events[0]!.args).toMatchObject({ policyId: q.quoteId, productId, holder: alice(), payer: alice(), coverAmount: 50_000n * USD, premium: 400n * USD });
+    expect(await w.core.market.read.counts()).toEqual([1n, 1n, 0n, q.quoteId]);
   });
 
   it("starts no earlier than purchase + coverage lag, and later when the quote says so", async () => {
@@ -86,8 +87,7 @@ describe("buyCover", () => {
     const { r, s, v } = parseSignature(permitSig);
     const sig = await w.sign(q);
     await w.send(w.as(w.core.market, bob).write.buyCoverWithPermit([q, sig, bob.account!.address, deadline, Number(v), r, s]));
-    const [policies] = await w.core.market.read.counts();
-    expect(await w.core.market.read.ownerOf([policies])).toBe(bob.account!.address);
+    expect(await w.core.market.read.ownerOf([q.quoteId])).toBe(bob.account!.address);
     expect(await w.balance(bob.account!.address)).toBe(0n);
   });
 
@@ -115,6 +115,11 @@ describe("buyCover refuses bad quotes with named errors", () => {
     const q = await w.quote(productId);
     await w.buy(w.acc.alice, q);
     await expectRevert(attempt(q), "MarketQuoteAlreadyUsed", [q.quoteId]);
+  });
+
+  it("MarketQuoteIdOutOfRange for quote id zero or at 2^48", async () => {
+    await expectRevert(attempt(await w.quote(productId, { quoteId: 0n })), "MarketQuoteIdOutOfRange");
+    await expectRevert(attempt(await w.quote(productId, { quoteId: 2n ** 48n })), "MarketQuoteIdOutOfRange");
   });
 
   it("MarketQuoteSignerUnauthorized for a quote signed for another chain", async () => {

@@ -42,6 +42,18 @@ describe("deposits and shares", () => {
     expect(await w.core.pool.read.previewWithdraw([1_000_001n])).toBeGreaterThanOrEqual(shares); // withdraw rounds shares up
   });
 
+  it("mint takes the assets its preview says, rounded up", async () => {
+    await w.deposit(w.acc.lp, 1_000n * USD);
+    await w.send(w.core.asset.write.mint([w.core.pool.address, 7n]));
+    await w.fund(w.acc.lp2, 10n * USD);
+    const shares = 3_333_333_333n;
+    const assets = await w.core.pool.read.previewMint([shares]);
+    const before = await w.balance(addr(w.acc.lp2));
+    await w.send(w.as(w.core.pool, w.acc.lp2).write.mint([shares, addr(w.acc.lp2)]));
+    expect(before - (await w.balance(addr(w.acc.lp2)))).toBe(assets);
+    expect(await w.core.pool.read.balanceOf([addr(w.acc.lp2)])).toBe(shares);
+  });
+
   it("a donation (inflation) attack costs the attacker more than it takes from the next depositor", async () => {
     const attacker = w.acc.attacker;
     await w.deposit(attacker, 1n); // 1 base unit

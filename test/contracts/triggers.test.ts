@@ -217,6 +217,13 @@ describe("depeg", () => {
     await expectRevert(w.core.depeg.read.check([params(feed.address), encodeDepegProof(3n)]), "DepegOnsetNotFirst");
   });
 
+  it("DepegProofTooLong when more rounds lie between onset and latest than one check reads", async () => {
+    const feed = await w.newFeed(8, E8);
+    await w.advance(HOUR);
+    for (let i = 0; i < 97; i++) await w.send(feed.write.updateAnswer([96n * E8 / 100n]));
+    await expectRevert(w.core.depeg.read.check([params(feed.address), encodeDepegProof(2n)]), "DepegProofTooLong", [97n, 96n]);
+  });
+
   it("validates parameters: threshold the feed cannot express, already below, zero duration", async () => {
     const feed = await w.newFeed(8, E8);
     await expectRevert(w.core.depeg.read.validateParams([params(feed.address, { thresholdE18: THRESHOLD + 1n })]), "DepegThresholdOutOfRange");

@@ -37,7 +37,7 @@ interface ICoverMarket is ITriggerRegistry {
     /// @param duration seconds of cover from the start
     /// @param buyer the only account the policy may be minted to, or zero for anyone
     /// @param deadline last second the quote can be used
-    /// @param quoteId unique id; each quote can be used once
+    /// @param quoteId unique id in [1, 2^48); each quote can be used once, and the policy takes it as its id
     /// @param termsHash hash of the product terms the buyer saw
     /// @param integrator account that sold the cover at deposit time, or zero
     /// @param integratorFeeBps integrator's share of the premium in basis points, zero when none
@@ -122,7 +122,7 @@ interface ICoverMarket is ITriggerRegistry {
     event TriggerApprovalSet(address indexed trigger, bool approved);
     /// @notice Market-wide pause flags changed (bit 0: new cover).
     event PauseFlagsSet(uint8 flags);
-    /// @notice A policy was sold.
+    /// @notice A policy was sold; its id is the quote's id.
     event CoverPurchased(
         uint256 indexed policyId,
         uint256 indexed productId,
@@ -132,7 +132,6 @@ interface ICoverMarket is ITriggerRegistry {
         uint256 premium,
         uint40 start,
         uint40 end,
-        uint256 quoteId,
         address integrator
     );
     /// @notice A trigger proved its condition; the product's policies active at `incidentTime` are
@@ -161,6 +160,8 @@ interface ICoverMarket is ITriggerRegistry {
     error MarketQuoteExpired(uint256 quoteId, uint64 deadline);
     /// @notice The quote id was used before.
     error MarketQuoteAlreadyUsed(uint256 quoteId);
+    /// @notice Quote ids are in [1, 2^48): they become policy ids.
+    error MarketQuoteIdOutOfRange(uint256 quoteId);
     /// @notice The signature does not recover (bad length or bytes).
     error MarketQuoteSignatureInvalid();
     /// @notice The signature's s is in the upper half of the curve order (malleable).
@@ -213,7 +214,7 @@ interface ICoverMarket is ITriggerRegistry {
 
     /// @notice Buys cover for the caller: verifies the quote, takes the premium from the caller
     /// (prior approval), and mints the policy to the caller.
-    /// @return policyId the ERC-721 id of the new policy
+    /// @return policyId the ERC-721 id of the new policy (the quote id)
     function buyCover(Quote calldata quote, bytes calldata signature) external returns (uint256 policyId);
 
     /// @notice Buys cover paid by the caller and minted to `beneficiary` (a protocol covering its
@@ -319,6 +320,7 @@ interface ICoverMarket is ITriggerRegistry {
     /// @notice Deferred payouts claimable by `account`.
     function claimable(address account) external view returns (uint256);
 
-    /// @notice Counters: policies minted, products listed, incidents opened.
-    function counts() external view returns (uint64 policies, uint64 products, uint64 incidents);
+    /// @notice Counters: policies sold, products listed, incidents opened, and the highest policy
+    /// id (policy ids are quote ids, so they are unique but not contiguous).
+    function counts() external view returns (uint256 policies, uint256 products, uint256 incidents, uint256 highestPolicyId);
 }

@@ -13,8 +13,6 @@ interface ICoverPool {
         uint256 shares;
     }
 
-    /// @notice Cover sold through the market was added to the pool's book.
-    event CoverRecorded(uint256 coverAmount, uint256 premium, uint256 endDay);
     /// @notice An incident's liability was added to (or removed from) what the pool may owe.
     event PendingLiabilityChanged(uint256 pendingLiability);
     /// @notice The pool moved an incident's reserve to the market.
@@ -48,8 +46,6 @@ interface ICoverPool {
     error PoolWithdrawalExceedsFreeCapital(uint256 assets, uint256 freeCapital);
     /// @notice Zero shares or assets.
     error PoolZeroAmount();
-    /// @notice An amount does not fit the pool's packed accounting.
-    error PoolAmountTooLarge(uint256 amount);
 
     /// @notice Market only: books cover whose premium has already been transferred in.
     /// Reverts with PoolCapacityExceeded when active cover would pass assets × leverage.

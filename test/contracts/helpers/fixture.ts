@@ -207,8 +207,7 @@ export async function createWorld(opts: { leverageBps?: number; cooldownSeconds?
       const sig = await sign(q);
       const m = as(core.market, wallet);
       await send(clients, beneficiary ? m.write.buyCoverFor([q, sig, beneficiary]) : m.write.buyCover([q, sig]));
-      const [policies] = await core.market.read.counts();
-      return policies;
+      return q.quoteId; // the policy takes the quote's id
     },
     async balance(a: Address) {
       return core.asset.read.balanceOf([a]);
