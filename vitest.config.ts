@@ -25,7 +25,9 @@ export default defineConfig(async () => {
           plugins: [
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
-              miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+              // RPC_URL is blanked so a local .dev.vars (written by `npm start`) never points the
+              // suites at a chain; tests that need one set it themselves.
+              miniflare: { bindings: { TEST_MIGRATIONS: migrations, RPC_URL: "" } },
             }),
           ],
           test: {

@@ -15,11 +15,12 @@ import { privateKeyToAddress } from "viem/accounts";
 import { buildContracts } from "../contracts/build";
 import { startAnvil } from "./lib/anvil";
 import { localAccount, localClients } from "./lib/clients";
-import { deploy, deployCore, send } from "./lib/deploy";
 import { quoteTypedData, type Quote } from "../workers/chain/quote";
 import { encodeDepegParams, encodeDepegProof, encodePausedParams, encodeTvlDropParams, encodeTvlDropProof } from "../workers/chain/triggerParams";
 
 buildContracts({ quiet: true });
+// Generated ABI modules exist only after the build.
+const { deploy, deployCore, send } = await import("./lib/deploy");
 const BatchTransfer = await import("../contracts/out/BatchTransfer");
 const MockV3Aggregator = await import("../contracts/out/MockV3Aggregator");
 const MockPausableProtocol = await import("../contracts/out/MockPausableProtocol");

@@ -5,6 +5,8 @@ declare namespace Cloudflare {
   interface Env {
     DB: D1Database;
     CHAIN_ID: string;
+    /** JSON-RPC endpoint (a secret in production: provider URLs embed keys). */
+    RPC_URL?: string;
   }
   interface GlobalProps {
     mainModule: typeof import("./index");

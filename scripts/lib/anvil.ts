@@ -30,12 +30,14 @@ export type Anvil = { rpcUrl: string; port: number; stop(): Promise<void> };
 export const GENESIS_TIMESTAMP = 1_767_225_600; // 2026-01-01T00:00:00Z
 
 /**
- * Starts anvil on a free loopback port and resolves once it answers JSON-RPC.
+ * Starts anvil on loopback (a free port unless one is given) and resolves once it answers JSON-RPC.
+ * Tests use a fixed genesis time; `npm start` uses the wall clock.
  * Local test chain only: its accounts are anvil's well-known development keys.
  */
-export async function startAnvil(extraArgs: string[] = []): Promise<Anvil> {
-  const port = await freePort();
-  const args = ["--host", "127.0.0.1", "--port", String(port), "--timestamp", String(GENESIS_TIMESTAMP), "--silent", ...extraArgs];
+export async function startAnvil(extraArgs: string[] = [], opts: { port?: number; fixedGenesis?: boolean } = {}): Promise<Anvil> {
+  const port = opts.port ?? (await freePort());
+  const genesis = opts.fixedGenesis === false ? [] : ["--timestamp", String(GENESIS_TIMESTAMP)];
+  const args = ["--host", "127.0.0.1", "--port", String(port), ...genesis, "--silent", ...extraArgs];
   const child: ChildProcess = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));

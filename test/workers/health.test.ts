@@ -1,14 +1,29 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { app } from "../../workers/app";
+
+type Health = { status: string; chainId: number; checks: Record<string, { status: string; error?: string; blockNumber?: string }> };
 
 describe("GET /health", () => {
-  it("answers ok with the chain id and a D1 round trip", async () => {
+  it("answers ok with the chain id and a D1 round trip; the chain check says it is not configured", async () => {
     const res = await exports.default.fetch("http://tripwire.test/health");
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { status: string; chainId: number; checks: { d1: { status: string } } };
+    const body = (await res.json()) as Health;
     expect(body.status).toBe("ok");
     expect(body.chainId).toBe(31337);
-    expect(body.checks.d1.status).toBe("ok");
+    expect(body.checks.d1!.status).toBe("ok");
+    expect(body.checks.chain!.status).toBe("not_configured");
+  });
+
+  it("answers 503 degraded when the RPC does not answer, without echoing the RPC URL", async () => {
+    const rpc = "http://127.0.0.1:9/secret-key-in-path";
+    const res = await app.request("/health", {}, { ...env, RPC_URL: rpc });
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    expect(text).not.toContain("secret-key-in-path");
+    const body = JSON.parse(text) as Health;
+    expect(body.status).toBe("degraded");
+    expect(body.checks.chain!.status).toBe("error");
   });
 
   it("answers unknown routes with a problem+json 404", async () => {

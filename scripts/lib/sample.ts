@@ -1,0 +1,49 @@
+import { getContract, keccak256, toHex, type Address, type Hex } from "viem";
+import * as MockPausableProtocol from "../../contracts/out/MockPausableProtocol";
+import * as MockV3Aggregator from "../../contracts/out/MockV3Aggregator";
+import type { LocalClients, Wallet } from "./clients";
+import { deploy, send, type Core } from "./deploy";
+import { encodeAllOfParams, encodeDepegParams, encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
+
+const USD = 1_000_000n;
+const E8 = 10n ** 8n;
+
+export type SampleProduct = { productId: bigint; name: string; terms: string; termsHash: Hex; feed?: Address; target?: Address };
+
+/**
+ * LOCAL ONLY: sample protocols (Chainlink MockV3Aggregator TVL and price feeds, a pausable
+ * protocol) and one product per trigger kind, listed on the local market.
+ */
+export async function seedSampleProducts(clients: LocalClients, owner: Wallet, core: Core) {
+  const newFeed = async (decimals: number, answer: bigint) => (await deploy(clients, owner, MockV3Aggregator, [decimals, answer])).address;
+  const list = async (name: string, terms: string, trigger: Address, params: Hex, capAmount: bigint): Promise<SampleProduct> => {
+    const termsHash = keccak256(toHex(terms));
+    await send(clients, core.market.write.listProduct([{ trigger, params, termsHash, capAmount, coverageLagSeconds: 3600, vetoWindowSeconds: 0 }]));
+    const [, productId] = await core.market.read.counts();
+    return { productId, name, terms, termsHash };
+  };
+  const day = 86_400;
+  const lending = await newFeed(8, 1_200_000_000n * E8);
+  const dex = await newFeed(8, 800_000_000n * E8);
+  const staking = await newFeed(8, 2_500_000_000n * E8);
+  const usdPrice = await newFeed(8, E8);
+  const protocol = (await deploy(clients, owner, MockPausableProtocol, [owner.account!.address])).address;
+
+  const tvl = (feed: Address) => encodeTvlDropParams({ feed, dropBps: 5000, windowSeconds: day, maxAgeSeconds: 2 * day });
+  const products = [
+    { ...(await list("Lending market TVL collapse", "Pays the cover amount if the lending market's TVL falls by 50% or more within 24 hours, per its TVL feed.", core.tvlDrop.address, tvl(lending), 2_000_000n * USD)), feed: lending },
+    { ...(await list("DEX TVL collapse", "Pays the cover amount if the DEX's TVL falls by 50% or more within 24 hours, per its TVL feed.", core.tvlDrop.address, tvl(dex), 1_000_000n * USD)), feed: dex },
+    { ...(await list("Staking TVL collapse", "Pays the cover amount if the staking contract's TVL falls by 50% or more within 24 hours, per its TVL feed.", core.tvlDrop.address, tvl(staking), 1_500_000n * USD)), feed: staking },
+    { ...(await list("Protocol paused", "Pays the cover amount if the protocol's contracts stay paused for 6 hours or more.", core.paused.address, encodePausedParams({ target: protocol, durationSeconds: 6 * 3600 }), 500_000n * USD)), target: protocol },
+    { ...(await list("Stablecoin depeg", "Pays the cover amount if the stablecoin trades below $0.97 for 24 hours or more, per its price feed.", core.depeg.address, encodeDepegParams({ feed: usdPrice, thresholdE18: 97n * 10n ** 16n, durationSeconds: day, maxAgeSeconds: 2 * day }), 1_000_000n * USD)), feed: usdPrice },
+    await list(
+      "Lending exploit (TVL drop and pause)",
+      "Pays the cover amount only if the lending market's TVL falls by 50% within 24 hours and the protocol stays paused for 6 hours.",
+      core.allOf.address,
+      encodeAllOfParams({ triggers: [core.tvlDrop.address, core.paused.address], params: [tvl(lending), encodePausedParams({ target: protocol, durationSeconds: 6 * 3600 })] }),
+      1_000_000n * USD,
+    ),
+  ];
+  void getContract;
+  return { products, feeds: { lending, dex, staking, usdPrice }, protocol };
+}
