@@ -40,8 +40,6 @@ try {
     leverageBps: 20_000,
   });
   const chainId = await clients.publicClient.getChainId();
-  const as = <A extends readonly unknown[]>(c: { address: Address; abi: A }, w: typeof owner) =>
-    getContract({ address: c.address, abi: c.abi as never, client: { public: clients.publicClient, wallet: w! } }) as never;
   const now = async () => (await clients.publicClient.getBlock()).timestamp;
   const advance = async (s: bigint) => {
     await clients.testClient.setNextBlockTimestamp({ timestamp: (await now()) + s });

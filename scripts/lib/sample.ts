@@ -1,4 +1,4 @@
-import { getContract, keccak256, toHex, type Address, type Hex } from "viem";
+import { keccak256, toHex, type Address, type Hex } from "viem";
 import * as MockPausableProtocol from "../../contracts/out/MockPausableProtocol";
 import * as MockV3Aggregator from "../../contracts/out/MockV3Aggregator";
 import type { LocalClients, Wallet } from "./clients";
@@ -44,6 +44,5 @@ export async function seedSampleProducts(clients: LocalClients, owner: Wallet, c
       1_000_000n * USD,
     ),
   ];
-  void getContract;
   return { products, feeds: { lending, dex, staking, usdPrice }, protocol };
 }

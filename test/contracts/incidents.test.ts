@@ -1,23 +1,15 @@
 import type { Address, Hex } from "viem";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encodePausedParams, encodeTvlDropParams, encodeTvlDropProof } from "../../workers/chain/triggerParams";
-import { createWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
+import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
 
 let w: World;
-let snap: Hex;
 const E8 = 10n ** 8n;
 const HOUR = 3600n;
 
-beforeAll(async () => {
-  w = await createWorld({ leverageBps: 20_000 });
-});
-afterAll(async () => w?.anvil.stop());
-beforeEach(async () => {
-  snap = await w.snapshot();
-});
-afterEach(async () => {
-  await w.revert(snap);
-});
+useWorld(async (world) => {
+  w = world;
+}, { leverageBps: 20_000 });
 
 const addr = (x: { account?: { address: Address } }) => x.account!.address;
 

@@ -1,22 +1,14 @@
 import { decodeAbiParameters, encodeAbiParameters, encodeFunctionData, type Address, type Hex } from "viem";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
-import { createWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
+import { useWorld, expectRevert, USD, type World } from "./helpers/fixture";
 
 let w: World;
-let snap: Hex;
 const E8 = 10n ** 8n;
 const Action = { Observe: 0, Fire: 1, Confirm: 2, Settle: 3 } as const;
 
-beforeAll(async () => {
-  w = await createWorld();
-});
-afterAll(async () => w?.anvil.stop());
-beforeEach(async () => {
-  snap = await w.snapshot();
-});
-afterEach(async () => {
-  await w.revert(snap);
+useWorld(async (world) => {
+  w = world;
 });
 
 const addr = (x: { account?: { address: Address } }) => x.account!.address;
@@ -24,7 +16,7 @@ const addr = (x: { account?: { address: Address } }) => x.account!.address;
 async function check(): Promise<{ needed: boolean; action?: number; target?: bigint; data: Hex }> {
   const [needed, performData] = await w.core.keeper.read.checkUpkeep(["0x"]);
   if (!needed) return { needed, data: performData };
-  const [action, target, data] = decodeAbiParameters([{ type: "uint8" }, { type: "uint256" }, { type: "bytes" }], performData);
+  const [action, target] = decodeAbiParameters([{ type: "uint8" }, { type: "uint256" }, { type: "bytes" }], performData);
   return { needed, action, target, data: performData };
 }
 
@@ -40,7 +32,8 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
       encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 86_400 }),
     );
     await w.deposit(w.acc.lp, 100_000n * USD);
-    const ids = [await w.buy(w.acc.alice, await w.quote(productId)), await w.buy(w.acc.bob, await w.quote(productId, { amount: 2_000n * USD }))];
+    await w.buy(w.acc.alice, await w.quote(productId));
+    await w.buy(w.acc.bob, await w.quote(productId, { amount: 2_000n * USD }));
     expect((await check()).needed).toBe(false);
     await w.advance(3600);
     await w.send(feed.write.updateAnswer([100n * E8]));
@@ -63,7 +56,6 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
     expect((await check()).needed).toBe(false);
     // A replayed settle batch is stale work: nothing is paid twice.
     await expectRevert(w.as(w.core.keeper, w.acc.keeper).write.performUpkeep([settle.data]), "KeeperWorkStale");
-    void ids;
   });
 
   it("observes a pause, then fires it after the duration", async () => {
@@ -90,6 +82,5 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
     const confirm = encodeAbiParameters([{ type: "uint8" }, { type: "uint256" }, { type: "bytes" }], [Action.Confirm, 1n, "0x"]);
     await expectRevert(w.as(w.core.keeper, w.acc.carol).write.performUpkeep([confirm]), "MarketIncidentTransitionInvalid");
     await expectRevert(w.as(w.core.keeper, w.acc.bob).write.setForwarder([addr(w.acc.bob)]), "OwnableUnauthorizedAccount");
-    void DAY;
   });
 });

@@ -1,18 +1,17 @@
 import fc from "fast-check";
 import { hashTypedData, parseSignature, serializeSignature, zeroAddress, type Hex } from "viem";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { quoteTypedData, type Quote } from "../../workers/chain/quote";
 import { encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
 import { role } from "../../scripts/lib/deploy";
-import { createWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
+import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
 
 let w: World;
 let productId: bigint;
-let snap: Hex;
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-beforeAll(async () => {
-  w = await createWorld();
+useWorld(async (world) => {
+  w = world;
   const feed = await w.newFeed(8, 500_000_000n * 10n ** 8n);
   ({ productId } = await w.listProduct(
     w.core.tvlDrop.address,
@@ -20,13 +19,6 @@ beforeAll(async () => {
     { cap: 200_000n * USD, lag: 3600 },
   ));
   await w.deposit(w.acc.lp, 1_000_000n * USD);
-});
-afterAll(async () => w?.anvil.stop());
-beforeEach(async () => {
-  snap = await w.snapshot();
-});
-afterEach(async () => {
-  await w.revert(snap);
 });
 
 const alice = () => w.acc.alice.account!.address;

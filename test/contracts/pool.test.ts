@@ -1,29 +1,20 @@
-import type { Hex } from "viem";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encodeTvlDropParams } from "../../workers/chain/triggerParams";
-import { createWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
+import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
 
 let w: World;
 let productId: bigint;
-let snap: Hex;
 const COOLDOWN = 7n * DAY;
 
-beforeAll(async () => {
-  w = await createWorld({ cooldownSeconds: Number(COOLDOWN) });
+useWorld(async (world) => {
+  w = world;
   const feed = await w.newFeed(8, 500_000_000n * 10n ** 8n);
   ({ productId } = await w.listProduct(
     w.core.tvlDrop.address,
     encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 400 * 86_400 }),
     { cap: 10_000_000n * USD },
   ));
-});
-afterAll(async () => w?.anvil.stop());
-beforeEach(async () => {
-  snap = await w.snapshot();
-});
-afterEach(async () => {
-  await w.revert(snap);
-});
+}, { cooldownSeconds: Number(COOLDOWN) });
 
 const addr = (x: { account?: { address: `0x${string}` } }) => x.account!.address;
 

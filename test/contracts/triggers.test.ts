@@ -1,5 +1,5 @@
-import { keccak256, toHex, zeroAddress, type Hex } from "viem";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { keccak256, toHex, type Hex } from "viem";
+import { describe, expect, it } from "vitest";
 import {
   encodeAllOfParams,
   encodeAllOfProof,
@@ -9,22 +9,14 @@ import {
   encodeTvlDropParams,
   encodeTvlDropProof,
 } from "../../workers/chain/triggerParams";
-import { createWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
+import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
 
 let w: World;
-let snap: Hex;
 const E8 = 10n ** 8n;
 const HOUR = 3600n;
 
-beforeAll(async () => {
-  w = await createWorld();
-});
-afterAll(async () => w?.anvil.stop());
-beforeEach(async () => {
-  snap = await w.snapshot();
-});
-afterEach(async () => {
-  await w.revert(snap);
+useWorld(async (world) => {
+  w = world;
 });
 
 const tvl = (feed: Hex, o: Partial<Parameters<typeof encodeTvlDropParams>[0]> = {}) =>
@@ -289,7 +281,7 @@ describe("all-of", () => {
   };
 
   it("trips only when every sub-trigger holds, at the latest of their incident times", async () => {
-    const { feed, protocol, params, pausedParams } = await setup();
+    const { feed, protocol, params } = await setup();
     await w.core.allOf.read.validateParams([params]);
     await w.advance(60);
     await w.send(feed.write.updateAnswer([50n * E8]));
@@ -302,7 +294,6 @@ describe("all-of", () => {
     await w.advance(3600);
     expect(await w.core.allOf.read.check([params, proof])).toEqual([true, since]);
     expect(await w.core.allOf.read.findProof([params, 0n])).toEqual([true, proof]);
-    void pausedParams;
   });
 
   it("refuses wrong arity, unapproved sub-triggers and mismatched proofs", async () => {
@@ -328,6 +319,5 @@ describe("listing validation in the market", () => {
     await expectRevert(w.as(w.core.market, w.acc.bob).write.listProduct([base]), "AccessControlUnauthorizedAccount");
     await w.send(w.core.market.write.setTriggerApproved([w.core.tvlDrop.address, false]));
     await expectRevert(w.core.market.write.listProduct([base]), "MarketTriggerNotApproved");
-    void zeroAddress;
   });
 });

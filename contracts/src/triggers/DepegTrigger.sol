@@ -5,6 +5,7 @@ import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interf
 import {ITrigger} from "../interfaces/ITrigger.sol";
 import {IOracleErrors} from "../interfaces/IOracleErrors.sol";
 import {OracleLib} from "../libraries/OracleLib.sol";
+import {StatelessTrigger} from "./StatelessTrigger.sol";
 
 /// @title DepegTrigger
 /// @notice Trips when a price feed has stayed below `thresholdE18` (a price with 18 decimals,
@@ -12,7 +13,7 @@ import {OracleLib} from "../libraries/OracleLib.sol";
 /// the onset round: the first round below the threshold. The contract checks that the round before
 /// it was at or above the threshold and that every round from the onset to the latest is below.
 /// The incident time is the onset round's `updatedAt`.
-contract DepegTrigger is ITrigger, IOracleErrors {
+contract DepegTrigger is StatelessTrigger, IOracleErrors {
     struct Params {
         address feed;
         uint256 thresholdE18;
@@ -95,26 +96,6 @@ contract DepegTrigger is ITrigger, IOracleErrors {
             onset = r;
         }
         return (false, "");
-    }
-
-    /// @inheritdoc ITrigger
-    function observe(bytes calldata) external pure returns (bool) {
-        return false;
-    }
-
-    /// @inheritdoc ITrigger
-    function observationDue(bytes calldata) external pure returns (bool) {
-        return false;
-    }
-
-    /// @inheritdoc ITrigger
-    function observationPending(bytes calldata) external pure returns (bool) {
-        return false;
-    }
-
-    /// @inheritdoc ITrigger
-    function observes(bytes calldata) external pure returns (bool) {
-        return false;
     }
 
     /// @dev The threshold in the feed's own decimals; refuses values the feed cannot express.

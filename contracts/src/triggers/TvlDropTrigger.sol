@@ -5,12 +5,13 @@ import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interf
 import {ITrigger} from "../interfaces/ITrigger.sol";
 import {IOracleErrors} from "../interfaces/IOracleErrors.sol";
 import {OracleLib} from "../libraries/OracleLib.sol";
+import {StatelessTrigger} from "./StatelessTrigger.sol";
 
 /// @title TvlDropTrigger
 /// @notice Trips when a protocol's TVL feed fell by at least `dropBps` within `windowSeconds`,
 /// proven by two round ids that this contract reads back with `getRoundData`. The incident time
 /// is the earlier round's `updatedAt`: the last reading before the fall.
-contract TvlDropTrigger is ITrigger, IOracleErrors {
+contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
     struct Params {
         address feed;
         uint16 dropBps;
@@ -76,26 +77,6 @@ contract TvlDropTrigger is ITrigger, IOracleErrors {
             }
         }
         return (false, "");
-    }
-
-    /// @inheritdoc ITrigger
-    function observe(bytes calldata) external pure returns (bool) {
-        return false;
-    }
-
-    /// @inheritdoc ITrigger
-    function observationDue(bytes calldata) external pure returns (bool) {
-        return false;
-    }
-
-    /// @inheritdoc ITrigger
-    function observationPending(bytes calldata) external pure returns (bool) {
-        return false;
-    }
-
-    /// @inheritdoc ITrigger
-    function observes(bytes calldata) external pure returns (bool) {
-        return false;
     }
 
     function _dropped(Params memory p, OracleLib.Round memory a, OracleLib.Round memory b) private pure returns (bool) {

@@ -10,7 +10,7 @@ import {
   type Address,
   type Hex,
 } from "viem";
-import { expect } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import * as AllOfTrigger from "../../../contracts/out/AllOfTrigger";
 import * as CoverMarket from "../../../contracts/out/CoverMarket";
 import * as CoverPool from "../../../contracts/out/CoverPool";
@@ -214,4 +214,25 @@ export async function createWorld(opts: { leverageBps?: number; cooldownSeconds?
     },
   };
   return world;
+}
+
+/**
+ * One chain per test file and a snapshot per test: registers the vitest hooks. `setup` receives
+ * the world once it is deployed (list products, fund the pool); every test then starts from the
+ * state `setup` left.
+ */
+export function useWorld(setup: (w: World) => Promise<void> | void, opts: Parameters<typeof createWorld>[0] = {}) {
+  let world: World | undefined;
+  let snap: Hex;
+  beforeAll(async () => {
+    world = await createWorld(opts);
+    await setup(world);
+  });
+  afterAll(async () => world?.anvil.stop());
+  beforeEach(async () => {
+    snap = await world!.snapshot();
+  });
+  afterEach(async () => {
+    await world!.revert(snap);
+  });
 }
