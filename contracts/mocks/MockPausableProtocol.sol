@@ -9,10 +9,12 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 contract MockPausableProtocol is Pausable, Ownable {
     constructor(address owner_) Ownable(owner_) {}
 
+    /// @notice Owner only: pauses the protocol (`paused()` turns true).
     function pause() external onlyOwner {
         _pause();
     }
 
+    /// @notice Owner only: unpauses the protocol.
     function unpause() external onlyOwner {
         _unpause();
     }

@@ -14,6 +14,7 @@ contract MockStablecoin is ERC20, ERC20Permit {
 
     constructor() ERC20("Local USD", "lUSD") ERC20Permit("Local USD") {}
 
+    /// @notice Six decimals, like USDC.
     function decimals() public pure override returns (uint8) {
         return 6;
     }
