@@ -1,9 +1,15 @@
-import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-/**
- * Where each contract of a deployment lives, per chain. The local setup and production deploy
- * scripts write it; the Worker reads addresses from here rather than from code.
+/*
+ * D1 holds the catalog, an index of on-chain state built from events, observations, keys,
+ * idempotency records and webhooks. The chain is the source of truth for money.
+ * Amounts are integer base units stored as decimal text (they pass 2^53); times are unix seconds.
  */
+
+const now = sql`(unixepoch())`;
+
+/** Where each contract of a deployment lives, per chain. */
 export const deployments = sqliteTable(
   "deployments",
   {
@@ -14,4 +20,280 @@ export const deployments = sqliteTable(
     deployedAt: integer("deployed_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.chainId, t.contract] })],
+);
+
+/** Covered protocols and the risk inputs the premium model reads. */
+export const protocols = sqliteTable("protocols", {
+  id: text("id").primaryKey(), // slug, e.g. "aave-v3"
+  name: text("name").notNull(),
+  category: text("category", { enum: ["lending", "dex", "staking", "stablecoin", "bridge", "other"] }).notNull(),
+  website: text("website"),
+  auditCount: integer("audit_count").notNull(),
+  lastAuditAt: integer("last_audit_at"),
+  launchedAt: integer("launched_at").notNull(),
+  tvlUsd: text("tvl_usd").notNull(), // whole dollars
+  incidentCount: integer("incident_count").notNull().default(0),
+  lastIncidentAt: integer("last_incident_at"),
+  adminKey: text("admin_key", { enum: ["immutable", "timelock_multisig", "multisig", "eoa"] }).notNull(),
+  upgradeable: integer("upgradeable", { mode: "boolean" }).notNull(),
+  oracleDependence: text("oracle_dependence", { enum: ["none", "chainlink", "custom"] }).notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/** Products: one per on-chain product id on a chain. */
+export const products = sqliteTable(
+  "products",
+  {
+    id: integer("id").primaryKey(), // the CoverMarket product id
+    chainId: integer("chain_id").notNull(),
+    protocolId: text("protocol_id").notNull().references(() => protocols.id),
+    name: text("name").notNull(),
+    triggerKind: text("trigger_kind", { enum: ["tvl_drop", "paused", "depeg", "all_of"] }).notNull(),
+    triggerAddress: text("trigger_address").notNull(),
+    paramsJson: text("params_json").notNull(), // the parameters in words (decoded)
+    paramsHex: text("params_hex").notNull(), // exactly what the market stores
+    termsText: text("terms_text").notNull(),
+    termsHash: text("terms_hash").notNull(),
+    capAmount: text("cap_amount").notNull(),
+    coverageLagSeconds: integer("coverage_lag_seconds").notNull(),
+    vetoWindowSeconds: integer("veto_window_seconds").notNull(),
+    rateMultiplierBps: integer("rate_multiplier_bps").notNull().default(10_000),
+    status: text("status", { enum: ["active", "paused", "incident", "closed"] }).notNull(),
+    listedAt: integer("listed_at").notNull(),
+    updatedAt: integer("updated_at").notNull().default(now),
+  },
+  (t) => [index("products_protocol_idx").on(t.protocolId), index("products_status_idx").on(t.status)],
+);
+
+/** Every signed quote (written after the response, with waitUntil). */
+export const quotes = sqliteTable(
+  "quotes",
+  {
+    id: integer("id").primaryKey(), // the EIP-712 quoteId, later the policy id
+    productId: integer("product_id").notNull(),
+    amount: text("amount").notNull(),
+    premium: text("premium").notNull(),
+    startAt: integer("start_at").notNull(),
+    durationSeconds: integer("duration_seconds").notNull(),
+    buyer: text("buyer").notNull(), // zero address = anyone
+    deadline: integer("deadline").notNull(),
+    termsHash: text("terms_hash").notNull(),
+    integrator: text("integrator").notNull(),
+    integratorFeeBps: integer("integrator_fee_bps").notNull(),
+    signature: text("signature").notNull(),
+    breakdownJson: text("breakdown_json").notNull(),
+    apiKeyId: integer("api_key_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("quotes_product_idx").on(t.productId, t.createdAt)],
+);
+
+/** Index of on-chain policies (ERC-721), from CoverPurchased and Transfer events. */
+export const policies = sqliteTable(
+  "policies",
+  {
+    id: integer("id").primaryKey(),
+    chainId: integer("chain_id").notNull(),
+    productId: integer("product_id").notNull(),
+    owner: text("owner").notNull(),
+    payer: text("payer").notNull(),
+    coverAmount: text("cover_amount").notNull(),
+    premium: text("premium").notNull(),
+    startAt: integer("start_at").notNull(),
+    endAt: integer("end_at").notNull(),
+    integrator: text("integrator").notNull(),
+    status: text("status", { enum: ["active", "expired", "paid"] }).notNull(),
+    txHash: text("tx_hash").notNull(),
+    blockNumber: integer("block_number").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [
+    index("policies_owner_idx").on(t.owner),
+    index("policies_product_active_idx").on(t.productId, t.startAt, t.endAt),
+    index("policies_status_idx").on(t.status),
+  ],
+);
+
+/** Pool state as seen by the keeper. */
+export const poolSnapshots = sqliteTable(
+  "pool_snapshots",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    chainId: integer("chain_id").notNull(),
+    blockNumber: integer("block_number").notNull(),
+    totalAssets: text("total_assets").notNull(),
+    activeCover: text("active_cover").notNull(),
+    unearnedPremium: text("unearned_premium").notNull(),
+    pendingLiability: text("pending_liability").notNull(),
+    capacityLeft: text("capacity_left").notNull(),
+    leverageBps: integer("leverage_bps").notNull(),
+    cooldownSeconds: integer("cooldown_seconds").notNull(),
+    observedAt: integer("observed_at").notNull(),
+  },
+  (t) => [index("pool_snapshots_latest_idx").on(t.chainId, t.observedAt)],
+);
+
+/** Feed values and pause states the keeper read, valid or not. */
+export const observations = sqliteTable(
+  "observations",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    productId: integer("product_id").notNull(),
+    source: text("source").notNull(), // feed or covered contract address
+    roundId: text("round_id"),
+    answer: text("answer"),
+    updatedAt: integer("updated_at"),
+    paused: integer("paused", { mode: "boolean" }),
+    valid: integer("valid", { mode: "boolean" }).notNull(),
+    problem: text("problem"), // stale, zero, future, … when not valid
+    distanceBps: integer("distance_bps"), // how close to tripping, 0 = tripped
+    blockNumber: integer("block_number").notNull(),
+    observedAt: integer("observed_at").notNull(),
+  },
+  (t) => [index("observations_product_idx").on(t.productId, t.observedAt)],
+);
+
+/** Incidents as opened on-chain, with their evidence. */
+export const incidents = sqliteTable(
+  "incidents",
+  {
+    id: integer("id").primaryKey(), // CoverMarket incident id
+    chainId: integer("chain_id").notNull(),
+    productId: integer("product_id").notNull(),
+    status: text("status", { enum: ["pending", "confirmed", "vetoed", "closed"] }).notNull(),
+    incidentTime: integer("incident_time").notNull(),
+    firedAt: integer("fired_at").notNull(),
+    confirmedAt: integer("confirmed_at"),
+    liability: text("liability").notNull(),
+    reserve: text("reserve"),
+    paid: text("paid").notNull().default("0"),
+    proofHex: text("proof_hex").notNull(),
+    evidenceJson: text("evidence_json").notNull(), // round ids, readings, blocks, tx hashes
+    fireTxHash: text("fire_tx_hash").notNull(),
+    confirmTxHash: text("confirm_tx_hash"),
+  },
+  (t) => [index("incidents_product_idx").on(t.productId), index("incidents_status_idx").on(t.status)],
+);
+
+/** Payouts per policy, from PoliciesSettled and PayoutDeferred. */
+export const payouts = sqliteTable(
+  "payouts",
+  {
+    policyId: integer("policy_id").primaryKey(), // a policy is paid at most once
+    incidentId: integer("incident_id").notNull(),
+    recipient: text("recipient").notNull(),
+    amount: text("amount").notNull(),
+    deferred: integer("deferred", { mode: "boolean" }).notNull().default(false),
+    txHash: text("tx_hash").notNull(),
+    blockNumber: integer("block_number").notNull(),
+    paidAt: integer("paid_at").notNull(),
+  },
+  (t) => [index("payouts_incident_idx").on(t.incidentId), index("payouts_recipient_idx").on(t.recipient)],
+);
+
+/** One row per scheduled run: the lease that keeps overlapping runs from doing work twice. */
+export const keeperRuns = sqliteTable("keeper_runs", {
+  scheduledAt: integer("scheduled_at").primaryKey(),
+  leaseUntil: integer("lease_until").notNull(),
+  status: text("status", { enum: ["running", "done", "failed"] }).notNull(),
+  startedAt: integer("started_at").notNull(),
+  finishedAt: integer("finished_at"),
+  summaryJson: text("summary_json"),
+});
+
+/** Transactions the keeper or relayer intends, recorded before broadcast. */
+export const keeperIntents = sqliteTable(
+  "keeper_intents",
+  {
+    id: text("id").primaryKey(), // deterministic: kind + target, so a retry finds it
+    signer: text("signer").notNull(),
+    kind: text("kind", { enum: ["observe", "fire", "confirm", "settle", "relay"] }).notNull(),
+    target: text("target").notNull(),
+    calldata: text("calldata").notNull(),
+    nonce: integer("nonce"),
+    txHash: text("tx_hash"),
+    status: text("status", { enum: ["pending", "broadcast", "mined", "failed", "superseded"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull().default(now),
+    updatedAt: integer("updated_at").notNull().default(now),
+  },
+  (t) => [index("keeper_intents_status_idx").on(t.signer, t.status)],
+);
+
+/** How far the indexer has read each chain. */
+export const chainCursor = sqliteTable("chain_cursor", {
+  chainId: integer("chain_id").primaryKey(),
+  blockNumber: integer("block_number").notNull(),
+  blockHash: text("block_hash").notNull(),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/** API keys, stored as SHA-256 hashes; compared in constant time. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    keyHash: text("key_hash").notNull(),
+    prefix: text("prefix").notNull(), // first characters, to tell keys apart
+    name: text("name").notNull(),
+    scopes: text("scopes").notNull(), // comma-separated: admin, integrator
+    integrator: text("integrator"), // address credited when the key quotes
+    createdAt: integer("created_at").notNull().default(now),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash_idx").on(t.keyHash)],
+);
+
+/** Idempotency-Key records: same key and body replays, another body is 422, in flight is 409. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    key: text("key").notNull(),
+    scope: text("scope").notNull(), // caller (API key id or IP) + route
+    requestHash: text("request_hash").notNull(),
+    status: text("status", { enum: ["in_flight", "done"] }).notNull(),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    createdAt: integer("created_at").notNull().default(now),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index("idempotency_expiry_idx").on(t.expiresAt)],
+);
+
+/** Integrators' webhook endpoints. */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    apiKeyId: integer("api_key_id").notNull(),
+    url: text("url").notNull(),
+    secret: text("secret").notNull(), // HMAC key for signatures
+    events: text("events").notNull(), // comma-separated event types
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [index("webhooks_key_idx").on(t.apiKeyId)],
+);
+
+/** Every delivery attempt of a webhook event. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    webhookId: integer("webhook_id").notNull(),
+    eventType: text("event_type").notNull(),
+    eventId: text("event_id").notNull(),
+    payload: text("payload").notNull(),
+    attempt: integer("attempt").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull(),
+    responseStatus: integer("response_status"),
+    nextAttemptAt: integer("next_attempt_at"),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_event_idx").on(t.webhookId, t.eventId, t.attempt),
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+  ],
 );
