@@ -1,56 +1,35 @@
-import { Hono } from "hono";
-import { sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
-import { createPublicClient, http } from "viem";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./env";
-import { ProblemError, problemBody } from "./errors";
+import { ProblemError, problemResponse, toProblem } from "./errors";
+import { mountDocs } from "./routes/docs";
+import { healthRoutes } from "./routes/health";
+import { defaultHook } from "./routes/hook";
+import { protocolRoutes } from "./routes/protocols";
 
-export const app = new Hono<AppEnv>();
+export const app = new OpenAPIHono<AppEnv>({ defaultHook });
 
-type Check = { status: "ok" | "error" | "not_configured"; latencyMs?: number; blockNumber?: string; error?: string };
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value?: T; latencyMs: number; error?: string }> {
-  const started = Date.now();
-  try {
-    const value = await fn();
-    return { value, latencyMs: Date.now() - started };
-  } catch (err) {
-    // Only the error's class name: messages can carry the RPC URL, which may embed a key.
-    return { latencyMs: Date.now() - started, error: err instanceof Error ? err.name : "Error" };
+/** Bodies must be JSON: anything else is a 415 before a handler sees it. */
+app.use("*", async (c, next) => {
+  const method = c.req.method;
+  if ((method === "POST" || method === "PUT" || method === "PATCH") && c.req.header("content-length") !== "0") {
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/json\b/i.test(type)) {
+      throw new ProblemError(415, "unsupported-media-type", "Unsupported Media Type", "Send the body as application/json.");
+    }
   }
-}
-
-/** Readiness: D1 takes a query and, when configured, the chain RPC answers. 503 when either fails. */
-app.get("/health", async (c) => {
-  const d1 = await timed(() => drizzle(c.env.DB).run(sql`select 1`));
-  const checks: Record<string, Check> = {
-    d1: d1.error ? { status: "error", latencyMs: d1.latencyMs, error: d1.error } : { status: "ok", latencyMs: d1.latencyMs },
-  };
-  if (c.env.RPC_URL) {
-    const client = createPublicClient({ transport: http(c.env.RPC_URL, { retryCount: 0, timeout: 2_000 }) });
-    const head = await timed(() => client.getBlockNumber());
-    checks.chain = head.error
-      ? { status: "error", latencyMs: head.latencyMs, error: head.error }
-      : { status: "ok", latencyMs: head.latencyMs, blockNumber: String(head.value) };
-  } else {
-    checks.chain = { status: "not_configured" };
-  }
-  const ok = Object.values(checks).every((x) => x.status !== "error");
-  return c.json({ status: ok ? "ok" : "degraded", chainId: Number(c.env.CHAIN_ID), checks }, ok ? 200 : 503);
+  await next();
 });
 
-app.notFound((c) => {
-  const path = new URL(c.req.url).pathname;
-  const e = new ProblemError(404, "not-found", "Not Found", `No route for ${c.req.method} ${path}`);
-  return c.json(problemBody(e, path), 404, { "content-type": "application/problem+json" });
-});
+app.route("/", healthRoutes);
+app.route("/", protocolRoutes);
+mountDocs(app);
+
+app.notFound((c) =>
+  problemResponse(c, new ProblemError(404, "not-found", "Not Found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
+);
 
 app.onError((err, c) => {
-  const path = new URL(c.req.url).pathname;
-  if (err instanceof ProblemError) {
-    return c.json(problemBody(err, path), err.status, { "content-type": "application/problem+json" });
-  }
-  console.error("unhandled", err);
-  const e = new ProblemError(500, "internal", "Internal Server Error");
-  return c.json(problemBody(e, path), 500, { "content-type": "application/problem+json" });
+  const problem = toProblem(err);
+  if (problem.status >= 500) console.error("unhandled", err);
+  return problemResponse(c, problem);
 });

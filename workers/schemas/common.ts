@@ -1,0 +1,29 @@
+import { z } from "@hono/zod-openapi";
+
+/** Whole non-negative integers as decimal strings: amounts in base units never travel as JSON numbers. */
+export const DecimalString = (example: string, max = 30) =>
+  z.string().regex(new RegExp(`^(0|[1-9][0-9]{0,${max - 1}})$`), "a non-negative integer as a decimal string").openapi({ example });
+
+export const UnixSeconds = z.int().min(0).max(2 ** 40).openapi({ example: 1_767_225_600, description: "unix seconds" });
+
+export const Address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "a 20-byte hex address")
+  .openapi({ example: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" });
+
+export const Problem = z
+  .object({
+    type: z.string().openapi({ example: "https://tripwire.dev/problems/validation-failed" }),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string().optional(),
+    instance: z.string(),
+    errors: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+/** The problem+json responses every route can answer with. */
+export const problemResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 415 | 422 | 429 | 503)[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [s, { description: "application/problem+json", content: { "application/problem+json": { schema: Problem } } }]),
+  );

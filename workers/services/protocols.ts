@@ -1,0 +1,58 @@
+import type { z } from "@hono/zod-openapi";
+import { getProtocol, listProtocols, upsertProtocol, type ProtocolRow } from "../../db/queries/protocols";
+import { notFound } from "../errors";
+import { riskRate, type RiskInputs } from "../pricing/risk";
+import type { Protocol, ProtocolInput } from "../schemas/protocol";
+
+export function riskInputsOf(row: ProtocolRow): RiskInputs {
+  return {
+    auditCount: row.auditCount,
+    lastAuditAt: row.lastAuditAt,
+    launchedAt: row.launchedAt,
+    tvlUsd: BigInt(row.tvlUsd),
+    incidentCount: row.incidentCount,
+    lastIncidentAt: row.lastIncidentAt,
+    adminKey: row.adminKey,
+    upgradeable: row.upgradeable,
+    oracleDependence: row.oracleDependence,
+  };
+}
+
+/** A protocol as the API shows it: its risk inputs and how the premium model prices them now. */
+export function protocolView(row: ProtocolRow, now: number): z.infer<typeof Protocol> {
+  const r = riskRate(riskInputsOf(row), now);
+  return {
+    id: row.id,
+    name: row.name,
+    category: row.category,
+    website: row.website,
+    auditCount: row.auditCount,
+    lastAuditAt: row.lastAuditAt,
+    launchedAt: row.launchedAt,
+    tvlUsd: row.tvlUsd,
+    incidentCount: row.incidentCount,
+    lastIncidentAt: row.lastIncidentAt,
+    adminKey: row.adminKey,
+    upgradeable: row.upgradeable,
+    oracleDependence: row.oracleDependence,
+    pricing: r.ok
+      ? { status: "priced", annualRateBps: r.annualRateBps, adjustments: r.adjustments }
+      : { status: "refused", code: r.code, reason: r.reason },
+    updatedAt: row.updatedAt,
+  };
+}
+
+export async function listProtocolViews(db: D1Database, now: number) {
+  return (await listProtocols(db)).map((r) => protocolView(r, now));
+}
+
+export async function protocolViewById(db: D1Database, id: string, now: number) {
+  const row = await getProtocol(db, id);
+  if (!row) throw notFound(`Protocol ${id}`);
+  return protocolView(row, now);
+}
+
+export async function saveProtocol(db: D1Database, id: string, input: z.infer<typeof ProtocolInput>, now: number) {
+  const { row, created } = await upsertProtocol(db, { id, ...input });
+  return { protocol: protocolView(row, now), created };
+}
