@@ -1,6 +1,7 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import type { TestChain } from "./test/workers/test-chain";
 
 // One `npm test`, two runtimes: contract suites run in Node against anvil; Worker suites run in
 // workerd through the Cloudflare pool, with the D1 migrations applied in their setup file.
@@ -23,16 +24,27 @@ export default defineConfig(async () => {
         },
         {
           plugins: [
-            cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
-              // RPC_URL is blanked so a local .dev.vars (written by `npm start`) never points the
-              // suites at a chain; tests that need one set it themselves.
-              miniflare: { bindings: { TEST_MIGRATIONS: migrations, RPC_URL: "" } },
+            // The global setup starts anvil and deploys; its RPC URL and addresses become the
+            // Worker's bindings here, overriding any local .dev.vars written by `npm start`.
+            cloudflareTest(({ inject }) => {
+              const chain = (inject as (key: string) => unknown)("chain") as TestChain;
+              return {
+                wrangler: { configPath: "./wrangler.toml" },
+                miniflare: {
+                  bindings: {
+                    TEST_MIGRATIONS: migrations,
+                    TEST_CHAIN: JSON.stringify(chain),
+                    RPC_URL: chain.rpcUrl,
+                    CHAIN_ID: String(chain.chainId),
+                  },
+                },
+              };
             }),
           ],
           test: {
             name: "workers",
             include: ["test/workers/**/*.test.ts"],
+            globalSetup: ["test/workers/global-setup.ts"],
             setupFiles: ["test/workers/apply-migrations.ts"],
           },
         },

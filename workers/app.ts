@@ -4,6 +4,7 @@ import { ProblemError, problemResponse, toProblem } from "./errors";
 import { mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { defaultHook } from "./routes/hook";
+import { productRoutes } from "./routes/products";
 import { protocolRoutes } from "./routes/protocols";
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook });
@@ -22,6 +23,7 @@ app.use("*", async (c, next) => {
 
 app.route("/", healthRoutes);
 app.route("/", protocolRoutes);
+app.route("/", productRoutes);
 mountDocs(app);
 
 app.notFound((c) =>

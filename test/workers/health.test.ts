@@ -5,14 +5,21 @@ import { app } from "../../workers/app";
 type Health = { status: string; chainId: number; checks: Record<string, { status: string; error?: string; blockNumber?: string }> };
 
 describe("GET /health", () => {
-  it("answers ok with the chain id and a D1 round trip; the chain check says it is not configured", async () => {
+  it("answers ok with the chain id, a D1 round trip and the chain's head block", async () => {
     const res = await exports.default.fetch("http://tripwire.test/health");
     expect(res.status).toBe(200);
     const body = (await res.json()) as Health;
     expect(body.status).toBe("ok");
     expect(body.chainId).toBe(31337);
     expect(body.checks.d1!.status).toBe("ok");
-    expect(body.checks.chain!.status).toBe("not_configured");
+    expect(body.checks.chain!.status).toBe("ok");
+    expect(Number(body.checks.chain!.blockNumber)).toBeGreaterThan(10);
+  });
+
+  it("says the chain is not configured when no RPC is set", async () => {
+    const res = await app.request("/health", {}, { ...env, RPC_URL: "" });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Health).checks.chain!.status).toBe("not_configured");
   });
 
   it("answers 503 degraded when the RPC does not answer, without echoing the RPC URL", async () => {

@@ -1,4 +1,4 @@
-import { encodeAbiParameters, zeroAddress, type Address, type Hex } from "viem";
+import { decodeAbiParameters, encodeAbiParameters, zeroAddress, type Address, type Hex } from "viem";
 
 /**
  * ABI encodings of each trigger kind's parameters and proofs, matching the `Params` structs of
@@ -80,4 +80,41 @@ export function encodeAllOfParams(p: AllOfParams): Hex {
 
 export function encodeAllOfProof(proofs: Hex[]): Hex {
   return encodeAbiParameters([{ type: "bytes[]" }], [proofs]);
+}
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+type Kind = "tvl_drop" | "paused" | "depeg" | "all_of";
+
+const tupleOf = {
+  tvl_drop: [{ type: "tuple", components: [
+    { name: "feed", type: "address" }, { name: "dropBps", type: "uint16" }, { name: "windowSeconds", type: "uint32" },
+    { name: "maxAgeSeconds", type: "uint32" }, { name: "sequencerFeed", type: "address" }, { name: "sequencerGraceSeconds", type: "uint32" },
+  ] }],
+  depeg: [{ type: "tuple", components: [
+    { name: "feed", type: "address" }, { name: "thresholdE18", type: "uint256" }, { name: "durationSeconds", type: "uint32" },
+    { name: "maxAgeSeconds", type: "uint32" }, { name: "sequencerFeed", type: "address" }, { name: "sequencerGraceSeconds", type: "uint32" },
+  ] }],
+  paused: [{ type: "tuple", components: [{ name: "target", type: "address" }, { name: "durationSeconds", type: "uint32" }] }],
+  all_of: [{ type: "tuple", components: [{ name: "triggers", type: "address[]" }, { name: "params", type: "bytes[]" }] }],
+} as const;
+
+const jsonOf = (v: unknown): Json =>
+  typeof v === "bigint" ? v.toString() : Array.isArray(v) ? v.map(jsonOf) : v !== null && typeof v === "object"
+    ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonOf(x)])) : (v as Json);
+
+/**
+ * The parameters a market stores for a product, in words: each field named, amounts as decimal
+ * strings; an all-of product lists its sub-triggers with their own decoded parameters.
+ * `kindOf` maps a trigger address to its kind (from the deployment).
+ */
+export function decodeTriggerParams(kind: Kind, params: Hex, kindOf: (trigger: Address) => Kind | undefined): Json {
+  const [decoded] = decodeAbiParameters(tupleOf[kind], params);
+  if (kind !== "all_of") return jsonOf(decoded);
+  const { triggers, params: subParams } = decoded as { triggers: readonly Address[]; params: readonly Hex[] };
+  return {
+    triggers: triggers.map((t, i) => {
+      const k = kindOf(t);
+      return { trigger: t, kind: k ?? "unknown", params: k ? decodeTriggerParams(k, subParams[i]!, kindOf) : subParams[i]! };
+    }),
+  };
 }

@@ -1,0 +1,28 @@
+import { asc, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { products, protocols } from "../schema";
+
+export type ProductRow = typeof products.$inferSelect;
+export type ProtocolRow = typeof protocols.$inferSelect;
+
+/** Every product with its protocol, in one query. */
+export async function listProductsWithProtocols(db: D1Database): Promise<{ product: ProductRow; protocol: ProtocolRow }[]> {
+  return drizzle(db).select({ product: products, protocol: protocols }).from(products).innerJoin(protocols, eq(products.protocolId, protocols.id)).orderBy(asc(products.id));
+}
+
+export async function getProductWithProtocol(db: D1Database, id: number) {
+  const [row] = await drizzle(db)
+    .select({ product: products, protocol: protocols })
+    .from(products)
+    .innerJoin(protocols, eq(products.protocolId, protocols.id))
+    .where(eq(products.id, id))
+    .limit(1);
+  return row;
+}
+
+export async function upsertProduct(db: D1Database, p: Omit<typeof products.$inferInsert, "updatedAt">): Promise<{ row: ProductRow; created: boolean }> {
+  const d = drizzle(db);
+  const [existing] = await d.select({ id: products.id }).from(products).where(eq(products.id, p.id!)).limit(1);
+  const [row] = await d.insert(products).values(p).onConflictDoUpdate({ target: products.id, set: p }).returning();
+  return { row: row!, created: existing === undefined };
+}

@@ -1,0 +1,54 @@
+import type { TestProject } from "vitest/node";
+import type { TestChain } from "./test-chain";
+import { buildContracts } from "../../contracts/build";
+import { startAnvil } from "../../scripts/lib/anvil";
+import { localAccount, localClients } from "../../scripts/lib/clients";
+
+/**
+ * Runs in Node before the Workers-runtime suites: builds the contracts, starts anvil on a free
+ * loopback port, deploys the platform with the sample catalog, and hands the RPC URL and
+ * addresses to the Worker's bindings (see vitest.config.ts).
+ */
+export default async function setup(project: TestProject) {
+  buildContracts({ quiet: true });
+  const { deployCore } = await import("../../scripts/lib/deploy");
+  const { seedSampleProducts } = await import("../../scripts/lib/sample");
+  const anvil = await startAnvil();
+  const clients = localClients(anvil.rpcUrl);
+  const owner = clients.wallet(localAccount(0));
+  const core = await deployCore(clients, {
+    owner,
+    quoteSigner: localAccount(1).address,
+    guardian: localAccount(2).address,
+    pauser: owner.account!.address,
+    leverageBps: 20_000,
+  });
+  const sample = await seedSampleProducts(clients, owner, core);
+  // An LP deposit of 1,000,000 lUSD: at 2× leverage the pool can sell 2,000,000 of cover.
+  const { send } = await import("../../scripts/lib/deploy");
+  const { getContract } = await import("viem");
+  const lp = clients.wallet(localAccount(3));
+  const asLp = { public: clients.publicClient, wallet: lp };
+  await send(clients, core.asset.write.mint([lp.account!.address, 1_000_000_000_000n]));
+  await send(clients, getContract({ address: core.asset.address, abi: core.asset.abi, client: asLp }).write.approve([core.pool.address, 1_000_000_000_000n]));
+  await send(clients, getContract({ address: core.pool.address, abi: core.pool.abi, client: asLp }).write.deposit([1_000_000_000_000n, lp.account!.address]));
+  const chain: TestChain = {
+    rpcUrl: anvil.rpcUrl,
+    chainId: await clients.publicClient.getChainId(),
+    contracts: {
+      CoverMarket: core.market.address,
+      CoverPool: core.pool.address,
+      Stablecoin: core.asset.address,
+      TvlDropTrigger: core.tvlDrop.address,
+      DepegTrigger: core.depeg.address,
+      PausedTrigger: core.paused.address,
+      AllOfTrigger: core.allOf.address,
+      TripwireKeeper: core.keeper.address,
+    },
+    products: sample.products.map((p) => ({ id: Number(p.productId), name: p.name, terms: p.terms })),
+  };
+  (project.provide as (key: string, value: unknown) => void)("chain", chain);
+  return async () => {
+    await anvil.stop();
+  };
+}

@@ -1,0 +1,74 @@
+import { env, exports } from "cloudflare:workers";
+import { getAddress } from "viem";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createKey, json } from "./helpers/keys";
+import type { TestChain } from "./test-chain";
+
+const chain = JSON.parse(env.TEST_CHAIN) as TestChain;
+const NOW = Math.floor(Date.now() / 1000);
+const MONTH = 30 * 86_400;
+const api = (path: string, init?: RequestInit) => exports.default.fetch(`http://tripwire.test${path}`, init);
+const USD = 1_000_000n;
+
+type ProductView = {
+  id: number; status: string; capacityLeft: string; activeCover: string; capAmount: string; indicativeAnnualRateBps: number | null;
+  trigger: { kind: string; address: string; params: Record<string, unknown> }; terms: { text: string; hash: string };
+};
+
+let admin: string;
+beforeAll(async () => {
+  admin = await createKey(["admin"]);
+  const protocol = {
+    name: "Lendwise v2", category: "lending", website: null, auditCount: 2, lastAuditAt: NOW - 8 * MONTH, launchedAt: NOW - 30 * MONTH,
+    tvlUsd: "1200000000", incidentCount: 0, lastIncidentAt: null, adminKey: "multisig", upgradeable: false, oracleDependence: "chainlink",
+  };
+  expect((await api("/v1/admin/protocols/lendwise-v2", json("PUT", protocol, admin))).status).toBe(201);
+});
+
+const register = (id: number, body: Record<string, unknown>) => api(`/v1/admin/products/${id}`, json("PUT", body, admin));
+const sample = (id: number) => chain.products.find((p) => p.id === id)!;
+
+describe("product catalog", () => {
+  it("registers an on-chain product from the market's own record and shows live capacity", async () => {
+    const res = await register(1, { protocolId: "lendwise-v2", name: sample(1).name, termsText: sample(1).terms });
+    expect(res.status).toBe(201);
+    const p = (await res.json()) as ProductView;
+    expect(p.trigger).toMatchObject({ kind: "tvl_drop", address: getAddress(chain.contracts.TvlDropTrigger!) });
+    expect(p.trigger.params).toMatchObject({ dropBps: 5000, windowSeconds: 86_400, maxAgeSeconds: 172_800 });
+    expect(p.capAmount).toBe(String(2_000_000n * USD));
+    // min(product cap left 2,000,000, pool capacity left 1,000,000 × 2)
+    expect(p.capacityLeft).toBe(String(2_000_000n * USD));
+    expect(p.status).toBe("active");
+    // protocol 200 + 75 (two audits) + 100 (multisig) + 25 (chainlink) = 400 bps
+    expect(p.indicativeAnnualRateBps).toBe(400);
+    const again = await register(1, { protocolId: "lendwise-v2", name: "Renamed", termsText: sample(1).terms, rateMultiplierBps: 15_000 });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as ProductView).indicativeAnnualRateBps).toBe(600);
+  });
+
+  it("lists products with their decoded parameters, an all-of product with its sub-triggers", async () => {
+    await register(6, { protocolId: "lendwise-v2", name: sample(6).name, termsText: sample(6).terms });
+    const { products } = (await (await api("/v1/products")).json()) as { products: ProductView[] };
+    const allOf = products.find((p) => p.id === 6)!;
+    expect(allOf.trigger.kind).toBe("all_of");
+    const subs = (allOf.trigger.params as { triggers: { kind: string }[] }).triggers.map((t) => t.kind);
+    expect(subs).toEqual(["tvl_drop", "paused"]);
+    expect(((await (await api("/v1/products/6")).json()) as ProductView).terms.text).toBe(sample(6).terms);
+  });
+
+  it("refuses terms whose hash is not the market's, products not listed on-chain, unknown protocols (422)", async () => {
+    const wrongTerms = await register(2, { protocolId: "lendwise-v2", name: "DEX", termsText: "something else" });
+    expect(wrongTerms.status).toBe(422);
+    expect(((await wrongTerms.json()) as { type: string }).type).toBe("https://tripwire.dev/problems/terms-mismatch");
+    const unlisted = await register(999, { protocolId: "lendwise-v2", name: "ghost", termsText: "x" });
+    expect(((await unlisted.json()) as { type: string }).type).toBe("https://tripwire.dev/problems/product-not-listed");
+    const noProtocol = await register(2, { protocolId: "nobody-here", name: "DEX", termsText: sample(2).terms });
+    expect(((await noProtocol.json()) as { type: string }).type).toBe("https://tripwire.dev/problems/unknown-protocol");
+  });
+
+  it("400 for a malformed id, 404 for an unregistered product", async () => {
+    expect((await api("/v1/products/abc")).status).toBe(400);
+    expect((await api("/v1/products/0")).status).toBe(400);
+    expect((await api("/v1/products/5")).status).toBe(404);
+  });
+});

@@ -1,0 +1,7 @@
+/** What the workers global setup deploys and hands to the Worker's bindings as TEST_CHAIN. */
+export type TestChain = {
+  rpcUrl: string;
+  chainId: number;
+  contracts: Record<string, `0x${string}`>;
+  products: { id: number; name: string; terms: string }[];
+};

@@ -1,0 +1,24 @@
+import { createPublicClient, http, type PublicClient } from "viem";
+import { ProblemError } from "../errors";
+
+/**
+ * A public client for the configured RPC. Requests made together are sent as one JSON-RPC batch
+ * (one subrequest). Errors never carry the URL: provider URLs embed keys.
+ */
+export function chainClient(env: { RPC_URL?: string }): PublicClient {
+  if (!env.RPC_URL) throw chainUnavailable("No RPC endpoint is configured.");
+  return createPublicClient({ transport: http(env.RPC_URL, { batch: { wait: 0 }, retryCount: 1, timeout: 5_000 }) });
+}
+
+export const chainUnavailable = (detail = "The chain RPC did not answer.") =>
+  new ProblemError(503, "chain-unavailable", "Chain unavailable", detail);
+
+/** Runs chain reads, turning transport failures into a 503 problem without the RPC URL. */
+export async function onChain<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ProblemError) throw err;
+    throw chainUnavailable(`The chain RPC failed (${err instanceof Error ? err.name : "Error"}).`);
+  }
+}

@@ -1,0 +1,42 @@
+import { getAddress, type Address } from "viem";
+import { loadDeployments } from "../../db/queries/deployments";
+import { ProblemError } from "../errors";
+
+export type TriggerKind = "tvl_drop" | "paused" | "depeg" | "all_of";
+export type Deployment = { market: Address; pool: Address; asset: Address; triggerKinds: Map<Address, TriggerKind> };
+
+const KIND_OF_CONTRACT: Record<string, TriggerKind> = {
+  TvlDropTrigger: "tvl_drop",
+  PausedTrigger: "paused",
+  DepegTrigger: "depeg",
+  AllOfTrigger: "all_of",
+};
+
+const cache = new Map<number, { at: number; value: Deployment }>();
+const TTL_MS = 60_000;
+
+/** The contracts of the chain this Worker serves, from the deployments table (cached per isolate). */
+export async function deploymentOf(db: D1Database, chainId: number): Promise<Deployment> {
+  const hit = cache.get(chainId);
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
+  const rows = await loadDeployments(db, chainId);
+  const by = new Map(rows.map((r) => [r.contract, getAddress(r.address)]));
+  const need = (name: string) => {
+    const a = by.get(name);
+    if (!a) throw new ProblemError(503, "deployment-missing", "Deployment missing", `No ${name} is recorded for chain ${chainId}.`);
+    return a;
+  };
+  const value: Deployment = {
+    market: need("CoverMarket"),
+    pool: need("CoverPool"),
+    asset: need("Stablecoin"),
+    triggerKinds: new Map(Object.entries(KIND_OF_CONTRACT).flatMap(([name, kind]) => (by.has(name) ? [[by.get(name)!, kind] as const] : []))),
+  };
+  cache.set(chainId, { at: Date.now(), value });
+  return value;
+}
+
+/** Forgets cached deployments (after a redeploy is recorded). */
+export function forgetDeployments(): void {
+  cache.clear();
+}

@@ -1,0 +1,56 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { requireScope } from "../auth";
+import { chainClient } from "../chain/client";
+import type { AppEnv } from "../env";
+import { problemResponses } from "../schemas/common";
+import { Product, ProductId, ProductInput } from "../schemas/product";
+import { listProductViews, productViewById, registerProduct } from "../services/products";
+import { defaultHook } from "./hook";
+
+export const productRoutes = new OpenAPIHono<AppEnv>({ defaultHook });
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+const list = createRoute({
+  method: "get",
+  path: "/v1/products",
+  tags: ["catalog"],
+  summary: "Products: terms in words and as trigger parameters, terms hash, capacity left, indicative rate",
+  responses: {
+    200: { description: "every product", content: { "application/json": { schema: z.object({ products: z.array(Product) }) } } },
+    ...problemResponses(503),
+  },
+});
+productRoutes.openapi(list, async (c) =>
+  c.json({ products: await listProductViews(c.env.DB, chainClient(c.env), Number(c.env.CHAIN_ID), nowSeconds()) }, 200),
+);
+
+const get = createRoute({
+  method: "get",
+  path: "/v1/products/{id}",
+  tags: ["catalog"],
+  summary: "One product",
+  request: { params: z.object({ id: ProductId }) },
+  responses: { 200: { description: "the product", content: { "application/json": { schema: Product } } }, ...problemResponses(400, 404, 503) },
+});
+productRoutes.openapi(get, async (c) =>
+  c.json(await productViewById(c.env.DB, chainClient(c.env), Number(c.env.CHAIN_ID), c.req.valid("param").id, nowSeconds()), 200),
+);
+
+const put = createRoute({
+  method: "put",
+  path: "/v1/admin/products/{id}",
+  tags: ["admin"],
+  summary: "Register an on-chain product in the catalog (admin): the market is the source of its trigger, cap and terms hash",
+  security: [{ apiKey: [] }],
+  middleware: [requireScope("admin")] as const,
+  request: { params: z.object({ id: ProductId }), body: { required: true, content: { "application/json": { schema: ProductInput } } } },
+  responses: {
+    200: { description: "updated", content: { "application/json": { schema: Product } } },
+    201: { description: "registered", content: { "application/json": { schema: Product } } },
+    ...problemResponses(400, 401, 403, 415, 422, 503),
+  },
+});
+productRoutes.openapi(put, async (c) => {
+  const { product, created } = await registerProduct(c.env.DB, chainClient(c.env), Number(c.env.CHAIN_ID), c.req.valid("param").id, c.req.valid("json"), nowSeconds());
+  return created ? c.json(product, 201) : c.json(product, 200);
+});

@@ -1,0 +1,45 @@
+import { z } from "@hono/zod-openapi";
+import { Address, DecimalString, UnixSeconds } from "./common";
+
+export const ProductId = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 32 - 1)
+  .openapi({ param: { name: "id", in: "path" }, example: 1, type: "integer" });
+
+export const ProductInput = z
+  .object({
+    protocolId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/).openapi({ example: "lendwise-v2" }),
+    name: z.string().min(1).max(120).openapi({ example: "Lendwise TVL collapse" }),
+    termsText: z.string().min(1).max(4_000).openapi({ description: "the terms in words; their keccak256 must equal the on-chain terms hash" }),
+    rateMultiplierBps: z.int().min(1_000).max(50_000).default(10_000).openapi({ description: "product rate over the protocol's risk rate, 10000 = 1×" }),
+  })
+  .strict()
+  .openapi("ProductInput");
+
+export const Product = z
+  .object({
+    id: z.int(),
+    chainId: z.int(),
+    protocolId: z.string(),
+    name: z.string(),
+    status: z.enum(["active", "paused", "incident", "closed"]),
+    trigger: z.object({
+      kind: z.enum(["tvl_drop", "paused", "depeg", "all_of"]),
+      address: Address,
+      params: z.any().openapi({ description: "the trigger's parameters in words, amounts as decimal strings" }),
+      paramsHex: z.string().openapi({ description: "exactly the bytes the market stores" }),
+    }),
+    terms: z.object({ text: z.string(), hash: z.string() }),
+    capAmount: DecimalString("2000000000000"),
+    activeCover: DecimalString("0"),
+    capacityLeft: DecimalString("2000000000000").openapi({ description: "cover that can still be sold: min(product cap left, pool capacity left)" }),
+    coverageLagSeconds: z.int(),
+    vetoWindowSeconds: z.int(),
+    rateMultiplierBps: z.int(),
+    indicativeAnnualRateBps: z.int().nullable().openapi({ description: "the rate before the demand multiplier; null when the protocol is refused" }),
+    refusal: z.object({ code: z.string(), reason: z.string() }).nullable(),
+    listedAt: UnixSeconds,
+  })
+  .openapi("Product");

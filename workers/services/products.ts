@@ -1,0 +1,129 @@
+import type { z } from "@hono/zod-openapi";
+import { getAddress, keccak256, toHex, type Address, type Hex, type PublicClient } from "viem";
+import { abi as marketAbi } from "../../contracts/out/CoverMarket";
+import { abi as poolAbi } from "../../contracts/out/CoverPool";
+import { getProductWithProtocol, listProductsWithProtocols, upsertProduct, type ProductRow, type ProtocolRow } from "../../db/queries/products";
+import { getProtocol } from "../../db/queries/protocols";
+import { onChain } from "../chain/client";
+import { deploymentOf, type Deployment, type TriggerKind } from "../chain/deployment";
+import { decodeTriggerParams } from "../chain/triggerParams";
+import { notFound, ProblemError } from "../errors";
+import { riskRate } from "../pricing/risk";
+import type { Product, ProductInput } from "../schemas/product";
+import { riskInputsOf } from "./protocols";
+
+type ChainProduct = { status: number; salesPaused: boolean; activeCover: bigint };
+const STATUS = ["none", "active", "incident", "closed"] as const;
+
+function statusOf(p: ChainProduct): z.infer<typeof Product>["status"] {
+  const s = STATUS[p.status] ?? "closed";
+  if (s === "active" && p.salesPaused) return "paused";
+  return s === "none" ? "closed" : s;
+}
+
+function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, poolCapacityLeft: bigint, now: number): z.infer<typeof Product> {
+  const cap = BigInt(row.capAmount);
+  const productLeft = cap > chain.activeCover ? cap - chain.activeCover : 0n;
+  const risk = riskRate(riskInputsOf(protocol), now);
+  return {
+    id: row.id,
+    chainId: row.chainId,
+    protocolId: row.protocolId,
+    name: row.name,
+    status: statusOf(chain),
+    trigger: { kind: row.triggerKind, address: row.triggerAddress, params: JSON.parse(row.paramsJson), paramsHex: row.paramsHex },
+    terms: { text: row.termsText, hash: row.termsHash },
+    capAmount: row.capAmount,
+    activeCover: chain.activeCover.toString(),
+    capacityLeft: (productLeft < poolCapacityLeft ? productLeft : poolCapacityLeft).toString(),
+    coverageLagSeconds: row.coverageLagSeconds,
+    vetoWindowSeconds: row.vetoWindowSeconds,
+    rateMultiplierBps: row.rateMultiplierBps,
+    indicativeAnnualRateBps: risk.ok ? Math.ceil((risk.annualRateBps * row.rateMultiplierBps) / 10_000) : null,
+    refusal: risk.ok ? null : { code: risk.code, reason: risk.reason },
+    listedAt: row.listedAt,
+  };
+}
+
+/** Live chain state for many products in one JSON-RPC batch: the pool's capacity and each product. */
+async function readChain(client: PublicClient, dep: Deployment, ids: number[]) {
+  return onChain(async () => {
+    const [left, ...states] = await Promise.all([
+      client.readContract({ address: dep.pool, abi: poolAbi, functionName: "capacityLeft" }),
+      ...ids.flatMap((id) => [
+        client.readContract({ address: dep.market, abi: marketAbi, functionName: "product", args: [BigInt(id)] }),
+        client.readContract({ address: dep.market, abi: marketAbi, functionName: "productActiveCover", args: [BigInt(id)] }),
+      ]),
+    ]);
+    const byId = new Map<number, ChainProduct>();
+    ids.forEach((id, i) => {
+      const p = states[2 * i] as { status: number; salesPaused: boolean };
+      byId.set(id, { status: p.status, salesPaused: p.salesPaused, activeCover: states[2 * i + 1] as bigint });
+    });
+    return { poolCapacityLeft: left as bigint, byId };
+  });
+}
+
+export async function listProductViews(db: D1Database, client: PublicClient, chainId: number, now: number) {
+  const rows = await listProductsWithProtocols(db);
+  if (rows.length === 0) return [];
+  const dep = await deploymentOf(db, chainId);
+  const chain = await readChain(client, dep, rows.map((r) => r.product.id));
+  return rows.map((r) => view(r.product, r.protocol, chain.byId.get(r.product.id)!, chain.poolCapacityLeft, now));
+}
+
+export async function productViewById(db: D1Database, client: PublicClient, chainId: number, id: number, now: number) {
+  const row = await getProductWithProtocol(db, id);
+  if (!row) throw notFound(`Product ${id}`);
+  const dep = await deploymentOf(db, chainId);
+  const chain = await readChain(client, dep, [id]);
+  return view(row.product, row.protocol, chain.byId.get(id)!, chain.poolCapacityLeft, now);
+}
+
+const unprocessable = (slug: string, title: string, detail: string) => new ProblemError(422, slug, title, detail);
+
+/**
+ * Registers a product the owner has listed on-chain. Everything about money and triggers is read
+ * from the market, never taken from the request: the request adds the protocol, a name and the
+ * terms in words, whose hash must be the one the market holds.
+ */
+export async function registerProduct(db: D1Database, client: PublicClient, chainId: number, id: number, input: z.infer<typeof ProductInput>, now: number) {
+  const protocol = await getProtocol(db, input.protocolId);
+  if (!protocol) throw unprocessable("unknown-protocol", "Unknown protocol", `Protocol ${input.protocolId} is not in the catalog.`);
+  const dep = await deploymentOf(db, chainId);
+  const [onchain, paramsHex, activeCover, poolLeft] = await onChain(() =>
+    Promise.all([
+      client.readContract({ address: dep.market, abi: marketAbi, functionName: "product", args: [BigInt(id)] }),
+      client.readContract({ address: dep.market, abi: marketAbi, functionName: "productParams", args: [BigInt(id)] }),
+      client.readContract({ address: dep.market, abi: marketAbi, functionName: "productActiveCover", args: [BigInt(id)] }),
+      client.readContract({ address: dep.pool, abi: poolAbi, functionName: "capacityLeft" }),
+    ]),
+  );
+  if (onchain.status === 0) throw unprocessable("product-not-listed", "Product not listed on-chain", `The market has no product ${id}.`);
+  const termsHash = keccak256(toHex(input.termsText));
+  if (termsHash !== onchain.termsHash) {
+    throw unprocessable("terms-mismatch", "Terms do not match", `keccak256(termsText) is ${termsHash}; the market holds ${onchain.termsHash}.`);
+  }
+  const kindOf = (a: Address): TriggerKind | undefined => dep.triggerKinds.get(getAddress(a));
+  const kind = kindOf(onchain.trigger);
+  if (!kind) throw unprocessable("unknown-trigger", "Unknown trigger", `Trigger ${onchain.trigger} is not a recorded trigger contract.`);
+  const { row, created } = await upsertProduct(db, {
+    id,
+    chainId,
+    protocolId: input.protocolId,
+    name: input.name,
+    triggerKind: kind,
+    triggerAddress: getAddress(onchain.trigger),
+    paramsJson: JSON.stringify(decodeTriggerParams(kind, paramsHex as Hex, kindOf)),
+    paramsHex,
+    termsText: input.termsText,
+    termsHash,
+    capAmount: onchain.capAmount.toString(),
+    coverageLagSeconds: onchain.coverageLagSeconds,
+    vetoWindowSeconds: onchain.vetoWindowSeconds,
+    rateMultiplierBps: input.rateMultiplierBps,
+    status: statusOf({ status: onchain.status, salesPaused: onchain.salesPaused, activeCover }),
+    listedAt: onchain.activeSince,
+  });
+  return { product: view(row, protocol, { status: onchain.status, salesPaused: onchain.salesPaused, activeCover }, poolLeft, now), created };
+}
