@@ -8,11 +8,12 @@
  * Environment: ANVIL_PORT (8545), WORKER_PORT (8787).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { getContract } from "viem";
 import { buildContracts } from "../contracts/build";
 import { startAnvil } from "./lib/anvil";
 import { LOCAL_DEV_MNEMONIC, localAccount, localClients } from "./lib/clients";
+import { hashApiKey, newApiKey } from "../workers/keys";
 
 const anvilPort = Number(process.env.ANVIL_PORT ?? 8545);
 const workerPort = Number(process.env.WORKER_PORT ?? 8787);
@@ -44,7 +45,7 @@ process.on("SIGTERM", () => void stopAll(0));
 await step("build contracts (solc-js)", () => buildContracts({ quiet: true }));
 // The deploy helpers import the generated ABI modules, which exist only after the build.
 const { deployCore, send } = await import("./lib/deploy");
-const { seedSampleProducts } = await import("./lib/sample");
+const { sampleProtocols, seedSampleProducts } = await import("./lib/sample");
 const anvil = await step(`start anvil on 127.0.0.1:${anvilPort}`, () => startAnvil([], { port: anvilPort, fixedGenesis: false }));
 const clients = localClients(anvil.rpcUrl);
 const [owner, signer, guardian, lp] = [0, 1, 2, 3].map((i) => clients.wallet(localAccount(i)));
@@ -58,11 +59,30 @@ await step("fund the pool from the LP account (5,000,000 lUSD)", async () => {
   await send(clients, getContract({ address: core.asset.address, abi: core.asset.abi, client: asLp }).write.approve([core.pool.address, 5_000_000n * USD]));
   await send(clients, getContract({ address: core.pool.address, abi: core.pool.abi, client: asLp }).write.deposit([5_000_000n * USD, lp!.account!.address]));
 });
-await step("apply D1 migrations locally", () => {
-  const r = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], { stdio: "pipe", env: { ...offline, CI: "true" } });
-  if (r.status !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${r.stdout}\n${r.stderr}`);
-});
+const wranglerRun = (args: string[]) => {
+  const r = spawnSync("npx", ["wrangler", ...args], { stdio: "pipe", env: { ...offline, CI: "true" } });
+  if (r.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
+};
+await step("apply D1 migrations locally", () => wranglerRun(["d1", "migrations", "apply", "DB", "--local"]));
 const chainId = await clients.publicClient.getChainId();
+const adminKey = newApiKey();
+await step("record the deployment and a local admin API key in D1", async () => {
+  const contracts: Record<string, string> = {
+    CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, TripwireKeeper: core.keeper.address,
+    TvlDropTrigger: core.tvlDrop.address, DepegTrigger: core.depeg.address, PausedTrigger: core.paused.address, AllOfTrigger: core.allOf.address,
+  };
+  const block = await clients.publicClient.getBlockNumber();
+  const at = Math.floor(Date.now() / 1000);
+  const sql = [
+    `DELETE FROM deployments WHERE chain_id = ${chainId};`,
+    ...Object.entries(contracts).map(([name, a]) => `INSERT INTO deployments VALUES (${chainId}, '${name}', '${a}', ${block}, ${at});`),
+    `DELETE FROM products WHERE chain_id = ${chainId};`,
+    `INSERT INTO api_keys (key_hash, prefix, name, scopes) VALUES ('${await hashApiKey(adminKey)}', '${adminKey.slice(0, 10)}', 'local admin (npm start)', 'admin');`,
+  ].join("\n");
+  mkdirSync(".wrangler", { recursive: true });
+  writeFileSync(".wrangler/seed.sql", sql);
+  wranglerRun(["d1", "execute", "DB", "--local", "--file", ".wrangler/seed.sql"]);
+});
 await step("write .dev.vars (local-only values)", () => {
   writeFileSync(
     ".dev.vars",
@@ -85,9 +105,34 @@ const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port",
 children.push(wrangler);
 wrangler.on("exit", (code) => void stopAll(code ?? 1));
 
+const api = `http://127.0.0.1:${workerPort}`;
+await step("wait for the Worker, then register the sample catalog through the admin API", async () => {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${api}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 600) throw new Error("wrangler dev did not answer /health within 60 s");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const put = async (path: string, body: unknown) => {
+    const res = await fetch(`${api}${path}`, { method: "PUT", headers: { "content-type": "application/json", authorization: `Bearer ${adminKey}` }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`);
+  };
+  for (const p of sampleProtocols(Math.floor(Date.now() / 1000))) {
+    await put(`/v1/admin/protocols/${p.id}`, p.body);
+    for (const id of p.products) {
+      const product = sample.products.find((x) => Number(x.productId) === id)!;
+      await put(`/v1/admin/products/${id}`, { protocolId: p.id, name: product.name, termsText: product.terms });
+    }
+  }
+});
+
 const line = (k: string, v: string) => console.log(`  ${k.padEnd(22)} ${v}`);
 console.log(`\nTripwire is starting (setup took ${Date.now() - t0} ms):`);
-line("API", `http://127.0.0.1:${workerPort} (GET /health)`);
+line("API", `${api}/v1/products · docs ${api}/docs · ${api}/openapi.json`);
+line("admin API key", `${adminKey} (local only, new each start)`);
 line("chain RPC", `${anvil.rpcUrl} (chain id ${chainId})`);
 line("CoverMarket", core.market.address);
 line("CoverPool", core.pool.address);

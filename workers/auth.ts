@@ -4,29 +4,10 @@ import { createMiddleware } from "hono/factory";
 import { apiKeys } from "../db/schema";
 import type { AppEnv } from "./env";
 import { forbidden, unauthorized } from "./errors";
+import { constantTimeEqual, hashApiKey } from "./keys";
 
 export type Scope = "admin" | "integrator";
 export type Caller = { apiKeyId: number; name: string; scopes: Scope[]; integrator: string | null };
-
-const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
-
-/** SHA-256 of a key, hex: what the api_keys table stores. */
-export async function hashApiKey(key: string): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
-}
-
-/** Constant-time equality of two equal-length hex strings. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
-/** A new random API key: `tw_` and 32 random bytes in hex. */
-export function newApiKey(): string {
-  return `tw_${hex(crypto.getRandomValues(new Uint8Array(32)).buffer)}`;
-}
 
 /** The caller behind `Authorization: Bearer <key>`, or null when no key was sent. */
 export async function authenticate(db: D1Database, header: string | undefined): Promise<Caller | null> {

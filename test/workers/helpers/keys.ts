@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { apiKeys } from "../../../db/schema";
-import { hashApiKey, newApiKey, type Scope } from "../../../workers/auth";
+import type { Scope } from "../../../workers/auth";
+import { hashApiKey, newApiKey } from "../../../workers/keys";
 
 /** Creates an API key the way operators do (only its hash is stored) and returns the key. */
 export async function createKey(scopes: Scope[], name = "test"): Promise<string> {
