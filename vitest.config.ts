@@ -36,6 +36,7 @@ export default defineConfig(async () => {
                     TEST_CHAIN: JSON.stringify(chain),
                     RPC_URL: chain.rpcUrl,
                     CHAIN_ID: String(chain.chainId),
+                    QUOTE_SIGNER_KEY: chain.keys.quoteSigner,
                   },
                 },
               };

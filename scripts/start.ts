@@ -9,7 +9,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { getContract } from "viem";
+import { getContract, toHex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
 import { buildContracts } from "../contracts/build";
 import { startAnvil } from "./lib/anvil";
 import { LOCAL_DEV_MNEMONIC, localAccount, localClients } from "./lib/clients";
@@ -94,6 +95,8 @@ await step("write .dev.vars (local-only values)", () => {
       `POOL_ADDRESS=${core.pool.address}`,
       `ASSET_ADDRESS=${core.asset.address}`,
       `KEEPER_CONTRACT_ADDRESS=${core.keeper.address}`,
+      "# anvil account 1 (public development key): the local quote signer",
+      `QUOTE_SIGNER_KEY=${toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: 1 }).getHdKey().privateKey!)}`,
       "",
     ].join("\n"),
   );
@@ -131,7 +134,7 @@ await step("wait for the Worker, then register the sample catalog through the ad
 
 const line = (k: string, v: string) => console.log(`  ${k.padEnd(22)} ${v}`);
 console.log(`\nTripwire is starting (setup took ${Date.now() - t0} ms):`);
-line("API", `${api}/v1/products · docs ${api}/docs · ${api}/openapi.json`);
+line("API", `${api}/v1/products · POST ${api}/v1/quotes · docs ${api}/docs`);
 line("admin API key", `${adminKey} (local only, new each start)`);
 line("chain RPC", `${anvil.rpcUrl} (chain id ${chainId})`);
 line("CoverMarket", core.market.address);

@@ -6,6 +6,7 @@ import { healthRoutes } from "./routes/health";
 import { defaultHook } from "./routes/hook";
 import { productRoutes } from "./routes/products";
 import { protocolRoutes } from "./routes/protocols";
+import { quoteRoutes } from "./routes/quotes";
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook });
 
@@ -24,6 +25,7 @@ app.use("*", async (c, next) => {
 app.route("/", healthRoutes);
 app.route("/", protocolRoutes);
 app.route("/", productRoutes);
+app.route("/", quoteRoutes);
 mountDocs(app);
 
 app.notFound((c) =>

@@ -7,6 +7,12 @@ declare namespace Cloudflare {
     CHAIN_ID: string;
     /** JSON-RPC endpoint (a secret in production: provider URLs embed keys). */
     RPC_URL?: string;
+    /** Private key of the quote signer (secret: `wrangler secret put QUOTE_SIGNER_KEY`, `.dev.vars` locally). */
+    QUOTE_SIGNER_KEY?: string;
+    QUOTE_TTL_SECONDS: string;
+    MIN_PREMIUM: string;
+    NEAR_TRIGGER_BPS: string;
+    QUOTE_SEQUENCER: DurableObjectNamespace<import("./services/quoteSequencer").QuoteSequencer>;
   }
   interface GlobalProps {
     mainModule: typeof import("./index");

@@ -1,6 +1,8 @@
 import { app } from "./app";
 import type { Env } from "./env";
 
+export { QuoteSequencer } from "./services/quoteSequencer";
+
 export default {
   fetch: app.fetch,
 } satisfies ExportedHandler<Env>;

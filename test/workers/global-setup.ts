@@ -2,7 +2,11 @@ import type { TestProject } from "vitest/node";
 import type { TestChain } from "./test-chain";
 import { buildContracts } from "../../contracts/build";
 import { startAnvil } from "../../scripts/lib/anvil";
-import { localAccount, localClients } from "../../scripts/lib/clients";
+import { toHex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { LOCAL_DEV_MNEMONIC, localAccount, localClients } from "../../scripts/lib/clients";
+
+const keyOf = (i: number) => toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: i }).getHdKey().privateKey!);
 
 /**
  * Runs in Node before the Workers-runtime suites: builds the contracts, starts anvil on a free
@@ -46,6 +50,7 @@ export default async function setup(project: TestProject) {
       TripwireKeeper: core.keeper.address,
     },
     products: sample.products.map((p) => ({ id: Number(p.productId), name: p.name, terms: p.terms })),
+    keys: { quoteSigner: keyOf(1), buyer: keyOf(4), beneficiary: keyOf(5) },
   };
   (project.provide as (key: string, value: unknown) => void)("chain", chain);
   return async () => {

@@ -3,5 +3,7 @@ export type TestChain = {
   rpcUrl: string;
   chainId: number;
   contracts: Record<string, `0x${string}`>;
+  /** LOCAL ONLY: anvil's development keys (the public mnemonic), by role. */
+  keys: { quoteSigner: `0x${string}`; buyer: `0x${string}`; beneficiary: `0x${string}` };
   products: { id: number; name: string; terms: string }[];
 };

@@ -1,0 +1,149 @@
+import { env, exports } from "cloudflare:workers";
+import { drizzle } from "drizzle-orm/d1";
+import { eq } from "drizzle-orm";
+import { createPublicClient, createWalletClient, getAddress, hashTypedData, http, recoverTypedDataAddress, zeroAddress, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
+import { beforeAll, describe, expect, it } from "vitest";
+import { abi as marketAbi } from "../../contracts/out/CoverMarket";
+import { abi as poolAbi } from "../../contracts/out/CoverPool";
+import { abi as tokenAbi } from "../../contracts/out/MockStablecoin";
+import { observations, quotes } from "../../db/schema";
+import { createKey, json } from "./helpers/keys";
+import { quoteTypedData, type Quote } from "../../workers/chain/quote";
+import type { TestChain } from "./test-chain";
+
+const chain = JSON.parse(env.TEST_CHAIN) as TestChain;
+const NOW = Math.floor(Date.now() / 1000);
+const MONTH = 30 * 86_400;
+const USD = 1_000_000n;
+const api = (path: string, init?: RequestInit) => exports.default.fetch(`http://tripwire.test${path}`, init);
+const transport = http(chain.rpcUrl);
+const publicClient = createPublicClient({ chain: foundry, transport });
+
+type QuoteBody = {
+  quoteId: string; premium: string; amount: string; capacityLeft: string; solvencyBps: number; termsHash: string; expiresAt: number;
+  breakdown: { annualRateBps: number; premium: string }; signature: Hex;
+  eip712: { domain: { chainId: number; verifyingContract: string }; message: Record<string, string | number> };
+  transaction: { to: Hex; function: string; data: Hex; approval: { token: Hex; spender: Hex; amount: string } };
+};
+type Problem = { type: string; status: number };
+
+const protocol = (over: Record<string, unknown> = {}) => ({
+  name: "Swapper v3", category: "dex", website: null, auditCount: 3, lastAuditAt: NOW - 6 * MONTH, launchedAt: NOW - 40 * MONTH,
+  tvlUsd: "800000000", incidentCount: 0, lastIncidentAt: null, adminKey: "timelock_multisig", upgradeable: false, oracleDependence: "none", ...over,
+});
+
+beforeAll(async () => {
+  const admin = await createKey(["admin"]);
+  await api("/v1/admin/protocols/swapper-v3", json("PUT", protocol(), admin));
+  await api("/v1/admin/protocols/risky-dex", json("PUT", protocol({ name: "Risky", auditCount: 0, lastAuditAt: null }), admin));
+  const product = (id: number) => chain.products.find((p) => p.id === id)!;
+  expect((await api("/v1/admin/products/2", json("PUT", { protocolId: "swapper-v3", name: product(2).name, termsText: product(2).terms }, admin))).status).toBe(201);
+  expect((await api("/v1/admin/products/3", json("PUT", { protocolId: "risky-dex", name: product(3).name, termsText: product(3).terms }, admin))).status).toBe(201);
+  expect((await api("/v1/admin/products/1", json("PUT", { protocolId: "swapper-v3", name: product(1).name, termsText: product(1).terms }, admin))).status).toBe(201);
+  expect((await api("/v1/admin/products/5", json("PUT", { protocolId: "swapper-v3", name: product(5).name, termsText: product(5).terms }, admin))).status).toBe(201);
+});
+
+const quote = (body: unknown) => api("/v1/quotes", json("POST", body));
+
+describe("POST /v1/quotes", () => {
+  it("returns a signed quote that the market accepts: the buyer sends the calldata and owns the policy", async () => {
+    const buyer = privateKeyToAccount(chain.keys.buyer);
+    const res = await quote({ product: 2, amount: String(25_000n * USD), duration: 30, buyer: buyer.address });
+    expect(res.status).toBe(201);
+    const q = (await res.json()) as QuoteBody;
+    // 25,000 × 2.25% (200 + 25 timelock+multisig) × 30/365, rounded up
+    expect(q.breakdown.annualRateBps).toBe(225);
+    expect(q.premium).toBe(String((25_000n * USD * 225n * 30n * 86_400n + 10_000n * 365n * 86_400n - 1n) / (10_000n * 365n * 86_400n)));
+    expect(q.solvencyBps).toBe(10_000);
+    expect(q.transaction.function).toBe("buyCover");
+    // The signature is the quote signer's over exactly the digest the contract computes.
+    const m = q.eip712.message;
+    const signed: Quote = {
+      productId: BigInt(m.productId!), amount: BigInt(m.amount!), premium: BigInt(m.premium!), start: BigInt(m.start!), duration: BigInt(m.duration!),
+      buyer: m.buyer as Hex, deadline: BigInt(m.deadline!), quoteId: BigInt(m.quoteId!), termsHash: m.termsHash as Hex,
+      integrator: m.integrator as Hex, integratorFeeBps: Number(m.integratorFeeBps),
+    };
+    const typed = quoteTypedData(signed, chain.chainId, q.transaction.to);
+    expect(await publicClient.readContract({ address: q.transaction.to, abi: marketAbi, functionName: "quoteDigest", args: [signed] })).toBe(hashTypedData(typed));
+    expect(await recoverTypedDataAddress({ ...typed, signature: q.signature })).toBe(privateKeyToAccount(chain.keys.quoteSigner).address);
+
+    const wallet = createWalletClient({ chain: foundry, transport, account: buyer });
+    const premium = BigInt(q.transaction.approval.amount);
+    await publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: q.transaction.approval.token, abi: tokenAbi, functionName: "mint", args: [buyer.address, premium] }) });
+    await publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: q.transaction.approval.token, abi: tokenAbi, functionName: "approve", args: [q.transaction.approval.spender, premium] }) });
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: await wallet.sendTransaction({ to: q.transaction.to, data: q.transaction.data }) });
+    expect(receipt.status).toBe("success");
+    expect(await publicClient.readContract({ address: q.transaction.to, abi: marketAbi, functionName: "ownerOf", args: [BigInt(q.quoteId)] })).toBe(buyer.address);
+    const policy = await publicClient.readContract({ address: q.transaction.to, abi: marketAbi, functionName: "policy", args: [BigInt(q.quoteId)] });
+    expect(policy.coverAmount).toBe(25_000n * USD);
+  });
+
+  it("quotes for a beneficiary with buyCoverFor calldata bound to them", async () => {
+    const beneficiary = privateKeyToAccount(chain.keys.beneficiary).address;
+    const q = (await (await quote({ product: 2, amount: String(1_000n * USD), duration: 7, beneficiary })).json()) as QuoteBody;
+    expect(q.transaction.function).toBe("buyCoverFor");
+    expect(getAddress(String(q.eip712.message.buyer))).toBe(beneficiary);
+  });
+
+  it("hands out increasing quote ids and records each quote after responding", async () => {
+    const a = (await (await quote({ product: 2, amount: String(500n * USD), duration: 3 })).json()) as QuoteBody;
+    const b = (await (await quote({ product: 2, amount: String(500n * USD), duration: 3 })).json()) as QuoteBody;
+    expect(BigInt(b.quoteId)).toBeGreaterThan(BigInt(a.quoteId));
+    expect(a.eip712.message.buyer).toBe(zeroAddress);
+    let row: typeof quotes.$inferSelect | undefined;
+    for (let i = 0; i < 50 && !row; i++) {
+      [row] = await drizzle(env.DB).select().from(quotes).where(eq(quotes.id, Number(b.quoteId)));
+      if (!row) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(row).toMatchObject({ productId: 2, amount: String(500n * USD), premium: b.premium, signature: b.signature });
+  });
+
+  it("shows a haircut before paying: solvency is assets over the liability if the product tripped now", async () => {
+    const amount = 1_500_000n * USD; // product 1's cap is 2,000,000; the pool holds about 1,000,000
+    const q = (await (await quote({ product: 1, amount: String(amount), duration: 30 })).json()) as QuoteBody;
+    const read = (address: Hex, functionName: string, args: unknown[] = []) =>
+      publicClient.readContract({ address, abi: [...marketAbi, ...poolAbi] as never, functionName: functionName as never, args: args as never }) as Promise<bigint>;
+    const [assets, pending, active] = await Promise.all([
+      read(chain.contracts.CoverPool!, "totalAssets"), read(chain.contracts.CoverPool!, "pendingLiability"), read(chain.contracts.CoverMarket!, "productActiveCover", [1n]),
+    ]);
+    const expected = Number((assets * 10_000n) / (active + amount + pending));
+    expect(expected).toBeLessThan(7_000);
+    expect(Math.abs(q.solvencyBps - expected)).toBeLessThanOrEqual(1); // premium earned in between
+  });
+
+  it("refuses: unknown product 404, past capacity 422, unaudited protocol 422, near its trigger 422", async () => {
+    const missing = await quote({ product: 77, amount: "1000000000", duration: 30 });
+    expect(missing.status).toBe(404);
+    const tooBig = await quote({ product: 2, amount: String(5_000_000n * USD), duration: 30 });
+    expect(tooBig.status).toBe(422);
+    expect(((await tooBig.json()) as Problem).type).toBe("https://tripwire.dev/problems/capacity-exceeded");
+    const risky = await quote({ product: 3, amount: "1000000000", duration: 30 });
+    expect(((await risky.json()) as Problem & { code: string })).toMatchObject({ type: "https://tripwire.dev/problems/protocol-refused", code: "unaudited" });
+    await drizzle(env.DB).insert(observations).values({ productId: 5, source: chain.contracts.CoverMarket!, valid: true, distanceBps: 300, blockNumber: 1, observedAt: NOW });
+    const near = await quote({ product: 5, amount: "1000000000", duration: 30 });
+    expect(((await near.json()) as Problem).type).toBe("https://tripwire.dev/problems/condition-near-trigger");
+  });
+
+  it("bad input is a 4xx problem, never a 500", async () => {
+    for (const body of [
+      { product: 2, amount: "-5", duration: 30 },
+      { product: 2, amount: "1.5", duration: 30 },
+      { product: 2, amount: "1000", duration: 0 },
+      { product: 2, amount: "1000", duration: 366 },
+      { product: 2, amount: "1000", duration: 30, extra: true },
+      { product: 2, amount: "1000", duration: 30, buyer: "0x123" },
+      { product: 2, amount: "0", duration: 30 },
+      { product: 2, amount: "9".repeat(28), duration: 30 },
+      { amount: "1000", duration: 30 },
+      [],
+      "quote",
+    ]) {
+      const res = await quote(body);
+      expect(res.status, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
+      expect(res.status, JSON.stringify(body)).toBeLessThan(500);
+      expect(res.headers.get("content-type")).toContain("application/problem+json");
+    }
+  });
+});

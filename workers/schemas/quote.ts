@@ -1,0 +1,52 @@
+import { z } from "@hono/zod-openapi";
+import { Address, DecimalString, UnixSeconds } from "./common";
+
+export const QuoteRequest = z
+  .object({
+    product: z.int().min(1).max(2 ** 32 - 1).openapi({ example: 1 }),
+    amount: DecimalString("10000000000", 28).openapi({ description: "cover amount in base units (6 decimals: 10000000000 = $10,000)" }),
+    duration: z.int().min(1).max(365).openapi({ example: 30, description: "days of cover" }),
+    buyer: Address.optional().openapi({ description: "the only account that may buy with this quote" }),
+    beneficiary: Address.optional().openapi({ description: "who gets the policy when a protocol buys for its depositor (buyCoverFor)" }),
+  })
+  .strict()
+  .openapi("QuoteRequest");
+
+const SignedQuote = z
+  .object({
+    productId: z.string(),
+    amount: z.string(),
+    premium: z.string(),
+    start: z.string(),
+    duration: z.string(),
+    buyer: Address,
+    deadline: z.string(),
+    quoteId: z.string(),
+    termsHash: z.string(),
+    integrator: Address,
+    integratorFeeBps: z.int(),
+  })
+  .openapi("SignedQuote", { description: "the EIP-712 Quote as signed (uint fields as decimal strings)" });
+
+export const QuoteResponse = z
+  .object({
+    quoteId: z.string(),
+    productId: z.int(),
+    amount: z.string(),
+    premium: z.string(),
+    breakdown: z.any().openapi({ description: "how the premium was built: rate adjustments, utilisation, demand multiplier, minimum" }),
+    capacityLeft: z.string().openapi({ description: "cover still available for this product before this quote" }),
+    solvencyBps: z.int().openapi({ description: "share of the cover the pool would pay if this product tripped now, given all active cover (10000 = in full)" }),
+    termsHash: z.string(),
+    expiresAt: UnixSeconds,
+    coverStartsNoEarlierThan: UnixSeconds,
+    eip712: z.object({ domain: z.any(), types: z.any(), primaryType: z.literal("Quote"), message: SignedQuote }),
+    signature: z.string(),
+    transaction: z.object({
+      to: Address,
+      function: z.enum(["buyCover", "buyCoverFor"]),
+      data: z.string().openapi({ description: "ready-to-send calldata" }),
+      approval: z.object({ token: Address, spender: Address, amount: z.string() }).openapi({ description: "the premium allowance the payer must grant first" }),
+    }),
+  })
+  .openapi("Quote");
