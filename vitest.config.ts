@@ -45,6 +45,9 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/workers/**/*.test.ts"],
+            // Files share one chain but each has its own storage (so its own quote sequencer):
+            // one file at a time keeps their purchases from racing for the same quote id.
+            fileParallelism: false,
             globalSetup: ["test/workers/global-setup.ts"],
             setupFiles: ["test/workers/apply-migrations.ts"],
           },

@@ -4,6 +4,7 @@ import { ProblemError, problemResponse, toProblem } from "./errors";
 import { mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { defaultHook } from "./routes/hook";
+import { policyRoutes } from "./routes/policies";
 import { productRoutes } from "./routes/products";
 import { protocolRoutes } from "./routes/protocols";
 import { quoteRoutes } from "./routes/quotes";
@@ -26,6 +27,7 @@ app.route("/", healthRoutes);
 app.route("/", protocolRoutes);
 app.route("/", productRoutes);
 app.route("/", quoteRoutes);
+app.route("/", policyRoutes);
 mountDocs(app);
 
 app.notFound((c) =>

@@ -17,7 +17,8 @@ export default async function setup(project: TestProject) {
   buildContracts({ quiet: true });
   const { deployCore } = await import("../../scripts/lib/deploy");
   const { seedSampleProducts } = await import("../../scripts/lib/sample");
-  const anvil = await startAnvil();
+  // Wall-clock genesis: the Worker prices and signs with its own clock, as in production.
+  const anvil = await startAnvil([], { fixedGenesis: false });
   const clients = localClients(anvil.rpcUrl);
   const owner = clients.wallet(localAccount(0));
   const core = await deployCore(clients, {

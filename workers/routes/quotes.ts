@@ -30,7 +30,7 @@ quoteRoutes.openapi(post, async (c) => {
       client: chainClient(env),
       chainId,
       signerKey: env.QUOTE_SIGNER_KEY,
-      nextQuoteId: () => env.QUOTE_SEQUENCER.get(env.QUOTE_SEQUENCER.idFromName(`quotes:${chainId}`)).next(),
+      nextQuoteId: (floor) => env.QUOTE_SEQUENCER.get(env.QUOTE_SEQUENCER.idFromName(`quotes:${chainId}`)).next(floor),
       ttlSeconds: Number(env.QUOTE_TTL_SECONDS),
       minimumPremium: BigInt(env.MIN_PREMIUM),
       nearTriggerBps: Number(env.NEAR_TRIGGER_BPS),

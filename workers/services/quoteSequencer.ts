@@ -7,10 +7,15 @@ import { DurableObject } from "cloudflare:workers";
  * is ever handed out twice, and quoting needs no D1 write before it answers.
  */
 export class QuoteSequencer extends DurableObject {
-  /** Reserves `count` consecutive ids and returns the first. */
-  async next(count = 1): Promise<number> {
-    const last = (await this.ctx.storage.get<number>("last")) ?? 0;
-    await this.ctx.storage.put("last", last + count);
-    return last + 1;
+  /**
+   * Reserves the next id and returns it. `floor` is the highest policy id the market has seen:
+   * ids never go back below it, so a sequencer whose storage was lost cannot hand out an id a
+   * policy already holds.
+   */
+  async next(floor = 0): Promise<number> {
+    const stored = (await this.ctx.storage.get<number>("last")) ?? 0;
+    const id = Math.max(stored, floor) + 1;
+    await this.ctx.storage.put("last", id);
+    return id;
   }
 }

@@ -21,7 +21,8 @@ export type QuoteDeps = {
   client: PublicClient;
   chainId: number;
   signerKey: string | undefined;
-  nextQuoteId: () => Promise<number>;
+  /** Next quote id, never at or below `floor` (the market's highest policy id). */
+  nextQuoteId: (floor: number) => Promise<number>;
   ttlSeconds: number;
   minimumPremium: bigint;
   nearTriggerBps: number;
@@ -52,7 +53,7 @@ export async function createQuote(
   }
   const dep = await deploymentOf(deps.db, deps.chainId);
   const id = BigInt(req.product);
-  const [onchain, productActive, poolLeft, poolActive, assets, pending, leverage] = await onChain(() =>
+  const [onchain, productActive, poolLeft, poolActive, assets, pending, leverage, counts] = await onChain(() =>
     Promise.all([
       deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "product", args: [id] }),
       deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "productActiveCover", args: [id] }),
@@ -61,6 +62,7 @@ export async function createQuote(
       deps.client.readContract({ address: dep.pool, abi: poolAbi, functionName: "totalAssets" }),
       deps.client.readContract({ address: dep.pool, abi: poolAbi, functionName: "pendingLiability" }),
       deps.client.readContract({ address: dep.pool, abi: poolAbi, functionName: "leverageBps" }),
+      deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "counts" }),
     ]),
   );
   if (onchain.status !== 1) {
@@ -96,7 +98,7 @@ export async function createQuote(
   const liability = productActive + amount + pending;
   const solvencyBps = liability === 0n || assets >= liability ? 10_000 : Number((assets * BPS) / liability);
 
-  const quoteId = BigInt(await deps.nextQuoteId());
+  const quoteId = BigInt(await deps.nextQuoteId(Number(counts[3])));
   const holder: Address = req.beneficiary ? getAddress(req.beneficiary) : req.buyer ? getAddress(req.buyer) : zeroAddress;
   const quote: Quote = {
     productId: id,

@@ -1,0 +1,33 @@
+import { and, asc, eq, gt } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { policies } from "../schema";
+
+export type PolicyRow = typeof policies.$inferSelect;
+
+export async function getPolicy(db: D1Database, id: number): Promise<PolicyRow | undefined> {
+  const [row] = await drizzle(db).select().from(policies).where(eq(policies.id, id)).limit(1);
+  return row;
+}
+
+/** Policies of one owner, by id, after `afterId` (keyset pagination). */
+export async function policiesOfOwner(db: D1Database, owner: string, afterId: number, limit: number): Promise<PolicyRow[]> {
+  return drizzle(db)
+    .select()
+    .from(policies)
+    .where(and(eq(policies.owner, owner), gt(policies.id, afterId)))
+    .orderBy(asc(policies.id))
+    .limit(limit);
+}
+
+/**
+ * Indexes purchased policies; a policy already indexed keeps its row (a purchase never changes),
+ * so registering the same transaction twice writes nothing new. One batch.
+ */
+export async function insertPolicies(db: D1Database, rows: (typeof policies.$inferInsert)[]): Promise<number[]> {
+  if (rows.length === 0) return [];
+  const d = drizzle(db);
+  const insert = (r: typeof policies.$inferInsert) => d.insert(policies).values(r).onConflictDoNothing().returning({ id: policies.id });
+  const [first, ...rest] = rows;
+  const results = await d.batch([insert(first!), ...rest.map(insert)]);
+  return results.flat().map((r) => r.id);
+}

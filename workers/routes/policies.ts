@@ -1,0 +1,60 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Hex } from "viem";
+import { chainClient } from "../chain/client";
+import type { AppEnv } from "../env";
+import { idempotent } from "../idempotency";
+import { problemResponses } from "../schemas/common";
+import { PoliciesQuery, Policy, PolicyId, PurchaseRequest } from "../schemas/policy";
+import { policiesOf, policyById, registerPurchase } from "../services/policies";
+import { defaultHook } from "./hook";
+
+export const policyRoutes = new OpenAPIHono<AppEnv>({ defaultHook });
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+const purchase = createRoute({
+  method: "post",
+  path: "/v1/purchases",
+  tags: ["cover"],
+  summary: "Register a purchase by transaction hash: the market's CoverPurchased events become indexed policies",
+  description: "Idempotent by nature (a second call returns the same policies); also honours an Idempotency-Key header.",
+  middleware: [idempotent] as const,
+  request: {
+    headers: z.object({ "idempotency-key": z.string().optional().openapi({ param: { name: "idempotency-key", in: "header" }, description: "replays the first response for a repeated request" }) }),
+    body: { required: true, content: { "application/json": { schema: PurchaseRequest } } },
+  },
+  responses: {
+    200: { description: "already registered", content: { "application/json": { schema: z.object({ policies: z.array(Policy) }) } } },
+    201: { description: "registered", content: { "application/json": { schema: z.object({ policies: z.array(Policy) }) } } },
+    ...problemResponses(400, 409, 415, 422, 503),
+  },
+});
+policyRoutes.openapi(purchase, async (c) => {
+  const { policies, created } = await registerPurchase(c.env.DB, chainClient(c.env), Number(c.env.CHAIN_ID), c.req.valid("json").txHash as Hex, nowSeconds());
+  return created ? c.json({ policies }, 201) : c.json({ policies }, 200);
+});
+
+const byId = createRoute({
+  method: "get",
+  path: "/v1/policies/{id}",
+  tags: ["cover"],
+  summary: "One policy",
+  request: { params: z.object({ id: PolicyId }) },
+  responses: { 200: { description: "the policy", content: { "application/json": { schema: Policy } } }, ...problemResponses(400, 404) },
+});
+policyRoutes.openapi(byId, async (c) => c.json(await policyById(c.env.DB, c.req.valid("param").id, nowSeconds()), 200));
+
+const byOwner = createRoute({
+  method: "get",
+  path: "/v1/policies",
+  tags: ["cover"],
+  summary: "Policies of an owner, by id (pass `next` as `after` for the next page)",
+  request: { query: PoliciesQuery },
+  responses: {
+    200: { description: "a page of policies", content: { "application/json": { schema: z.object({ policies: z.array(Policy), next: z.int().nullable() }) } } },
+    ...problemResponses(400),
+  },
+});
+policyRoutes.openapi(byOwner, async (c) => {
+  const q = c.req.valid("query");
+  return c.json(await policiesOf(c.env.DB, q.owner, q.after, q.limit, nowSeconds()), 200);
+});
