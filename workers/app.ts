@@ -1,15 +1,29 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
 import type { AppEnv } from "./env";
 import { ProblemError, problemResponse, toProblem } from "./errors";
 import { mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { defaultHook } from "./routes/hook";
 import { policyRoutes } from "./routes/policies";
+import { poolRoutes } from "./routes/pools";
 import { productRoutes } from "./routes/products";
 import { protocolRoutes } from "./routes/protocols";
 import { quoteRoutes } from "./routes/quotes";
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook });
+
+/** CORS for browsers: only origins listed in CORS_ORIGINS (comma-separated) get access. */
+app.use(
+  "*",
+  cors({
+    origin: (origin, c) => ((c.env.CORS_ORIGINS ?? "").split(",").map((o: string) => o.trim()).includes(origin) ? origin : null),
+    allowHeaders: ["content-type", "authorization", "idempotency-key"],
+    allowMethods: ["GET", "POST", "PUT", "OPTIONS"],
+    exposeHeaders: ["idempotent-replayed"],
+    maxAge: 600,
+  }),
+);
 
 /** Bodies must be JSON: anything else is a 415 before a handler sees it. */
 app.use("*", async (c, next) => {
@@ -28,6 +42,7 @@ app.route("/", protocolRoutes);
 app.route("/", productRoutes);
 app.route("/", quoteRoutes);
 app.route("/", policyRoutes);
+app.route("/", poolRoutes);
 mountDocs(app);
 
 app.notFound((c) =>

@@ -12,6 +12,8 @@ declare namespace Cloudflare {
     QUOTE_TTL_SECONDS: string;
     MIN_PREMIUM: string;
     NEAR_TRIGGER_BPS: string;
+    /** Browser origins allowed by CORS, comma-separated. */
+    CORS_ORIGINS?: string;
     QUOTE_SEQUENCER: DurableObjectNamespace<import("./services/quoteSequencer").QuoteSequencer>;
   }
   interface GlobalProps {

@@ -42,3 +42,18 @@ describe("GET /health", () => {
     expect(body.status).toBe(404);
   });
 });
+
+describe("CORS", () => {
+  it("allows only the configured origins", async () => {
+    const allowed = await exports.default.fetch("http://tripwire.test/v1/protocols", { headers: { origin: "http://localhost:5173" } });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    const other = await exports.default.fetch("http://tripwire.test/v1/protocols", { headers: { origin: "https://evil.example" } });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    const preflight = await exports.default.fetch("http://tripwire.test/v1/quotes", {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
+  });
+});

@@ -1,0 +1,65 @@
+import { z } from "@hono/zod-openapi";
+import { Address, DecimalString } from "./common";
+
+export const Pool = z
+  .object({
+    chainId: z.int(),
+    address: Address,
+    asset: Address,
+    totalAssets: DecimalString("5000000000000").openapi({ description: "assets less unearned premium" }),
+    activeCover: DecimalString("0"),
+    unearnedPremium: DecimalString("0"),
+    pendingLiability: DecimalString("0").openapi({ description: "liability of incidents opened and not yet confirmed or vetoed" }),
+    freeCapital: DecimalString("0").openapi({ description: "what withdrawals may take now" }),
+    capacityLeft: DecimalString("0"),
+    utilisationBps: z.int(),
+    leverageBps: z.int(),
+    cooldownSeconds: z.int(),
+    totalShares: DecimalString("0"),
+    sharePrice: z.object({ assets: DecimalString("1000000"), perShares: DecimalString("1000000000000") }).openapi({ description: "assets one whole share (10^12 units) redeems for" }),
+    blockNumber: z.int(),
+  })
+  .openapi("Pool");
+
+export const IncidentStatus = z.enum(["pending", "confirmed", "vetoed", "closed"]);
+
+export const Incident = z
+  .object({
+    id: z.int(),
+    productId: z.int(),
+    status: IncidentStatus,
+    incidentTime: z.int(),
+    firedAt: z.int(),
+    confirmedAt: z.int().nullable(),
+    liability: DecimalString("0"),
+    reserve: DecimalString("0").nullable(),
+    paid: DecimalString("0"),
+    evidence: z.object({
+      proofHex: z.string(),
+      fireTxHash: z.string(),
+      confirmTxHash: z.string().nullable(),
+      details: z.any().openapi({ description: "oracle round ids, readings, blocks, as the keeper recorded them" }),
+    }),
+  })
+  .openapi("Incident");
+
+export const Payout = z
+  .object({
+    policyId: z.int(),
+    incidentId: z.int(),
+    recipient: Address,
+    amount: DecimalString("0"),
+    deferred: z.boolean().openapi({ description: "the transfer failed; the amount is claimable by the recipient" }),
+    txHash: z.string(),
+    blockNumber: z.int(),
+    paidAt: z.int(),
+  })
+  .openapi("Payout");
+
+export const ListQuery = z
+  .object({
+    product: z.coerce.number().int().min(1).optional().openapi({ param: { name: "product", in: "query" }, type: "integer" }),
+    after: z.coerce.number().int().min(0).default(0).openapi({ param: { name: "after", in: "query" }, type: "integer" }),
+    limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ param: { name: "limit", in: "query" }, type: "integer" }),
+  })
+  .strict();
