@@ -48,6 +48,7 @@ export default defineConfig(async () => {
             // Files share one chain but each has its own storage (so its own quote sequencer):
             // one file at a time keeps their purchases from racing for the same quote id.
             fileParallelism: false,
+            testTimeout: 60_000,
             globalSetup: ["test/workers/global-setup.ts"],
             setupFiles: ["test/workers/apply-migrations.ts"],
           },

@@ -100,6 +100,19 @@ describe("POST /v1/quotes", () => {
     expect(row).toMatchObject({ productId: 2, amount: String(500n * USD), premium: b.premium, signature: b.signature });
   });
 
+  it("attributes a quote to the integrator key that asked for it; a bad key is 401", async () => {
+    const key = await createKey(["integrator"], "acme vaults");
+    const res = await api("/v1/quotes", json("POST", { product: 2, amount: String(500n * USD), duration: 3 }, key));
+    const q = (await res.json()) as QuoteBody;
+    let row: typeof quotes.$inferSelect | undefined;
+    for (let i = 0; i < 50 && !row; i++) {
+      [row] = await drizzle(env.DB).select().from(quotes).where(eq(quotes.id, Number(q.quoteId)));
+      if (!row) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(row?.apiKeyId).toBeGreaterThan(0);
+    expect((await api("/v1/quotes", json("POST", { product: 2, amount: "1000000", duration: 3 }, `tw_${"1".repeat(64)}`))).status).toBe(401);
+  });
+
   it("shows a haircut before paying: solvency is assets over the liability if the product tripped now", async () => {
     const amount = 1_500_000n * USD; // product 1's cap is 2,000,000; the pool holds about 1,000,000
     const q = (await (await quote({ product: 1, amount: String(amount), duration: 30 })).json()) as QuoteBody;

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { recordQuote } from "../../db/queries/quoting";
+import { authenticate } from "../auth";
 import { chainClient } from "../chain/client";
 import type { AppEnv } from "../env";
 import { problemResponses } from "../schemas/common";
@@ -14,16 +15,19 @@ const post = createRoute({
   path: "/v1/quotes",
   tags: ["cover"],
   summary: "Price and sign a quote: premium with breakdown, capacity, solvency, EIP-712 quote, signature and ready calldata",
+  description: "Anonymous, or with an integrator or admin API key to attribute the quote to the caller.",
   request: { body: { required: true, content: { "application/json": { schema: QuoteRequest } } } },
   responses: {
     201: { description: "a signed quote, usable once until expiresAt", content: { "application/json": { schema: QuoteResponse } } },
-    ...problemResponses(400, 404, 409, 415, 422, 503),
+    ...problemResponses(400, 401, 404, 409, 415, 422, 503),
   },
 });
 
 quoteRoutes.openapi(post, async (c) => {
   const env = c.env;
   const chainId = Number(env.CHAIN_ID);
+  // An API key is optional here; when sent it must be valid, and the quote is attributed to it.
+  const caller = await authenticate(env.DB, c.req.header("authorization"));
   const { response, record } = await createQuote(
     {
       db: env.DB,
@@ -39,6 +43,6 @@ quoteRoutes.openapi(post, async (c) => {
     c.req.valid("json"),
   );
   // Recorded after the response: the hot path makes no D1 write.
-  c.executionCtx.waitUntil(recordQuote(env.DB, record).catch((err) => console.error("recordQuote failed", err)));
+  c.executionCtx.waitUntil(recordQuote(env.DB, { ...record, apiKeyId: caller?.apiKeyId ?? null }).catch((err) => console.error("recordQuote failed", err)));
   return c.json(response, 201);
 });
