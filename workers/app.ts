@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
+import { meteredD1, type D1Stats } from "./d1Metrics";
 import type { AppEnv } from "./env";
 import { ProblemError, problemResponse, toProblem } from "./errors";
 import { mountDocs } from "./routes/docs";
@@ -12,6 +13,14 @@ import { protocolRoutes } from "./routes/protocols";
 import { quoteRoutes } from "./routes/quotes";
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook });
+
+/** Every request's D1 cost, reported as `Server-Timing: d1;desc="queries=… writes=… rows=…"`. */
+app.use("*", async (c, next) => {
+  const stats: D1Stats = { queries: 0, writes: 0, rowsRead: 0 };
+  c.env = { ...c.env, DB: meteredD1(c.env.DB, stats) };
+  await next();
+  c.res.headers.append("server-timing", `d1;desc="queries=${stats.queries} writes=${stats.writes} rows=${stats.rowsRead}"`);
+});
 
 /** CORS for browsers: only origins listed in CORS_ORIGINS (comma-separated) get access. */
 app.use(

@@ -80,6 +80,18 @@ describe("POST /v1/quotes", () => {
     expect(policy.coverAmount).toBe(25_000n * USD);
   });
 
+  it("the hot path makes at most 3 D1 queries and no D1 write before responding (Server-Timing)", async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await quote({ product: 2, amount: String(100n * USD), duration: 2 });
+      expect(res.status).toBe(201);
+      const m = /d1;desc="queries=(\d+) writes=(\d+) rows=(\d+)"/.exec(res.headers.get("server-timing") ?? "");
+      expect(m, "server-timing").not.toBeNull();
+      expect(Number(m![1])).toBeLessThanOrEqual(3);
+      expect(Number(m![1])).toBeGreaterThanOrEqual(1);
+      expect(Number(m![2])).toBe(0);
+    }
+  });
+
   it("quotes for a beneficiary with buyCoverFor calldata bound to them", async () => {
     const beneficiary = privateKeyToAccount(chain.keys.beneficiary).address;
     const q = (await (await quote({ product: 2, amount: String(1_000n * USD), duration: 7, beneficiary })).json()) as QuoteBody;

@@ -42,7 +42,12 @@ quoteRoutes.openapi(post, async (c) => {
     },
     c.req.valid("json"),
   );
-  // Recorded after the response: the hot path makes no D1 write.
-  c.executionCtx.waitUntil(recordQuote(env.DB, { ...record, apiKeyId: caller?.apiKeyId ?? null }).catch((err) => console.error("recordQuote failed", err)));
+  // Recorded after the response: the write starts on a later task, once the response is out.
+  const db = env.DB;
+  c.executionCtx.waitUntil(
+    new Promise((resolve) => setTimeout(resolve, 0))
+      .then(() => recordQuote(db, { ...record, apiKeyId: caller?.apiKeyId ?? null }))
+      .catch((err) => console.error("recordQuote failed", err)),
+  );
   return c.json(response, 201);
 });
