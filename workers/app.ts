@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { meteredD1, type D1Stats } from "./d1Metrics";
 import type { AppEnv } from "./env";
 import { ProblemError, problemResponse, toProblem } from "./errors";
+import { rateLimit } from "./rateLimit";
 import { mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { defaultHook } from "./routes/hook";
@@ -33,6 +34,8 @@ app.use(
     maxAge: 600,
   }),
 );
+
+app.use("/v1/*", rateLimit);
 
 /** Bodies must be JSON: anything else is a 415 before a handler sees it. */
 app.use("*", async (c, next) => {

@@ -12,6 +12,8 @@ declare namespace Cloudflare {
     QUOTE_TTL_SECONDS: string;
     MIN_PREMIUM: string;
     NEAR_TRIGGER_BPS: string;
+    RATE_LIMIT_ANON: RateLimit;
+    RATE_LIMIT_KEYED: RateLimit;
     /** Browser origins allowed by CORS, comma-separated. */
     CORS_ORIGINS?: string;
     QUOTE_SEQUENCER: DurableObjectNamespace<import("./services/quoteSequencer").QuoteSequencer>;

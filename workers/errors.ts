@@ -37,7 +37,9 @@ export function validationProblem(error: ZodError, where: string): ProblemError 
 export function problemResponse(c: Context, e: ProblemError) {
   const instance = new URL(c.req.url).pathname;
   const body = { type: PROBLEM_BASE + e.slug, title: e.title, status: e.status, detail: e.detail, instance, ...e.extra };
-  return c.body(JSON.stringify(body), e.status, { "content-type": "application/problem+json" });
+  const headers: Record<string, string> = { "content-type": "application/problem+json" };
+  if (typeof e.extra.retryAfterSeconds === "number") headers["retry-after"] = String(e.extra.retryAfterSeconds);
+  return c.body(JSON.stringify(body), e.status, headers);
 }
 
 /** Maps anything thrown to a problem; only genuinely unexpected errors become a 500. */
