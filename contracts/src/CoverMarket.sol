@@ -33,6 +33,9 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         "Quote(uint256 productId,uint256 amount,uint256 premium,uint64 start,uint64 duration,address buyer,uint64 deadline,uint256 quoteId,bytes32 termsHash,address integrator,uint16 integratorFeeBps)"
     );
 
+    /// @notice What a buyer signs to let a relayer submit their purchase (the premium moves by permit).
+    bytes32 public constant ACCEPTANCE_TYPEHASH = keccak256("Acceptance(uint256 quoteId,address buyer,uint256 deadline)");
+
     uint8 public constant PAUSE_NEW_COVER = 1;
     uint64 public constant MIN_DURATION_SECONDS = 1 days;
     uint64 public constant MAX_DURATION_SECONDS = 365 days;
@@ -86,12 +89,33 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function buyCover(Quote calldata quote, bytes calldata signature) external returns (uint256) {
-        return _buy(quote, signature, msg.sender);
+        return _buy(quote, signature, msg.sender, msg.sender);
     }
 
     /// @inheritdoc ICoverMarket
     function buyCoverFor(Quote calldata quote, bytes calldata signature, address beneficiary) external returns (uint256) {
-        return _buy(quote, signature, beneficiary);
+        return _buy(quote, signature, beneficiary, msg.sender);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function buyCoverBySig(
+        Quote calldata quote,
+        bytes calldata signature,
+        address buyer,
+        uint256 acceptanceDeadline,
+        bytes calldata acceptance,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint256) {
+        if (block.timestamp > acceptanceDeadline) revert MarketAcceptanceExpired(acceptanceDeadline);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(ACCEPTANCE_TYPEHASH, quote.quoteId, buyer, acceptanceDeadline)));
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, acceptance);
+        if (err != ECDSA.RecoverError.NoError || signer != buyer || buyer == address(0)) revert MarketAcceptanceInvalid(buyer);
+        // As in buyCoverWithPermit, a front-run permit leaves the allowance in place.
+        try IERC20Permit(address(asset)).permit(buyer, address(this), quote.premium, permitDeadline, v, r, s) {} catch {}
+        return _buy(quote, signature, buyer, buyer);
     }
 
     /// @inheritdoc ICoverMarket
@@ -107,10 +131,10 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         // A permit front-run by someone else still leaves the allowance in place; the transfer
         // below is what must succeed.
         try IERC20Permit(address(asset)).permit(msg.sender, address(this), quote.premium, permitDeadline, v, r, s) {} catch {}
-        return _buy(quote, signature, beneficiary);
+        return _buy(quote, signature, beneficiary, msg.sender);
     }
 
-    function _buy(Quote calldata q, bytes calldata signature, address holder) private returns (uint256 policyId) {
+    function _buy(Quote calldata q, bytes calldata signature, address holder, address payer) private returns (uint256 policyId) {
         Globals memory g = _g;
         if (g.pauseFlags & PAUSE_NEW_COVER != 0) revert MarketNewCoverPaused();
         if (block.timestamp > q.deadline) revert MarketQuoteExpired(q.quoteId, q.deadline);
@@ -129,10 +153,10 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         _g = g;
         _policies[policyId] = Policy(uint32(q.productId), uint96(q.amount), start, end);
 
-        asset.safeTransferFrom(msg.sender, address(pool), q.premium);
+        asset.safeTransferFrom(payer, address(pool), q.premium);
         pool.recordCover(q.amount, q.premium, end);
         _mint(holder, policyId);
-        emit CoverPurchased(policyId, q.productId, holder, msg.sender, q.amount, q.premium, start, end, q.integrator);
+        emit CoverPurchased(policyId, q.productId, holder, payer, q.amount, q.premium, start, end, q.integrator);
     }
 
     function _checkQuoteShape(Quote calldata q) private pure {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { hashTypedData, parseSignature, serializeSignature, zeroAddress, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import { quoteTypedData, type Quote } from "../../workers/chain/quote";
+import { acceptanceTypedData, quoteTypedData, type Quote } from "../../workers/chain/quote";
 import { encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
 import { role } from "../../scripts/lib/deploy";
 import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
@@ -83,12 +83,61 @@ describe("buyCover", () => {
     expect(await w.balance(bob.account!.address)).toBe(0n);
   });
 
+  it("buyCoverBySig: a relayer submits, the buyer pays by permit and owns the policy", async () => {
+    const { buyer, relayer, q, sig, acceptDeadline, acceptance, permit } = await relayed();
+    const relayerBalance = await w.balance(relayer.account!.address);
+    const receipt = await w.send(w.as(w.core.market, relayer).write.buyCoverBySig([q, sig, buyer.account!.address, acceptDeadline, acceptance, permit.deadline, permit.v, permit.r, permit.s]));
+    expect(await w.core.market.read.ownerOf([q.quoteId])).toBe(buyer.account!.address);
+    expect(await w.balance(buyer.account!.address)).toBe(0n);
+    expect(await w.balance(relayer.account!.address)).toBe(relayerBalance);
+    const [event] = await w.core.market.getEvents.CoverPurchased({}, { blockHash: receipt.blockHash });
+    expect(event!.args).toMatchObject({ holder: buyer.account!.address, payer: buyer.account!.address });
+  });
+
+  it("buyCoverBySig refuses an expired acceptance and one signed by someone else", async () => {
+    const a = await relayed();
+    const relay = w.as(w.core.market, a.relayer);
+    await expectRevert(
+      relay.write.buyCoverBySig([a.q, a.sig, a.buyer.account!.address, (await w.now()) - 1n, a.acceptance, a.permit.deadline, a.permit.v, a.permit.r, a.permit.s]),
+      "MarketAcceptanceExpired",
+    );
+    const forged = await w.acc.attacker.signTypedData({ account: w.acc.attacker.account!, ...acceptanceTypedData({ quoteId: a.q.quoteId, buyer: a.buyer.account!.address, deadline: a.acceptDeadline }, w.chainId, w.core.market.address) });
+    await expectRevert(
+      relay.write.buyCoverBySig([a.q, a.sig, a.buyer.account!.address, a.acceptDeadline, forged, a.permit.deadline, a.permit.v, a.permit.r, a.permit.s]),
+      "MarketAcceptanceInvalid",
+      [a.buyer.account!.address],
+    );
+  });
+
   it("a transferred policy keeps its cover: the ERC-721 moves with the position", async () => {
     const id = await w.buy(w.acc.alice, await w.quote(productId));
     await w.send(w.as(w.core.market, w.acc.alice).write.transferFrom([alice(), w.acc.bob.account!.address, id]));
     expect(await w.core.market.read.ownerOf([id])).toBe(w.acc.bob.account!.address);
   });
 });
+
+/** A buyer with the premium and no approval, their permit and acceptance, and a relayer. */
+async function relayed() {
+  const buyer = w.acc.carol;
+  const relayer = w.acc.keeper;
+  const q = await w.quote(productId, { premium: 77n * USD, buyer: buyer.account!.address });
+  await w.send(w.core.asset.write.mint([buyer.account!.address, q.premium]));
+  const deadline = (await w.now()) + 3600n;
+  const nonce = await w.core.asset.read.nonces([buyer.account!.address]);
+  const permitSig = await buyer.signTypedData({
+    account: buyer.account!,
+    domain: { name: "Local USD", version: "1", chainId: w.chainId, verifyingContract: w.core.asset.address },
+    types: { Permit: [
+      { name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" },
+      { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" },
+    ] },
+    primaryType: "Permit",
+    message: { owner: buyer.account!.address, spender: w.core.market.address, value: q.premium, nonce, deadline },
+  });
+  const { r, s, v } = parseSignature(permitSig);
+  const acceptance = await buyer.signTypedData({ account: buyer.account!, ...acceptanceTypedData({ quoteId: q.quoteId, buyer: buyer.account!.address, deadline }, w.chainId, w.core.market.address) });
+  return { buyer, relayer, q, sig: await w.sign(q), acceptDeadline: deadline, acceptance, permit: { deadline, v: Number(v), r, s } };
+}
 
 describe("buyCover refuses bad quotes with named errors", () => {
   const attempt = async (q: Quote, sig?: Hex, wallet = w.acc.alice) => {

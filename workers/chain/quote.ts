@@ -46,3 +46,16 @@ export function quoteDomain(chainId: number, market: Address): TypedDataDomain {
 export function quoteTypedData(quote: Quote, chainId: number, market: Address) {
   return { domain: quoteDomain(chainId, market), types: quoteTypes, primaryType: "Quote" as const, message: quote };
 }
+
+/** What a buyer signs so a relayer can submit their purchase (CoverMarket.ACCEPTANCE_TYPEHASH). */
+export const acceptanceTypes = {
+  Acceptance: [
+    { name: "quoteId", type: "uint256" },
+    { name: "buyer", type: "address" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
+export function acceptanceTypedData(a: { quoteId: bigint; buyer: Address; deadline: bigint }, chainId: number, market: Address) {
+  return { domain: quoteDomain(chainId, market), types: acceptanceTypes, primaryType: "Acceptance" as const, message: a };
+}

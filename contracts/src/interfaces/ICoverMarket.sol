@@ -154,6 +154,10 @@ interface ICoverMarket is ITriggerRegistry {
 
     // ─── errors ──────────────────────────────────────────────────────────────────────────────
 
+    /// @notice The buyer's acceptance of a relayed purchase has expired.
+    error MarketAcceptanceExpired(uint256 deadline);
+    /// @notice The acceptance is not the buyer's signature over this quote.
+    error MarketAcceptanceInvalid(address buyer);
     /// @notice New cover is paused market-wide.
     error MarketNewCoverPaused();
     /// @notice The quote's deadline has passed.
@@ -228,6 +232,21 @@ interface ICoverMarket is ITriggerRegistry {
         Quote calldata quote,
         bytes calldata signature,
         address beneficiary,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint256 policyId);
+
+    /// @notice Relayed purchase: anyone (the Worker's relayer) submits it, the buyer pays the
+    /// premium by EIP-2612 permit and owns the policy. The buyer's EIP-712
+    /// `Acceptance(quoteId, buyer, deadline)` signature binds the relay to this quote.
+    function buyCoverBySig(
+        Quote calldata quote,
+        bytes calldata signature,
+        address buyer,
+        uint256 acceptanceDeadline,
+        bytes calldata acceptance,
         uint256 permitDeadline,
         uint8 v,
         bytes32 r,
