@@ -37,6 +37,7 @@ export default defineConfig(async () => {
                     RPC_URL: chain.rpcUrl,
                     CHAIN_ID: String(chain.chainId),
                     QUOTE_SIGNER_KEY: chain.keys.quoteSigner,
+                    RELAYER_KEY: chain.keys.relayer,
                   },
                 },
               };

@@ -97,6 +97,8 @@ await step("write .dev.vars (local-only values)", () => {
       `KEEPER_CONTRACT_ADDRESS=${core.keeper.address}`,
       "# anvil account 1 (public development key): the local quote signer",
       `QUOTE_SIGNER_KEY=${toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: 1 }).getHdKey().privateKey!)}`,
+      "# anvil account 7 (public development key): the local relayer for relayed purchases",
+      `RELAYER_KEY=${toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: 7 }).getHdKey().privateKey!)}`,
       "",
     ].join("\n"),
   );
@@ -148,4 +150,5 @@ line("owner / deployer", `${owner!.account!.address} (index 0)`);
 line("quote signer", `${signer!.account!.address} (index 1)`);
 line("guardian", `${guardian!.account!.address} (index 2)`);
 line("LP (5,000,000 lUSD in)", `${lp!.account!.address} (index 3)`);
+line("relayer", `${localAccount(7).address} (index 7)`);
 console.log("\nCtrl-C stops anvil and the Worker.\n");

@@ -17,6 +17,9 @@ declare namespace Cloudflare {
     /** Browser origins allowed by CORS, comma-separated. */
     CORS_ORIGINS?: string;
     QUOTE_SEQUENCER: DurableObjectNamespace<import("./services/quoteSequencer").QuoteSequencer>;
+    TX_SENDER: DurableObjectNamespace<import("./services/txSender").TxSender>;
+    /** Private key that submits relayed purchases (secret; `.dev.vars` locally). */
+    RELAYER_KEY?: string;
   }
   interface GlobalProps {
     mainModule: typeof import("./index");

@@ -2,6 +2,7 @@ import { app } from "./app";
 import type { Env } from "./env";
 
 export { QuoteSequencer } from "./services/quoteSequencer";
+export { TxSender } from "./services/txSender";
 
 export default {
   fetch: app.fetch,

@@ -51,7 +51,7 @@ export default async function setup(project: TestProject) {
       TripwireKeeper: core.keeper.address,
     },
     products: sample.products.map((p) => ({ id: Number(p.productId), name: p.name, terms: p.terms })),
-    keys: { quoteSigner: keyOf(1), buyer: keyOf(4), beneficiary: keyOf(5) },
+    keys: { quoteSigner: keyOf(1), buyer: keyOf(4), beneficiary: keyOf(5), relayer: keyOf(7) },
   };
   (project.provide as (key: string, value: unknown) => void)("chain", chain);
   return async () => {

@@ -1,8 +1,13 @@
 import { env, exports } from "cloudflare:workers";
+import { createWalletClient, http, parseSignature, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
 import { beforeAll, describe, expect, it } from "vitest";
+import { abi as tokenAbi } from "../../contracts/out/MockStablecoin";
+import { acceptanceTypedData } from "../../workers/chain/quote";
 import { claimIdempotencyKey } from "../../db/queries/idempotency";
 import { hashApiKey } from "../../workers/keys";
-import { buyWithQuote, chain, type QuoteTransaction } from "./helpers/chain";
+import { buyWithQuote, chain, publicClient, type QuoteTransaction } from "./helpers/chain";
 import { createKey, json } from "./helpers/keys";
 
 const NOW = Math.floor(Date.now() / 1000);
@@ -87,5 +92,59 @@ describe("Idempotency-Key", () => {
     const res = await api("/v1/purchases", withKey("k-2", { txHash: bought.buy }));
     expect(res.status).toBe(409);
     expect(((await res.json()) as Problem).type).toBe("https://tripwire.dev/problems/idempotency-key-in-flight");
+  });
+});
+
+describe("POST /v1/purchases (relayed: the buyer signs, the Worker's relayer submits)", () => {
+  const relayBody = async (opts: { forgeAcceptance?: boolean } = {}) => {
+    const buyerKey = chain.keys.beneficiary;
+    const buyer = privateKeyToAccount(buyerKey);
+    const q = (await (await api("/v1/quotes", json("POST", { product: 2, amount: String(2_000n * USD), duration: 5, buyer: buyer.address }))).json()) as {
+      signature: Hex; transaction: QuoteTransaction; eip712: { message: Record<string, string | number> };
+    };
+    const premium = BigInt(q.transaction.approval.amount);
+    const wallet = createWalletClient({ chain: foundry, transport: http(chain.rpcUrl), account: buyer });
+    await publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: q.transaction.approval.token, abi: tokenAbi, functionName: "mint", args: [buyer.address, premium] }) });
+    const deadline = BigInt(NOW + 3600);
+    const nonce = await publicClient.readContract({ address: q.transaction.approval.token, abi: tokenAbi, functionName: "nonces", args: [buyer.address] });
+    const permit = parseSignature(await buyer.signTypedData({
+      domain: { name: "Local USD", version: "1", chainId: chain.chainId, verifyingContract: q.transaction.approval.token },
+      types: { Permit: [{ name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
+      primaryType: "Permit",
+      message: { owner: buyer.address, spender: q.transaction.to, value: premium, nonce, deadline },
+    }));
+    const signer = opts.forgeAcceptance ? privateKeyToAccount(chain.keys.buyer) : buyer;
+    const acceptance = await signer.signTypedData(acceptanceTypedData({ quoteId: BigInt(q.eip712.message.quoteId!), buyer: buyer.address, deadline }, chain.chainId, q.transaction.to));
+    return {
+      buyer: buyer.address,
+      premium,
+      body: { relay: { quote: q.eip712.message, signature: q.signature, buyer: buyer.address, acceptanceDeadline: Number(deadline), acceptance, permit: { deadline: Number(deadline), v: Number(permit.v), r: permit.r, s: permit.s } } },
+    };
+  };
+
+  it("relays the purchase: mined, indexed, owned and paid for by the buyer; a retry with the same key replays", async () => {
+    const { buyer, body } = await relayBody();
+    const init = json("POST", body);
+    const withKey = { ...init, headers: { ...(init.headers as Record<string, string>), "idempotency-key": "relay-1" } };
+    const res = await api("/v1/purchases", withKey);
+    const text = await res.text();
+    expect(res.status, text).toBe(201);
+    const out = JSON.parse(text) as { txHash: Hex; policies: PolicyView[] };
+    expect(out.policies).toHaveLength(1);
+    expect(out.policies[0]).toMatchObject({ owner: buyer, productId: 2, coverAmount: String(2_000n * USD) });
+    const receipt = await publicClient.getTransactionReceipt({ hash: out.txHash });
+    expect(receipt.from).toBe(privateKeyToAccount(chain.keys.relayer).address.toLowerCase());
+    const again = await api("/v1/purchases", withKey);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.text()).toBe(text);
+  });
+
+  it("refuses a relay the market would revert, naming the contract's error (422)", async () => {
+    const { body } = await relayBody({ forgeAcceptance: true });
+    const res = await api("/v1/purchases", json("POST", body));
+    expect(res.status).toBe(422);
+    const p = (await res.json()) as { type: string; detail: string };
+    expect(p.type).toBe("https://tripwire.dev/problems/purchase-would-revert");
+    expect(p.detail).toContain("MarketAcceptanceInvalid");
   });
 });

@@ -4,6 +4,6 @@ export type TestChain = {
   chainId: number;
   contracts: Record<string, `0x${string}`>;
   /** LOCAL ONLY: anvil's development keys (the public mnemonic), by role. */
-  keys: { quoteSigner: `0x${string}`; buyer: `0x${string}`; beneficiary: `0x${string}` };
+  keys: { quoteSigner: `0x${string}`; buyer: `0x${string}`; beneficiary: `0x${string}`; relayer: `0x${string}` };
   products: { id: number; name: string; terms: string }[];
 };

@@ -1,11 +1,12 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { chainClient } from "../chain/client";
 import type { AppEnv } from "../env";
 import { idempotent } from "../idempotency";
 import { problemResponses } from "../schemas/common";
 import { PoliciesQuery, Policy, PolicyId, PurchaseRequest } from "../schemas/policy";
-import { policiesOf, policyById, registerPurchase } from "../services/policies";
+import { policiesOf, policyById, registerPurchase, relayPurchase } from "../services/policies";
 import { defaultHook } from "./hook";
 
 export const policyRoutes = new OpenAPIHono<AppEnv>({ defaultHook });
@@ -15,8 +16,11 @@ const purchase = createRoute({
   method: "post",
   path: "/v1/purchases",
   tags: ["cover"],
-  summary: "Register a purchase by transaction hash: the market's CoverPurchased events become indexed policies",
-  description: "Idempotent by nature (a second call returns the same policies); also honours an Idempotency-Key header.",
+  summary: "Register a purchase by transaction hash, or relay a buyer-signed purchase (acceptance + permit)",
+  description:
+    "`{txHash}`: the market's CoverPurchased events in that transaction become indexed policies (a repeat returns the same policies). " +
+    "`{relay}`: the Worker's relayer submits buyCoverBySig, waits for it to be mined and returns the transaction and policy; " +
+    "202 with the transaction when not yet mined. Both honour an Idempotency-Key header.",
   middleware: [idempotent] as const,
   request: {
     headers: z.object({ "idempotency-key": z.string().optional().openapi({ param: { name: "idempotency-key", in: "header" }, description: "replays the first response for a repeated request" }) }),
@@ -24,12 +28,22 @@ const purchase = createRoute({
   },
   responses: {
     200: { description: "already registered", content: { "application/json": { schema: z.object({ policies: z.array(Policy) }) } } },
-    201: { description: "registered", content: { "application/json": { schema: z.object({ policies: z.array(Policy) }) } } },
+    201: { description: "registered (or relayed and mined)", content: { "application/json": { schema: z.object({ policies: z.array(Policy), txHash: z.string().optional() }) } } },
+    202: { description: "relayed, not mined yet", content: { "application/json": { schema: z.object({ txHash: z.string(), policies: z.array(Policy) }) } } },
     ...problemResponses(400, 409, 415, 422, 503),
   },
 });
 policyRoutes.openapi(purchase, async (c) => {
-  const { policies, created } = await registerPurchase(c.env.DB, chainClient(c.env), Number(c.env.CHAIN_ID), c.req.valid("json").txHash as Hex, nowSeconds());
+  const body = c.req.valid("json");
+  const chainId = Number(c.env.CHAIN_ID);
+  const client = chainClient(c.env);
+  if ("relay" in body) {
+    const relayer = c.env.RELAYER_KEY ? privateKeyToAccount(c.env.RELAYER_KEY as Hex).address : undefined;
+    const sender = c.env.TX_SENDER.get(c.env.TX_SENDER.idFromName(`relayer:${chainId}:${relayer ?? "none"}`));
+    const result = await relayPurchase(c.env.DB, client, chainId, body.relay, relayer, (id, to, data) => sender.send("RELAYER_KEY", id, to, data), nowSeconds());
+    return result.pending ? c.json({ txHash: result.txHash, policies: [] }, 202) : c.json({ txHash: result.txHash, policies: result.policies }, 201);
+  }
+  const { policies, created } = await registerPurchase(c.env.DB, client, chainId, body.txHash as Hex, nowSeconds());
   return created ? c.json({ policies }, 201) : c.json({ policies }, 200);
 });
 

@@ -1,5 +1,6 @@
 import type { z } from "@hono/zod-openapi";
-import { getAddress, parseEventLogs, type Hex, type PublicClient } from "viem";
+import { decodeErrorResult, encodeFunctionData, getAddress, parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
+import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { getPolicy, insertPolicies, policiesOfOwner, type PolicyRow } from "../../db/queries/policies";
 import { onChain } from "../chain/client";
@@ -64,4 +65,66 @@ export async function registerPurchase(db: D1Database, client: PublicClient, cha
   const inserted = await insertPolicies(db, rows);
   const stored = await Promise.all(rows.map((r) => getPolicy(db, r.id)));
   return { policies: stored.map((r) => policyView(r!, now)), created: inserted.length > 0 };
+}
+
+export type RelayInput = {
+  quote: Record<"productId" | "amount" | "premium" | "start" | "duration" | "deadline" | "quoteId", string> & {
+    buyer: string; termsHash: string; integrator: string; integratorFeeBps: number;
+  };
+  signature: string;
+  buyer: string;
+  acceptanceDeadline: number;
+  acceptance: string;
+  permit: { deadline: number; v: number; r: string; s: string };
+};
+
+/**
+ * A relayed purchase: the buyer signed an acceptance of the quote and a permit of the premium;
+ * the relayer key submits `buyCoverBySig` through the TxSender (one writer, one intent per quote,
+ * so a retried request never sends twice) and the minted policy is indexed once mined.
+ */
+export async function relayPurchase(
+  db: D1Database,
+  client: PublicClient,
+  chainId: number,
+  input: RelayInput,
+  relayer: Address | undefined,
+  send: (intentId: string, to: Address, data: Hex) => Promise<{ txHash: Hex; status: "mined" | "reverted" | "broadcast" }>,
+  now: number,
+) {
+  if (!relayer) throw new ProblemError(503, "relayer-missing", "Relayer not configured", "RELAYER_KEY is not set.");
+  const dep = await deploymentOf(db, chainId);
+  const q = input.quote;
+  const quote = {
+    productId: BigInt(q.productId), amount: BigInt(q.amount), premium: BigInt(q.premium), start: BigInt(q.start), duration: BigInt(q.duration),
+    buyer: getAddress(q.buyer), deadline: BigInt(q.deadline), quoteId: BigInt(q.quoteId), termsHash: q.termsHash as Hex,
+    integrator: getAddress(q.integrator), integratorFeeBps: q.integratorFeeBps,
+  };
+  const data = encodeFunctionData({
+    abi: marketAbi,
+    functionName: "buyCoverBySig",
+    args: [quote, input.signature as Hex, getAddress(input.buyer), BigInt(input.acceptanceDeadline), input.acceptance as Hex,
+      BigInt(input.permit.deadline), input.permit.v, input.permit.r as Hex, input.permit.s as Hex],
+  });
+  // Simulate first: a purchase that would revert is refused with the contract's own error name.
+  await onChain(async () => {
+    try {
+      await client.call({ account: relayer, to: dep.market, data });
+    } catch (err) {
+      const raw = (err as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk?.((e) => typeof (e as { data?: unknown }).data === "string") as { data?: Hex } | undefined;
+      if (!raw?.data) throw err;
+      let name = "unknown";
+      try {
+        name = decodeErrorResult({ abi: [...marketAbi, ...poolAbi], data: raw.data }).errorName;
+      } catch {
+        // not one of ours: report it as unknown
+      }
+      throw unprocessable("purchase-would-revert", "Purchase would revert", `The market would refuse this purchase: ${name}.`);
+    }
+  });
+  const sent = await send(`relay:${chainId}:${quote.quoteId}`, dep.market, data);
+  if (sent.status === "reverted") throw unprocessable("transaction-reverted", "Transaction reverted", `Transaction ${sent.txHash} reverted.`);
+  if (sent.status === "broadcast") return { txHash: sent.txHash, pending: true as const, policies: [] };
+  const { policies } = await registerPurchase(db, client, chainId, sent.txHash, now);
+  return { txHash: sent.txHash, pending: false as const, policies };
 }
