@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { policies } from "../schema";
 
@@ -30,4 +30,13 @@ export async function insertPolicies(db: D1Database, rows: (typeof policies.$inf
   const [first, ...rest] = rows;
   const results = await d.batch([insert(first!), ...rest.map(insert)]);
   return results.flat().map((r) => r.id);
+}
+
+/** Premiums of every indexed policy on a chain, summed as 64-bit integers (never floats). */
+export async function premiumsReceived(db: D1Database, chainId: number): Promise<bigint> {
+  const [row] = await drizzle(db)
+    .select({ total: sql<string>`CAST(COALESCE(SUM(CAST(${policies.premium} AS INTEGER)), 0) AS TEXT)` })
+    .from(policies)
+    .where(eq(policies.chainId, chainId));
+  return BigInt(row?.total ?? "0");
 }

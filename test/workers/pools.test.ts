@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
 import { abi as poolAbi } from "../../contracts/out/CoverPool";
-import { incidents, payouts } from "../../db/schema";
+import { incidents, payouts, policies } from "../../db/schema";
 import { chain, publicClient } from "./helpers/chain";
 
 const api = (path: string) => exports.default.fetch(`http://tripwire.test${path}`);
@@ -23,6 +23,16 @@ describe("GET /v1/pools", () => {
     // 1,000,000 lUSD deposited at a 10^6 share offset: one whole share is worth about one base unit per 10^6.
     expect(BigInt(pool!.totalAssets as string)).toBeGreaterThanOrEqual(1_000_000_000_000n);
     expect(pool!.utilisationBps).toBeGreaterThanOrEqual(0);
+    expect(pool!.premiumIncome).toEqual({ received: "0", earned: "0" }); // nothing indexed in this file yet
+  });
+
+  it("sums the premium income of indexed purchases as integers", async () => {
+    const d = drizzle(env.DB);
+    const base = { chainId: chain.chainId, productId: 2, owner: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", payer: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", coverAmount: "1", startAt: 0, endAt: 1, integrator: "0x0000000000000000000000000000000000000000", status: "expired" as const, txHash: "0x01", blockNumber: 1 };
+    // Two premiums whose float sum would lose the last digit.
+    await d.insert(policies).values([{ ...base, id: 900_001, premium: "9007199254740993" }, { ...base, id: 900_002, premium: "1" }]);
+    const [pool] = ((await (await api("/v1/pools")).json()) as { pools: { premiumIncome: { received: string } }[] }).pools;
+    expect(pool!.premiumIncome.received).toBe("9007199254740994");
   });
 });
 

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { getAddress } from "viem";
 import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { listIncidents, listPayouts } from "../../db/queries/incidents";
+import { premiumsReceived } from "../../db/queries/policies";
 import { chainClient, onChain } from "../chain/client";
 import { deploymentOf } from "../chain/deployment";
 import type { AppEnv } from "../env";
@@ -34,6 +35,7 @@ poolRoutes.openapi(pools, async (c) => {
       client.getBlockNumber(),
     ]),
   );
+  const received = await premiumsReceived(c.env.DB, chainId);
   const capacity = totalAssets > pending ? ((totalAssets - pending) * BigInt(leverage)) / 10_000n : 0n;
   return c.json({
     pools: [{
@@ -43,6 +45,7 @@ poolRoutes.openapi(pools, async (c) => {
       totalAssets: totalAssets.toString(),
       activeCover: activeCover.toString(),
       unearnedPremium: unearned.toString(),
+      premiumIncome: { received: received.toString(), earned: (received > unearned ? received - unearned : 0n).toString() },
       pendingLiability: pending.toString(),
       freeCapital: free.toString(),
       capacityLeft: left.toString(),

@@ -9,6 +9,9 @@ export const Pool = z
     totalAssets: DecimalString("5000000000000").openapi({ description: "assets less unearned premium" }),
     activeCover: DecimalString("0"),
     unearnedPremium: DecimalString("0"),
+    premiumIncome: z
+      .object({ received: DecimalString("0"), earned: DecimalString("0") })
+      .openapi({ description: "premiums of the indexed purchases, and the part already earned (received − unearned)" }),
     pendingLiability: DecimalString("0").openapi({ description: "liability of incidents opened and not yet confirmed or vetoed" }),
     freeCapital: DecimalString("0").openapi({ description: "what withdrawals may take now" }),
     capacityLeft: DecimalString("0"),
