@@ -4,6 +4,7 @@ import * as CoverMarket from "../../contracts/out/CoverMarket";
 import * as CoverPool from "../../contracts/out/CoverPool";
 import * as DepegTrigger from "../../contracts/out/DepegTrigger";
 import * as MockStablecoin from "../../contracts/out/MockStablecoin";
+import * as Multicall3 from "../../contracts/out/Multicall3";
 import * as PausedTrigger from "../../contracts/out/PausedTrigger";
 import * as TripwireKeeper from "../../contracts/out/TripwireKeeper";
 import * as TvlDropTrigger from "../../contracts/out/TvlDropTrigger";
@@ -47,7 +48,7 @@ export type CoreOptions = {
 
 /**
  * Deploys the production contracts (pool, market, triggers, keeper) wired together, plus the
- * local stablecoin unless one is given. Used by tests, benchmarks and the local main job.
+ * local stablecoin unless one is given, and a local Multicall3 for the keeper's batched reads. Used by tests, benchmarks and the local main job.
  */
 export async function deployCore(clients: LocalClients, opts: CoreOptions) {
   const { owner } = opts;
@@ -67,6 +68,8 @@ export async function deployCore(clients: LocalClients, opts: CoreOptions) {
   const paused = await deploy(clients, owner, PausedTrigger);
   const allOf = await deploy(clients, owner, AllOfTrigger, [market.address]);
   const keeper = await deploy(clients, owner, TripwireKeeper, [market.address, ownerAddress]);
+  // Public chains host Multicall3 at its canonical address; the local chain gets its own copy.
+  const multicall = await deploy(clients, owner, Multicall3);
 
   const client = { public: clients.publicClient, wallet: owner };
   const c = {
@@ -78,6 +81,7 @@ export async function deployCore(clients: LocalClients, opts: CoreOptions) {
     paused: getContract({ address: paused.address, abi: PausedTrigger.abi, client }),
     allOf: getContract({ address: allOf.address, abi: AllOfTrigger.abi, client }),
     keeper: getContract({ address: keeper.address, abi: TripwireKeeper.abi, client }),
+    multicall: getContract({ address: multicall.address, abi: Multicall3.abi, client }),
   };
   await send(clients, c.pool.write.setMarket([market.address]));
   for (const t of [tvlDrop, depeg, paused, allOf]) await send(clients, c.market.write.setTriggerApproved([t.address, true]));

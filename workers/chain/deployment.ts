@@ -3,7 +3,18 @@ import { loadDeployments } from "../../db/queries/deployments";
 import { ProblemError } from "../errors";
 
 export type TriggerKind = "tvl_drop" | "paused" | "depeg" | "all_of";
-export type Deployment = { market: Address; pool: Address; asset: Address; triggerKinds: Map<Address, TriggerKind> };
+export type Deployment = {
+  market: Address;
+  pool: Address;
+  asset: Address;
+  multicall: Address;
+  /** Block the market was deployed in: where the keeper's indexer starts. */
+  marketBlock: number;
+  triggerKinds: Map<Address, TriggerKind>;
+};
+
+/** Canonical Multicall3 on public chains; a local chain records its own copy as "Multicall3". */
+export const CANONICAL_MULTICALL3: Address = "0xcA11bde05977b3631167028862bE2a173976CA11";
 
 const KIND_OF_CONTRACT: Record<string, TriggerKind> = {
   TvlDropTrigger: "tvl_drop",
@@ -30,6 +41,8 @@ export async function deploymentOf(db: D1Database, chainId: number): Promise<Dep
     market: need("CoverMarket"),
     pool: need("CoverPool"),
     asset: need("Stablecoin"),
+    multicall: by.get("Multicall3") ?? CANONICAL_MULTICALL3,
+    marketBlock: rows.find((r) => r.contract === "CoverMarket")?.deployedBlock ?? 0,
     triggerKinds: new Map(Object.entries(KIND_OF_CONTRACT).flatMap(([name, kind]) => (by.has(name) ? [[by.get(name)!, kind] as const] : []))),
   };
   cache.set(chainId, { at: Date.now(), value });
