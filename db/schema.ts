@@ -106,12 +106,15 @@ export const policies = sqliteTable(
     status: text("status", { enum: ["active", "expired", "paid"] }).notNull(),
     txHash: text("tx_hash").notNull(),
     blockNumber: integer("block_number").notNull(),
+    /** Block of the last ownership change seen (the purchase, then transfers); a reorg past it re-reads the owner. */
+    ownerBlock: integer("owner_block").notNull().default(0),
     createdAt: integer("created_at").notNull().default(now),
   },
   (t) => [
     index("policies_owner_idx").on(t.owner),
+    index("policies_block_idx").on(t.chainId, t.blockNumber),
     index("policies_product_active_idx").on(t.productId, t.startAt, t.endAt),
-    index("policies_status_idx").on(t.status),
+    index("policies_status_end_idx").on(t.status, t.endAt),
   ],
 );
 
@@ -154,6 +157,25 @@ export const observations = sqliteTable(
   (t) => [index("observations_product_idx").on(t.productId, t.observedAt)],
 );
 
+/**
+ * The keeper's latest reading of each product (one row per product, replaced every tick): what a
+ * quote checks for "close to tripping", and what the next tick compares with to record only
+ * changed readings in `observations`.
+ */
+export const keeperWatch = sqliteTable("keeper_watch", {
+  productId: integer("product_id").primaryKey(),
+  source: text("source").notNull(),
+  roundId: text("round_id"),
+  answer: text("answer"),
+  updatedAt: integer("updated_at"),
+  paused: integer("paused", { mode: "boolean" }),
+  valid: integer("valid", { mode: "boolean" }).notNull(),
+  problem: text("problem"),
+  distanceBps: integer("distance_bps"),
+  blockNumber: integer("block_number").notNull(),
+  observedAt: integer("observed_at").notNull(),
+});
+
 /** Incidents as opened on-chain, with their evidence. */
 export const incidents = sqliteTable(
   "incidents",
@@ -172,6 +194,9 @@ export const incidents = sqliteTable(
     evidenceJson: text("evidence_json").notNull(), // round ids, readings, blocks, tx hashes
     fireTxHash: text("fire_tx_hash").notNull(),
     confirmTxHash: text("confirm_tx_hash"),
+    firedBlock: integer("fired_block").notNull().default(0),
+    /** Block of the last status change (confirm, veto, close); a reorg past it re-reads the incident. */
+    statusBlock: integer("status_block").notNull().default(0),
   },
   (t) => [index("incidents_product_idx").on(t.productId), index("incidents_status_idx").on(t.status)],
 );

@@ -1,22 +1,17 @@
-import { desc, eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { observations, products, protocols, quotes } from "../schema";
+import { keeperWatch, products, protocols, quotes } from "../schema";
 
 /**
  * Everything a quote needs from D1 in one query: the product, its protocol, and the keeper's
  * latest observation of it (how close to tripping, and when).
  */
 export async function productForQuote(db: D1Database, productId: number) {
-  const latest = drizzle(db)
-    .select({ distanceBps: observations.distanceBps })
-    .from(observations)
-    .where(eq(observations.productId, productId))
-    .orderBy(desc(observations.observedAt))
-    .limit(1);
   const [row] = await drizzle(db)
-    .select({ product: products, protocol: protocols, distanceBps: sql<number | null>`(${latest})` })
+    .select({ product: products, protocol: protocols, distanceBps: keeperWatch.distanceBps })
     .from(products)
     .innerJoin(protocols, eq(products.protocolId, protocols.id))
+    .leftJoin(keeperWatch, eq(keeperWatch.productId, products.id))
     .where(eq(products.id, productId))
     .limit(1);
   return row;

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { abi as tokenAbi } from "../../contracts/out/MockStablecoin";
-import { observations, quotes } from "../../db/schema";
+import { keeperWatch, quotes } from "../../db/schema";
 import { createKey, json } from "./helpers/keys";
 import { quoteTypedData, type Quote } from "../../workers/chain/quote";
 import type { TestChain } from "./test-chain";
@@ -146,7 +146,7 @@ describe("POST /v1/quotes", () => {
     expect(((await tooBig.json()) as Problem).type).toBe("https://tripwire.dev/problems/capacity-exceeded");
     const risky = await quote({ product: 3, amount: "1000000000", duration: 30 });
     expect(((await risky.json()) as Problem & { code: string })).toMatchObject({ type: "https://tripwire.dev/problems/protocol-refused", code: "unaudited" });
-    await drizzle(env.DB).insert(observations).values({ productId: 5, source: chain.contracts.CoverMarket!, valid: true, distanceBps: 300, blockNumber: 1, observedAt: NOW });
+    await drizzle(env.DB).insert(keeperWatch).values({ productId: 5, source: chain.contracts.CoverMarket!, valid: true, distanceBps: 300, blockNumber: 1, observedAt: NOW });
     const near = await quote({ product: 5, amount: "1000000000", duration: 30 });
     expect(((await near.json()) as Problem).type).toBe("https://tripwire.dev/problems/condition-near-trigger");
   });
