@@ -40,7 +40,7 @@ policyRoutes.openapi(purchase, async (c) => {
   if ("relay" in body) {
     const relayer = c.env.RELAYER_KEY ? privateKeyToAccount(c.env.RELAYER_KEY as Hex).address : undefined;
     const sender = c.env.TX_SENDER.get(c.env.TX_SENDER.idFromName(`relayer:${chainId}:${relayer ?? "none"}`));
-    const result = await relayPurchase(c.env.DB, client, chainId, body.relay, relayer, (id, to, data) => sender.send("RELAYER_KEY", id, to, data), nowSeconds());
+    const result = await relayPurchase(c.env.DB, client, chainId, body.relay, relayer, (intentId, to, data) => sender.send("RELAYER_KEY", { intentId, kind: "relay", to, data, confirmations: 0, waitMs: 30_000 }), nowSeconds());
     return result.pending ? c.json({ txHash: result.txHash, policies: [] }, 202) : c.json({ txHash: result.txHash, policies: result.policies }, 201);
   }
   const { policies, created } = await registerPurchase(c.env.DB, client, chainId, body.txHash as Hex, nowSeconds());

@@ -7,6 +7,7 @@ import { onChain } from "../chain/client";
 import { deploymentOf } from "../chain/deployment";
 import { notFound, ProblemError } from "../errors";
 import type { Policy } from "../schemas/policy";
+import type { SendResult } from "./txSender";
 
 export function policyView(row: PolicyRow, now: number): z.infer<typeof Policy> {
   const status = row.status === "paid" ? "paid" : now >= row.endAt ? "expired" : now < row.startAt ? "pending_start" : "active";
@@ -89,7 +90,7 @@ export async function relayPurchase(
   chainId: number,
   input: RelayInput,
   relayer: Address | undefined,
-  send: (intentId: string, to: Address, data: Hex) => Promise<{ txHash: Hex; status: "mined" | "reverted" | "broadcast" }>,
+  send: (intentId: string, to: Address, data: Hex) => Promise<SendResult>,
   now: number,
 ) {
   if (!relayer) throw new ProblemError(503, "relayer-missing", "Relayer not configured", "RELAYER_KEY is not set.");
@@ -123,8 +124,9 @@ export async function relayPurchase(
     }
   });
   const sent = await send(`relay:${chainId}:${quote.quoteId}`, dep.market, data);
+  if (sent.status === "failed" || !sent.txHash) throw unprocessable("purchase-would-revert", "Purchase would revert", `The market refused this purchase: ${sent.error ?? "unknown"}.`);
   if (sent.status === "reverted") throw unprocessable("transaction-reverted", "Transaction reverted", `Transaction ${sent.txHash} reverted.`);
-  if (sent.status === "broadcast") return { txHash: sent.txHash, pending: true as const, policies: [] };
+  if (sent.status !== "mined") return { txHash: sent.txHash, pending: true as const, policies: [] };
   const { policies } = await registerPurchase(db, client, chainId, sent.txHash, now);
   return { txHash: sent.txHash, pending: false as const, policies };
 }
