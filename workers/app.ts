@@ -12,6 +12,7 @@ import { poolRoutes } from "./routes/pools";
 import { productRoutes } from "./routes/products";
 import { protocolRoutes } from "./routes/protocols";
 import { quoteRoutes } from "./routes/quotes";
+import { webhookRoutes } from "./routes/webhooks";
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook });
 
@@ -55,6 +56,7 @@ app.route("/", productRoutes);
 app.route("/", quoteRoutes);
 app.route("/", policyRoutes);
 app.route("/", poolRoutes);
+app.route("/", webhookRoutes);
 mountDocs(app);
 
 app.notFound((c) =>

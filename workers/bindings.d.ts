@@ -20,6 +20,16 @@ declare namespace Cloudflare {
     TX_SENDER: DurableObjectNamespace<import("./services/txSender").TxSender>;
     /** Private key that submits relayed purchases (secret; `.dev.vars` locally). */
     RELAYER_KEY?: string;
+    /** Private key the keeper sends observe/fire/confirm/settle with (secret; `.dev.vars` locally). */
+    KEEPER_KEY?: string;
+    /** Blocks on top before the keeper indexes an event or counts a transaction as final. */
+    KEEPER_CONFIRMATIONS?: string;
+    KEEPER_LEASE_SECONDS?: string;
+    KEEPER_INDEX_MAX_BLOCKS?: string;
+    SETTLE_BATCH_SIZE?: string;
+    WEBHOOK_BATCH?: string;
+    /** Settlement batches from the keeper's runs to the queue consumer. */
+    SETTLEMENTS: Queue<import("./keeper/tick").SettleMessage>;
   }
   interface GlobalProps {
     mainModule: typeof import("./index");

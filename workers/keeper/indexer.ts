@@ -1,0 +1,249 @@
+import { decodeAbiParameters, getAddress, parseEventLogs, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
+import { abi as marketAbi } from "../../contracts/out/CoverMarket";
+import {
+  cursorStatement,
+  indexStatements,
+  rollbackAfter,
+  setOwners,
+  type Cursor,
+  type IndexChanges,
+  type IncidentChange,
+  type ProductChange,
+  type WebhookEvent,
+} from "../../db/queries/keeper";
+import type { Deployment, TriggerKind } from "../chain/deployment";
+import { feedAbi, multicallAt, type Call } from "./watch";
+
+export type IndexResult = {
+  from: number;
+  to: number;
+  events: number;
+  /** Set when the cursor's block was no longer canonical: everything after `fork` was re-read. */
+  reorgFork: number | null;
+  statements: D1PreparedStatement[];
+  webhookEvents: WebhookEvent[];
+};
+
+const pausedSinceAbi = [{ type: "function", name: "pausedSince", stateMutability: "view", inputs: [{ type: "address" }], outputs: [{ type: "uint64" }] }] as const;
+
+/**
+ * Reads the market's events from the block after the cursor up to `head - confirmations`
+ * (at most `maxBlocks` per run) and turns them into D1 statements, cursor included, for the
+ * caller's batch. Before reading, it checks that the cursor's block is still canonical; when it
+ * is not (a reorg deeper than the confirmation depth), it undoes what was indexed after a point
+ * safely below the cursor and reads again from there.
+ */
+export async function indexRange(
+  db: D1Database,
+  client: PublicClient,
+  dep: Deployment,
+  opts: { chainId: number; head: bigint; confirmations: number; maxBlocks: number; startBlock: number },
+  cursor: Cursor | null,
+): Promise<IndexResult> {
+  let last = cursor?.blockNumber ?? opts.startBlock - 1;
+  let reorgFork: number | null = null;
+  if (cursor && cursor.blockNumber >= 0) {
+    const block = await client.getBlock({ blockNumber: BigInt(cursor.blockNumber) }).catch(() => null);
+    if (block && block.hash !== cursor.blockHash) {
+      reorgFork = Math.max(opts.startBlock - 1, cursor.blockNumber - Math.max(64, 4 * opts.confirmations));
+      const owners = await rollbackAfter(db, opts.chainId, reorgFork);
+      await rereadOwners(db, client, dep, owners, reorgFork);
+      last = reorgFork;
+    }
+  }
+  const safe = Number(opts.head) - opts.confirmations;
+  const from = last + 1;
+  const to = Math.min(safe, last + opts.maxBlocks);
+  if (to < from) return { from, to: last, events: 0, reorgFork, statements: [], webhookEvents: [] };
+
+  const [logs, toBlock] = await Promise.all([
+    client.getLogs({ address: dep.market, fromBlock: BigInt(from), toBlock: BigInt(to) }),
+    client.getBlock({ blockNumber: BigInt(to) }),
+  ]);
+  const events = parseEventLogs({ abi: marketAbi, logs, strict: true });
+  const times = await blockTimes(client, [...new Set(events.filter((e) => e.eventName !== "CoverPurchased" && e.eventName !== "Transfer").map((e) => e.blockNumber))]);
+
+  const c: IndexChanges = { policies: [], owners: [], opened: [], incidentChanges: [], payouts: [], deferred: [], products: [] };
+  const hooks: WebhookEvent[] = [];
+  const owners = new Map<number, { id: number; owner: string; block: number }>();
+  const incidentChanges = new Map<number, IncidentChange>();
+  const productChanges = new Map<number, ProductChange>();
+  const openedProducts = new Map<number, number>(); // incident → product
+  for (const e of events) {
+    const block = Number(e.blockNumber);
+    switch (e.eventName) {
+      case "CoverPurchased": {
+        const a = e.args;
+        c.policies.push({
+          id: Number(a.policyId), productId: Number(a.productId), owner: getAddress(a.holder), payer: getAddress(a.payer),
+          coverAmount: a.coverAmount.toString(), premium: a.premium.toString(), startAt: Number(a.start), endAt: Number(a.end),
+          integrator: getAddress(a.integrator), txHash: e.transactionHash, blockNumber: block,
+        });
+        break;
+      }
+      case "Transfer":
+        if (e.args.from !== zeroAddress) owners.set(Number(e.args.tokenId), { id: Number(e.args.tokenId), owner: getAddress(e.args.to), block });
+        break;
+      case "IncidentOpened": {
+        const a = e.args;
+        const id = Number(a.incidentId);
+        openedProducts.set(id, Number(a.productId));
+        c.opened.push({
+          id, productId: Number(a.productId), incidentTime: Number(a.incidentTime), firedAt: times.get(e.blockNumber) ?? 0,
+          liability: a.liability.toString(), proofHex: a.proof, evidenceJson: "{}", fireTxHash: e.transactionHash, firedBlock: block,
+        });
+        productChanges.set(Number(a.productId), { id: Number(a.productId), status: "incident" });
+        hooks.push({ type: "incident.opened", id: `incident.opened:${id}`, integrator: null, payload: { incidentId: id, productId: Number(a.productId), incidentTime: Number(a.incidentTime), liability: a.liability.toString(), txHash: e.transactionHash, blockNumber: block } });
+        break;
+      }
+      case "IncidentConfirmed": {
+        const id = Number(e.args.incidentId);
+        incidentChanges.set(id, { ...incidentChanges.get(id), id, status: "confirmed", block, reserve: e.args.reserve.toString(), confirmedAt: times.get(e.blockNumber), confirmTxHash: e.transactionHash });
+        hooks.push({ type: "incident.confirmed", id: `incident.confirmed:${id}`, integrator: null, payload: { incidentId: id, liability: e.args.liability.toString(), reserve: e.args.reserve.toString(), txHash: e.transactionHash, blockNumber: block } });
+        break;
+      }
+      case "IncidentVetoed": {
+        const id = Number(e.args.incidentId);
+        incidentChanges.set(id, { ...incidentChanges.get(id), id, status: "vetoed", block });
+        break;
+      }
+      case "IncidentClosed": {
+        const id = Number(e.args.incidentId);
+        incidentChanges.set(id, { ...incidentChanges.get(id), id, status: "closed", block });
+        break;
+      }
+      case "PoliciesSettled": {
+        const a = e.args;
+        a.policyIds.forEach((pid, k) => {
+          const row = { policyId: Number(pid), incidentId: Number(a.incidentId), recipient: getAddress(a.recipients[k]!), amount: a.amounts[k]!.toString(), deferred: false, txHash: e.transactionHash, blockNumber: block, paidAt: times.get(e.blockNumber) ?? 0 };
+          c.payouts.push(row);
+          hooks.push({ type: "payout.sent", id: `payout.sent:${row.policyId}`, integrator: null, payload: row });
+        });
+        break;
+      }
+      case "PayoutDeferred":
+        c.deferred.push({ policyId: Number(e.args.policyId) });
+        break;
+      case "ProductReopened":
+        productChanges.set(Number(e.args.productId), { id: Number(e.args.productId), status: "active" });
+        break;
+      case "ProductSalesPausedSet":
+        productChanges.set(Number(e.args.productId), e.args.paused ? { id: Number(e.args.productId), status: "paused", onlyFrom: ["active"] } : { id: Number(e.args.productId), status: "active", onlyFrom: ["paused"] });
+        break;
+      default:
+        break;
+    }
+  }
+  // Product status follows its incidents' outcome.
+  for (const ch of incidentChanges.values()) {
+    const productId = openedProducts.get(ch.id);
+    if (ch.status === "confirmed" && productId !== undefined) productChanges.set(productId, { id: productId, status: "closed" });
+  }
+  c.owners = [...owners.values()];
+  c.incidentChanges = [...incidentChanges.values()];
+  c.products = [...productChanges.values()];
+  await addEvidence(client, dep, c, BigInt(to));
+  await attributePayouts(db, hooks);
+
+  const statements = [...indexStatements(db, opts.chainId, c), cursorStatement(db, opts.chainId, to, toBlock.hash!)];
+  // Confirmed/vetoed incidents opened in an earlier range need their product's id from D1.
+  if (c.incidentChanges.some((x) => !openedProducts.has(x.id))) {
+    statements.push(
+      db.prepare(
+        `UPDATE products SET status = CASE i.status WHEN 'confirmed' THEN 'closed' WHEN 'vetoed' THEN 'active' ELSE products.status END, updated_at = unixepoch()
+         FROM incidents i WHERE i.product_id = products.id AND i.id IN (SELECT json_extract(value, '$') FROM json_each(?)) AND i.status IN ('confirmed', 'vetoed')`,
+      ).bind(JSON.stringify(c.incidentChanges.map((x) => x.id))),
+    );
+  }
+  return { from, to, events: events.length, reorgFork, statements, webhookEvents: hooks };
+}
+
+async function blockTimes(client: PublicClient, numbers: bigint[]): Promise<Map<bigint, number>> {
+  const blocks = await Promise.all(numbers.map((n) => client.getBlock({ blockNumber: n })));
+  return new Map(blocks.map((b) => [b.number!, Number(b.timestamp)]));
+}
+
+/** Payout events carry the policy's integrator (zero when none), so integrator webhooks hear only about their own policies. */
+async function attributePayouts(db: D1Database, hooks: WebhookEvent[]): Promise<void> {
+  const payouts = hooks.filter((h) => h.type === "payout.sent");
+  if (payouts.length === 0) return;
+  const ids = payouts.map((h) => (h.payload as { policyId: number }).policyId);
+  const { results } = await db.prepare("SELECT id, integrator FROM policies WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(ids)).all<{ id: number; integrator: string }>();
+  const by = new Map(results.map((r) => [r.id, r.integrator]));
+  for (const h of payouts) {
+    h.integrator = by.get((h.payload as { policyId: number }).policyId) ?? zeroAddress;
+  }
+}
+
+/**
+ * The evidence of each opened incident, so anyone can check a payout was right: the rounds its
+ * proof points at (round id, answer, update time) or the pause observation, read back from the
+ * oracles at the indexed block, with the firing block and transaction.
+ */
+async function addEvidence(client: PublicClient, dep: Deployment, c: IndexChanges, at: bigint): Promise<void> {
+  if (c.opened.length === 0) return;
+  const meta = await multicallAt(client, dep.multicall, at, c.opened.flatMap((o) => [
+    { address: dep.market, abi: marketAbi, functionName: "product", args: [BigInt(o.productId)] },
+    { address: dep.market, abi: marketAbi, functionName: "productParams", args: [BigInt(o.productId)] },
+  ]));
+  type Need = { incident: number; kind: TriggerKind; feed?: Address; rounds?: bigint[]; target?: Address; trigger?: Address };
+  const needs: Need[] = [];
+  const describe = (incident: number, kind: TriggerKind | undefined, params: Hex, proof: Hex, trigger: Address) => {
+    if (kind === "tvl_drop") {
+      const [p] = decodeAbiParameters([{ type: "tuple", components: [{ name: "feed", type: "address" }] }], params) as unknown as [{ feed: Address }];
+      const [a, b] = decodeAbiParameters([{ type: "uint80" }, { type: "uint80" }], proof);
+      needs.push({ incident, kind, feed: p.feed, rounds: [a, b] });
+    } else if (kind === "depeg") {
+      const [p] = decodeAbiParameters([{ type: "tuple", components: [{ name: "feed", type: "address" }] }], params) as unknown as [{ feed: Address }];
+      const [onset] = decodeAbiParameters([{ type: "uint80" }], proof);
+      needs.push({ incident, kind, feed: p.feed, rounds: [onset] });
+    } else if (kind === "paused") {
+      const [p] = decodeAbiParameters([{ type: "tuple", components: [{ name: "target", type: "address" }] }], params) as unknown as [{ target: Address }];
+      needs.push({ incident, kind, target: p.target, trigger });
+    } else if (kind === "all_of") {
+      const [p] = decodeAbiParameters([{ type: "tuple", components: [{ name: "triggers", type: "address[]" }, { name: "params", type: "bytes[]" }] }], params) as unknown as [{ triggers: Address[]; params: Hex[] }];
+      const [proofs] = decodeAbiParameters([{ type: "bytes[]" }], proof);
+      p.triggers.forEach((t, k) => describe(incident, dep.triggerKinds.get(getAddress(t)), p.params[k]!, proofs[k] ?? "0x", getAddress(t)));
+    }
+  };
+  c.opened.forEach((o, k) => {
+    const product = meta[2 * k]!;
+    const params = meta[2 * k + 1]!;
+    if (product.status !== "success" || params.status !== "success") return;
+    const trigger = getAddress((product.result as { trigger: Address }).trigger);
+    describe(o.id, dep.triggerKinds.get(trigger), params.result as Hex, o.proofHex as Hex, trigger);
+  });
+  const calls = needs.flatMap((n): Call[] =>
+    n.feed ? n.rounds!.map((r) => ({ address: n.feed!, abi: feedAbi, functionName: "getRoundData", args: [r] }))
+      : [{ address: n.trigger!, abi: pausedSinceAbi, functionName: "pausedSince", args: [n.target!] }],
+  );
+  const out = await multicallAt(client, dep.multicall, at, calls);
+  let i = 0;
+  const details = new Map<number, unknown[]>();
+  for (const n of needs) {
+    const list = details.get(n.incident) ?? [];
+    if (n.feed) {
+      const rounds = n.rounds!.map(() => {
+        const r = out[i++]!;
+        if (r.status !== "success") return { error: "unreadable" };
+        const [roundId, answer, , updatedAt] = r.result as readonly [bigint, bigint, bigint, bigint];
+        return { roundId: roundId.toString(), answer: answer.toString(), updatedAt: Number(updatedAt) };
+      });
+      list.push({ kind: n.kind, feed: n.feed, rounds });
+    } else {
+      const r = out[i++]!;
+      list.push({ kind: n.kind, target: n.target, pausedSince: r.status === "success" ? Number(r.result) : null });
+    }
+    details.set(n.incident, list);
+  }
+  for (const o of c.opened) {
+    o.evidenceJson = JSON.stringify({ conditions: details.get(o.id) ?? [], firedBlock: o.firedBlock, fireTxHash: o.fireTxHash, incidentTime: o.incidentTime });
+  }
+}
+
+/** After a rollback, policies whose owner changed past the fork get their owner from the chain at the fork. */
+async function rereadOwners(db: D1Database, client: PublicClient, dep: Deployment, ids: number[], fork: number): Promise<void> {
+  if (ids.length === 0) return;
+  const out = await multicallAt(client, dep.multicall, BigInt(fork), ids.map((id) => ({ address: dep.market, abi: marketAbi, functionName: "ownerOf", args: [BigInt(id)] })));
+  await setOwners(db, ids.flatMap((id, k) => (out[k]!.status === "success" ? [{ id, owner: getAddress(out[k]!.result as Address), block: fork }] : [])));
+}

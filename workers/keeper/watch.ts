@@ -1,0 +1,262 @@
+import { getAddress, parseAbi, type Address, type Hex, type PublicClient } from "viem";
+import { abi as marketAbi } from "../../contracts/out/CoverMarket";
+import type { OpenIncident, Reading, WatchedProduct } from "../../db/queries/keeper";
+
+/** The oracle and covered-contract reads the keeper makes, and the trigger interface it simulates. */
+export const feedAbi = parseAbi([
+  "function latestRoundData() view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)",
+  "function getRoundData(uint80 roundId) view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)",
+  "function decimals() view returns (uint8)",
+]);
+const pausableAbi = parseAbi(["function paused() view returns (bool)"]);
+export const triggerAbi = parseAbi([
+  "function findProof(bytes params, uint64 notBefore) view returns (bool tripped, bytes proof)",
+  "function observationDue(bytes params) view returns (bool)",
+]);
+const multicallAbi = parseAbi(["function getCurrentBlockTimestamp() view returns (uint256)"]);
+
+const BPS = 10_000n;
+/** On-chain ProductStatus / IncidentStatus values (ICoverMarket). */
+export const ProductStatus = { None: 0, Active: 1, Incident: 2, Closed: 3 } as const;
+export const IncidentStatus = { None: 0, Pending: 1, Confirmed: 2, Vetoed: 3, Closed: 4 } as const;
+
+export type Call = { address: Address; abi: readonly unknown[]; functionName: string; args?: readonly unknown[] };
+type Outcome = { status: "success"; result: unknown } | { status: "failure"; error: Error };
+
+/**
+ * Runs every call at one block through Multicall3 `aggregate3` (failures allowed per call).
+ * viem splits the calls into chunks; the transport sends the chunks as one JSON-RPC batch.
+ */
+export async function multicallAt(client: PublicClient, multicall: Address, blockNumber: bigint, calls: Call[]): Promise<Outcome[]> {
+  if (calls.length === 0) return [];
+  const out = (await client.multicall({
+    contracts: calls as never,
+    allowFailure: true,
+    multicallAddress: multicall,
+    blockNumber,
+    batchSize: 16_384,
+  })) as Outcome[];
+  // A call that reverts is that call's answer; a chunk the RPC failed to answer is not data about
+  // any product (it must not read as "unreadable oracle"): the whole read fails instead.
+  const transport = out.find((o) => o.status === "failure" && isTransportError(o.error));
+  if (transport?.status === "failure") throw transport.error;
+  return out;
+}
+
+const TRANSPORT = /^(HttpRequestError|TimeoutError|WebSocketRequestError|LimitExceededRpcError|ResourceUnavailableRpcError|InternalRpcError|UnknownRpcError|MethodNotFoundRpcError)$/;
+
+/** Whether an error (or anything it wraps) says the RPC did not answer, rather than a call reverting. */
+export function isTransportError(err: unknown): boolean {
+  for (let e = err as { name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.name && TRANSPORT.test(e.name)) return true;
+  }
+  return false;
+}
+
+// ─── products' parameters, as the catalog decoded them ──────────────────────────────────────
+
+type TvlDrop = { kind: "tvl_drop"; feed: Address; dropBps: number; windowSeconds: number; maxAgeSeconds: number };
+type Depeg = { kind: "depeg"; feed: Address; thresholdE18: bigint; maxAgeSeconds: number };
+type Paused = { kind: "paused"; target: Address };
+type Condition = TvlDrop | Depeg | Paused;
+
+function conditionsOf(p: { triggerKind: string; paramsJson: string }): Condition[] {
+  const j = JSON.parse(p.paramsJson) as Record<string, unknown>;
+  const one = (kind: string, x: Record<string, unknown>): Condition[] => {
+    if (kind === "tvl_drop") return [{ kind, feed: getAddress(x.feed as string), dropBps: Number(x.dropBps), windowSeconds: Number(x.windowSeconds), maxAgeSeconds: Number(x.maxAgeSeconds) }];
+    if (kind === "depeg") return [{ kind, feed: getAddress(x.feed as string), thresholdE18: BigInt(x.thresholdE18 as string), maxAgeSeconds: Number(x.maxAgeSeconds) }];
+    if (kind === "paused") return [{ kind, target: getAddress(x.target as string) }];
+    if (kind === "all_of") return (x.triggers as { kind: string; params: Record<string, unknown> }[]).flatMap((t) => one(t.kind, t.params));
+    return [];
+  };
+  return one(p.triggerKind, j);
+}
+
+// ─── one tick's reading of every product ────────────────────────────────────────────────────
+
+type FeedRead = { roundId: bigint; answer: bigint; updatedAt: bigint; decimals: number } | null;
+export type OnChainProduct = { status: number; activeSince: bigint; vetoWindowSeconds: number; trigger: Address; openIncident: bigint };
+
+export type Assessment = {
+  product: WatchedProduct;
+  onChain: OnChainProduct | null;
+  reading: Reading;
+  changed: boolean;
+  /** The condition looks tripped (or new oracle data arrived): ask the trigger for a proof. */
+  candidate: boolean;
+  observeDue: boolean;
+};
+
+export type Snapshot = { blockNumber: bigint; blockTimestamp: bigint; assessments: Assessment[] };
+
+/**
+ * Reads every watched product's oracle state in one Multicall3 round at `blockNumber`: each
+ * distinct feed's latest round and decimals, each covered contract's `paused()`, the market's
+ * record of each product and its open incident, and whether an observation is due. Decides per
+ * product how far it is from tripping, whether the data is valid (stale, zero or future data is
+ * recorded and never acted on), and whether to look for a proof.
+ */
+export async function readProducts(
+  client: PublicClient,
+  addr: { market: Address; multicall: Address },
+  blockNumber: bigint,
+  products: WatchedProduct[],
+): Promise<Snapshot> {
+  const conditions = products.map(conditionsOf);
+  const feeds = [...new Set(conditions.flat().flatMap((c) => (c.kind === "paused" ? [] : [c.feed])))];
+  const targets = [...new Set(conditions.flat().flatMap((c) => (c.kind === "paused" ? [c.target] : [])))];
+  const observing = products.filter((p) => p.triggerKind === "paused" || p.triggerKind === "all_of");
+
+  const calls: Call[] = [{ address: addr.multicall, abi: multicallAbi, functionName: "getCurrentBlockTimestamp" }];
+  for (const f of feeds) calls.push({ address: f, abi: feedAbi, functionName: "latestRoundData" }, { address: f, abi: feedAbi, functionName: "decimals" });
+  for (const t of targets) calls.push({ address: t, abi: pausableAbi, functionName: "paused" });
+  for (const p of products) {
+    calls.push({ address: addr.market, abi: marketAbi, functionName: "product", args: [BigInt(p.id)] });
+    calls.push({ address: addr.market, abi: marketAbi, functionName: "openIncidentOf", args: [BigInt(p.id)] });
+  }
+  for (const p of observing) calls.push({ address: getAddress(p.triggerAddress), abi: triggerAbi, functionName: "observationDue", args: [p.paramsHex as Hex] });
+
+  const out = await multicallAt(client, addr.multicall, blockNumber, calls);
+  let i = 0;
+  const next = () => out[i++]!;
+  const ts = next();
+  if (ts.status !== "success") throw new Error("Multicall3 did not answer getCurrentBlockTimestamp");
+  const blockTimestamp = ts.result as bigint;
+  const feedReads = new Map<Address, FeedRead>();
+  for (const f of feeds) {
+    const r = next();
+    const d = next();
+    if (r.status !== "success" || d.status !== "success") feedReads.set(f, null);
+    else {
+      const [roundId, answer, , updatedAt] = r.result as readonly [bigint, bigint, bigint, bigint, bigint];
+      feedReads.set(f, { roundId, answer, updatedAt, decimals: Number(d.result) });
+    }
+  }
+  const pausedReads = new Map<Address, boolean | null>();
+  for (const t of targets) {
+    const r = next();
+    pausedReads.set(t, r.status === "success" ? Boolean(r.result) : null);
+  }
+  const onChain = new Map<number, OnChainProduct | null>();
+  for (const p of products) {
+    const r = next();
+    const inc = next();
+    if (r.status !== "success" || inc.status !== "success") onChain.set(p.id, null);
+    else {
+      const m = r.result as { status: number; activeSince: number; vetoWindowSeconds: number; trigger: Address };
+      onChain.set(p.id, { status: m.status, activeSince: BigInt(m.activeSince), vetoWindowSeconds: m.vetoWindowSeconds, trigger: m.trigger, openIncident: inc.result as bigint });
+    }
+  }
+  const due = new Map<number, boolean>();
+  for (const p of observing) {
+    const r = next();
+    due.set(p.id, r.status === "success" && Boolean(r.result));
+  }
+
+  const assessments = products.map((p, k): Assessment => {
+    const parts = conditions[k]!.map((c) => assess(c, c.kind === "paused" ? pausedReads.get(c.target) : feedReads.get(c.feed), blockTimestamp, p));
+    const first = parts[0];
+    const invalid = parts.find((x) => !x.valid);
+    const distance = parts.reduce<bigint | null>((m, x) => (x.distance === null ? m : m === null || x.distance > m ? x.distance : m), null);
+    const reading: Reading = {
+      productId: p.id,
+      source: first?.source ?? p.triggerAddress,
+      roundId: first?.roundId ?? null,
+      answer: first?.answer ?? null,
+      updatedAt: first?.updatedAt ?? null,
+      paused: parts.find((x) => x.paused !== null)?.paused ?? null,
+      valid: parts.length > 0 && invalid === undefined,
+      problem: parts.length === 0 ? "no-conditions" : invalid?.problem ?? null,
+      distanceBps: invalid ? null : distance === null ? null : Number(distance),
+      blockNumber: Number(blockNumber),
+      observedAt: Number(blockTimestamp),
+    };
+    const changed =
+      p.wValid === null ||
+      p.wRoundId !== reading.roundId ||
+      Boolean(p.wValid) !== reading.valid ||
+      (p.wProblem ?? null) !== reading.problem ||
+      (p.wPaused === null ? null : Boolean(p.wPaused)) !== reading.paused;
+    const chain = onChain.get(p.id) ?? null;
+    const active = chain?.status === ProductStatus.Active;
+    const observeDue = active && (due.get(p.id) ?? false);
+    let candidate = false;
+    if (active && reading.valid && !observeDue) {
+      if (p.triggerKind === "tvl_drop") candidate = p.wRoundId !== reading.roundId || reading.distanceBps === 0;
+      else if (p.triggerKind === "depeg" || p.triggerKind === "paused") candidate = reading.distanceBps === 0;
+      else candidate = true; // all-of: few products, and a sub-condition may have tripped rounds ago
+    }
+    return { product: p, onChain: chain, reading, changed, candidate, observeDue };
+  });
+  return { blockNumber, blockTimestamp, assessments };
+}
+
+type Part = { source: string; roundId: string | null; answer: string | null; updatedAt: number | null; paused: boolean | null; valid: boolean; problem: string | null; distance: bigint | null };
+
+function assess(c: Condition, read: FeedRead | boolean | null | undefined, now: bigint, p: WatchedProduct): Part {
+  if (c.kind === "paused") {
+    if (read === null || read === undefined) return { source: c.target, roundId: null, answer: null, updatedAt: null, paused: null, valid: false, problem: "unreadable", distance: null };
+    return { source: c.target, roundId: null, answer: null, updatedAt: null, paused: read as boolean, valid: true, problem: null, distance: read ? 0n : BPS };
+  }
+  const f = read as FeedRead | undefined;
+  const base = { source: c.feed, paused: null };
+  if (!f) return { ...base, roundId: null, answer: null, updatedAt: null, valid: false, problem: "unreadable", distance: null };
+  const shown = { roundId: f.roundId.toString(), answer: f.answer.toString(), updatedAt: Number(f.updatedAt) };
+  const problem =
+    f.answer <= 0n ? "answer-not-positive"
+    : f.updatedAt === 0n ? "round-incomplete"
+    : f.updatedAt > now ? "updated-in-future"
+    : now - f.updatedAt > BigInt(c.maxAgeSeconds) ? "stale"
+    : f.decimals > 18 ? "decimals-unsupported"
+    : null;
+  if (problem) return { ...base, ...shown, valid: false, problem, distance: null };
+  if (c.kind === "depeg") {
+    const price = f.answer * 10n ** BigInt(18 - f.decimals);
+    return { ...base, ...shown, valid: true, problem: null, distance: price < c.thresholdE18 ? 0n : ((price - c.thresholdE18) * BPS) / c.thresholdE18 };
+  }
+  // TVL drop: distance from the trip level below the highest reading inside the window.
+  let peak = f.answer;
+  for (const v of [p.peak, p.wValid ? p.wAnswer : null]) if (v !== null && BigInt(v) > peak) peak = BigInt(v);
+  const level = (peak * (BPS - BigInt(c.dropBps))) / BPS;
+  return { ...base, ...shown, valid: true, problem: null, distance: f.answer <= level ? 0n : ((f.answer - level) * BPS) / peak };
+}
+
+export type ProofFound = { productId: number; proof: Hex };
+export type IncidentState = { id: bigint; productId: number; status: number; incidentTime: bigint; firedAt: bigint; vetoWindowSeconds: number };
+
+/**
+ * Second round, only when needed: the trigger's proof search for each candidate (after the
+ * product's `activeSince`, as the market requires), and the state of every open incident.
+ */
+export async function proofsAndIncidents(
+  client: PublicClient,
+  addr: { market: Address; multicall: Address },
+  snap: Snapshot,
+  knownIncidents: OpenIncident[],
+): Promise<{ proofs: ProofFound[]; incidents: IncidentState[] }> {
+  const candidates = snap.assessments.filter((a) => a.candidate && a.onChain);
+  const vetoOf = new Map(snap.assessments.map((a) => [a.product.id, a.onChain?.vetoWindowSeconds ?? 0]));
+  const ids = new Set(knownIncidents.map((x) => BigInt(x.id)));
+  for (const a of snap.assessments) if (a.onChain && a.onChain.openIncident !== 0n && a.onChain.status !== ProductStatus.Active) ids.add(a.onChain.openIncident);
+  const incidentIds = [...ids];
+  const calls: Call[] = [
+    ...candidates.map((a) => ({ address: getAddress(a.product.triggerAddress), abi: triggerAbi, functionName: "findProof", args: [a.product.paramsHex as Hex, a.onChain!.activeSince] })),
+    ...incidentIds.map((id) => ({ address: addr.market, abi: marketAbi, functionName: "incident", args: [id] })),
+  ];
+  const out = await multicallAt(client, addr.multicall, snap.blockNumber, calls);
+  const proofs: ProofFound[] = [];
+  candidates.forEach((a, k) => {
+    const r = out[k]!;
+    if (r.status !== "success") return;
+    const [tripped, proof] = r.result as readonly [boolean, Hex];
+    if (tripped) proofs.push({ productId: a.product.id, proof });
+  });
+  const incidents: IncidentState[] = [];
+  incidentIds.forEach((id, k) => {
+    const r = out[candidates.length + k]!;
+    if (r.status !== "success") return;
+    const m = r.result as { productId: number; status: number; incidentTime: number; firedAt: number };
+    incidents.push({ id, productId: m.productId, status: m.status, incidentTime: BigInt(m.incidentTime), firedAt: BigInt(m.firedAt), vetoWindowSeconds: vetoOf.get(m.productId) ?? 0 });
+  });
+  return { proofs, incidents };
+}
