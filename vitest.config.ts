@@ -34,10 +34,11 @@ export default defineConfig(async () => {
                   bindings: {
                     TEST_MIGRATIONS: migrations,
                     TEST_CHAIN: JSON.stringify(chain),
-                    RPC_URL: chain.rpcUrl,
+                    RPC_URL: chain.proxyUrl,
                     CHAIN_ID: String(chain.chainId),
                     QUOTE_SIGNER_KEY: chain.keys.quoteSigner,
                     RELAYER_KEY: chain.keys.relayer,
+                    KEEPER_KEY: chain.keys.keeper,
                   },
                 },
               };

@@ -2,6 +2,8 @@ import type { TestProject } from "vitest/node";
 import type { TestChain } from "./test-chain";
 import { buildContracts } from "../../contracts/build";
 import { startAnvil } from "../../scripts/lib/anvil";
+import { startHookSink } from "./hook-sink";
+import { startRpcProxy } from "./rpc-proxy";
 import { toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { LOCAL_DEV_MNEMONIC, localAccount, localClients } from "../../scripts/lib/clients";
@@ -37,8 +39,13 @@ export default async function setup(project: TestProject) {
   await send(clients, core.asset.write.mint([lp.account!.address, 1_000_000_000_000n]));
   await send(clients, getContract({ address: core.asset.address, abi: core.asset.abi, client: asLp }).write.approve([core.pool.address, 1_000_000_000_000n]));
   await send(clients, getContract({ address: core.pool.address, abi: core.pool.abi, client: asLp }).write.deposit([1_000_000_000_000n, lp.account!.address]));
+  // The Worker reaches the chain through a fault-injecting proxy (pass-through unless a test says otherwise).
+  const proxy = await startRpcProxy(anvil.rpcUrl);
+  const sink = await startHookSink();
   const chain: TestChain = {
     rpcUrl: anvil.rpcUrl,
+    proxyUrl: proxy.url,
+    hookSinkUrl: sink.url,
     chainId: await clients.publicClient.getChainId(),
     contracts: {
       CoverMarket: core.market.address,
@@ -49,12 +56,15 @@ export default async function setup(project: TestProject) {
       PausedTrigger: core.paused.address,
       AllOfTrigger: core.allOf.address,
       TripwireKeeper: core.keeper.address,
+      Multicall3: core.multicall.address,
     },
     products: sample.products.map((p) => ({ id: Number(p.productId), name: p.name, terms: p.terms })),
-    keys: { quoteSigner: keyOf(1), buyer: keyOf(4), beneficiary: keyOf(5), relayer: keyOf(7) },
+    keys: { owner: keyOf(0), quoteSigner: keyOf(1), buyer: keyOf(4), beneficiary: keyOf(5), relayer: keyOf(7), keeper: keyOf(8) },
   };
   (project.provide as (key: string, value: unknown) => void)("chain", chain);
   return async () => {
+    await sink.stop();
+    await proxy.stop();
     await anvil.stop();
   };
 }

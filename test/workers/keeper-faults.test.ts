@@ -1,0 +1,169 @@
+import { env } from "cloudflare:workers";
+import { toFunctionSelector } from "viem";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { claimRun } from "../../db/queries/keeper";
+import { runTick } from "../../workers/keeper/tick";
+import { publicClient } from "./helpers/chain";
+import { anvil, buyPolicy, deployFeed, fault, incidentsOf, listTvlProduct, moveFeed, passCoverageLag, tick, tickUntil, timesPaid, USD } from "./helpers/keeper";
+
+/*
+ * Every scenario ends with every payable policy paid exactly once and nothing paid on invalid
+ * data. Scenarios share one chain; each has its own product, feed and policies, all bought before
+ * the chain is moved past the coverage lag once.
+ */
+type Scenario = { feed: `0x${string}`; product: number; policies: number[] };
+const names = ["rpc-errors", "timeouts", "dropped", "stale-head", "reorg", "killed", "stale-data", "future-data", "zero-data", "runs"] as const;
+const s = {} as Record<(typeof names)[number], Scenario>;
+
+beforeAll(async () => {
+  for (const name of names) {
+    const feed = await deployFeed(1_000_000n);
+    const product = await listTvlProduct(feed, `Faults ${name}`);
+    const count = name === "dropped" || name === "reorg" ? 3 : 1;
+    const policies: number[] = [];
+    for (let i = 0; i < count; i++) policies.push((await buyPolicy(product, 500n * USD)).policyId);
+    s[name] = { feed, product, policies };
+  }
+  await passCoverageLag();
+  await tick(); // readings before anything moves
+}, 120_000);
+
+afterEach(async () => {
+  await fault({ mode: "clear" });
+});
+
+/** A heartbeat round at the peak, then a 70% drop: the product's trigger trips. */
+async function exploit(x: Scenario) {
+  await moveFeed(x.feed, 1_000_000n);
+  await moveFeed(x.feed, 300_000n);
+}
+const allPaidOnce = (x: Scenario) => async () => (await Promise.all(x.policies.map(timesPaid))).every((n) => n === 1);
+async function expectPaidExactlyOnce(x: Scenario) {
+  await tick(); // one more run after payment changes nothing
+  for (const id of x.policies) expect(await timesPaid(id)).toBe(1);
+  expect(await incidentsOf(x.product)).toHaveLength(1);
+}
+
+describe("keeper under RPC faults", () => {
+  it("RPC errors: the failed run is recorded, a later run pays", async () => {
+    await exploit(s["rpc-errors"]);
+    await fault({ mode: "error", count: 4 });
+    const failed = await tick();
+    expect(failed.error).toMatch(/HttpRequestError|503/);
+    const run = await env.DB.prepare("SELECT status FROM keeper_runs WHERE scheduled_at = ?").bind(failed.scheduledAt).first<{ status: string }>();
+    expect(run?.status).toBe("failed");
+    await fault({ mode: "clear" });
+    await tickUntil(allPaidOnce(s["rpc-errors"]));
+    await expectPaidExactlyOnce(s["rpc-errors"]);
+  });
+
+  it("timeouts: a run whose RPC calls time out pays on a later run", async () => {
+    await exploit(s.timeouts);
+    await fault({ mode: "timeout", count: 2, delayMs: 9_000 });
+    const slow = await tick();
+    expect(slow.error).toMatch(/Timeout|took too long/i);
+    await fault({ mode: "clear" });
+    await tickUntil(allPaidOnce(s.timeouts));
+    await expectPaidExactlyOnce(s.timeouts);
+  });
+
+  it("a response dropped after broadcast: the recorded intent finds its transaction; one fire, one payout each", async () => {
+    await exploit(s.dropped);
+    await fault({ mode: "drop-after-broadcast", count: 3 });
+    await tickUntil(allPaidOnce(s.dropped));
+    const stats = await fault({ mode: "clear" });
+    expect(stats.dropped).toBeGreaterThanOrEqual(1);
+    await expectPaidExactlyOnce(s.dropped);
+  });
+
+  it("a stale head (behind what was indexed) makes a run act on nothing; the next fresh run pays", async () => {
+    await exploit(s["stale-head"]);
+    const cursor = await env.DB.prepare("SELECT block_number AS b FROM chain_cursor").first<{ b: number }>();
+    await fault({ mode: "stale-head", head: cursor!.b - 3 });
+    const stale = await tick();
+    expect(stale.skipped).toBe("stale-head");
+    expect(stale.actions).toBeUndefined();
+    expect(await incidentsOf(s["stale-head"].product)).toHaveLength(0);
+    await fault({ mode: "clear" });
+    await tickUntil(allPaidOnce(s["stale-head"]));
+    await expectPaidExactlyOnce(s["stale-head"]);
+  });
+
+  it("a reorg of the settlement block: the settlement is sent again and each policy is paid once", async () => {
+    await exploit(s.reorg);
+    await fault({ mode: "snapshot-before-raw", selector: toFunctionSelector("function settle(uint256,uint256[])") });
+    await tickUntil(allPaidOnce(s.reorg));
+    const { snapshot } = await fault({ mode: "clear" });
+    expect(snapshot).not.toBeNull();
+    await tick(); // the payouts are indexed (confirmation depth 0 here): D1 must be corrected after the reorg
+    const indexed = await env.DB.prepare("SELECT COUNT(*) AS n FROM payouts WHERE policy_id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(s.reorg.policies)).first<{ n: number }>();
+    expect(indexed?.n).toBe(3);
+    // The settlement block (and anything after it) disappears; the chain grows past it again.
+    expect(await anvil("evm_revert", [snapshot])).toBe(true);
+    for (const id of s.reorg.policies) expect(await timesPaid(id)).toBe(0);
+    for (let i = 0; i < 4; i++) await anvil("evm_mine");
+    const runs = await tickUntil(allPaidOnce(s.reorg));
+    expect(runs.some((r) => r.indexed?.reorgFork !== null)).toBe(true);
+    await expectPaidExactlyOnce(s.reorg);
+    // D1 agrees with the chain: each policy has one payout row, in a block that still exists.
+    const rows = await env.DB.prepare("SELECT policy_id AS id, block_number AS b, tx_hash AS tx FROM payouts WHERE policy_id IN (SELECT value FROM json_each(?))")
+      .bind(JSON.stringify(s.reorg.policies)).all<{ id: number; b: number; tx: `0x${string}` }>();
+    await tick();
+    for (const r of rows.results) expect((await publicClient.getTransactionReceipt({ hash: r.tx })).blockNumber).toBe(BigInt(r.b));
+  });
+
+  it("a run killed mid-way (RPC gone after its first requests) is finished by the next run", async () => {
+    await exploit(s.killed);
+    await fault({ mode: "error", count: 1_000, after: 3 });
+    const cut = await tick();
+    expect(cut.error).toBeDefined();
+    await fault({ mode: "clear" });
+    await tickUntil(allPaidOnce(s.killed));
+    await expectPaidExactlyOnce(s.killed);
+  });
+});
+
+describe("keeper on invalid oracle data", () => {
+  it("stale, future and zero readings are recorded as invalid and never fire", async () => {
+    const block = await publicClient.getBlock();
+    await moveFeed(s["stale-data"].feed, 100_000n, block.timestamp - 3n * 86_400n); // older than the 2-day max age
+    await moveFeed(s["future-data"].feed, 100_000n, block.timestamp + 3_600n);
+    await moveFeed(s["zero-data"].feed, 0n, block.timestamp);
+    const run = await tick();
+    const problems = Object.fromEntries(run.invalid!.map((i) => [i.productId, i.problem]));
+    expect(problems[s["stale-data"].product]).toBe("stale");
+    expect(problems[s["future-data"].product]).toBe("updated-in-future");
+    expect(problems[s["zero-data"].product]).toBe("answer-not-positive");
+    await tick();
+    for (const name of ["stale-data", "future-data", "zero-data"] as const) {
+      expect(await incidentsOf(s[name].product)).toHaveLength(0);
+      expect(await timesPaid(s[name].policies[0]!)).toBe(0);
+      const obs = await env.DB.prepare("SELECT valid, problem FROM observations WHERE product_id = ? ORDER BY id DESC LIMIT 1").bind(s[name].product).first<{ valid: number; problem: string }>();
+      expect(obs?.valid).toBe(0);
+    }
+  });
+});
+
+describe("scheduled runs", () => {
+  it("a duplicate run does nothing twice, an overlapping run waits for the lease, a dead run is taken over, a skipped minute loses nothing", async () => {
+    const t = Date.now() + 3_600_000;
+    // Duplicate: the same scheduled time twice at once, then again after it finished.
+    const [a, b] = await Promise.all([runTick(env, t), runTick(env, t)]);
+    expect([a.ran, b.ran].sort()).toEqual([false, true]);
+    expect((await runTick(env, t)).skipped).toBe("lease-held");
+    // Overlap: another run holds a live lease; this one does nothing.
+    const now = Math.floor(Date.now() / 1000);
+    expect(await claimRun(env.DB, now + 7_000, now, 120)).toBe(true);
+    const overlapped = await runTick(env, (now + 7_060) * 1000);
+    expect(overlapped).toMatchObject({ ran: false, skipped: "lease-held" });
+    // Dead: that run never finished; once its lease is over, its own retry or the next run proceeds.
+    await env.DB.prepare("UPDATE keeper_runs SET lease_until = ? WHERE scheduled_at = ?").bind(now - 1, now + 7_000).run();
+    expect((await runTick(env, (now + 7_000) * 1000)).ran).toBe(true);
+    // Skipped minutes: the exploit happens while no run is scheduled; the next run still pays.
+    await exploit(s.runs);
+    const later = await runTick(env, (now + 7_600) * 1000);
+    expect(later.actions?.some((x) => x.kind === "fire" && x.status === "mined")).toBe(true);
+    await tickUntil(allPaidOnce(s.runs));
+    await expectPaidExactlyOnce(s.runs);
+  });
+});
