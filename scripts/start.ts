@@ -71,6 +71,7 @@ await step("record the deployment and a local admin API key in D1", async () => 
   const contracts: Record<string, string> = {
     CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, TripwireKeeper: core.keeper.address,
     TvlDropTrigger: core.tvlDrop.address, DepegTrigger: core.depeg.address, PausedTrigger: core.paused.address, AllOfTrigger: core.allOf.address,
+    Multicall3: core.multicall.address,
   };
   const block = await clients.publicClient.getBlockNumber();
   const at = Math.floor(Date.now() / 1000);
@@ -99,11 +100,15 @@ await step("write .dev.vars (local-only values)", () => {
       `QUOTE_SIGNER_KEY=${toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: 1 }).getHdKey().privateKey!)}`,
       "# anvil account 7 (public development key): the local relayer for relayed purchases",
       `RELAYER_KEY=${toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: 7 }).getHdKey().privateKey!)}`,
+      "# anvil account 8 (public development key): the local keeper (observe, fire, confirm, settle)",
+      `KEEPER_KEY=${toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: 8 }).getHdKey().privateKey!)}`,
       "",
     ].join("\n"),
   );
 });
-const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(workerPort)], {
+// --test-scheduled exposes /__scheduled, which this script calls on a short interval: the cron,
+// driven locally (wrangler dev does not fire crons by itself).
+const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(workerPort), "--test-scheduled"], {
   stdio: ["ignore", "inherit", "inherit"],
   env: offline,
 });
@@ -134,6 +139,12 @@ await step("wait for the Worker, then register the sample catalog through the ad
   }
 });
 
+const keeperEvery = Number(process.env.KEEPER_INTERVAL_SECONDS ?? 10);
+const keeperTimer = setInterval(() => {
+  fetch(`${api}/__scheduled?time=${Date.now()}`).catch(() => undefined); // a failed run is recorded by the Worker
+}, keeperEvery * 1000);
+keeperTimer.unref();
+
 const line = (k: string, v: string) => console.log(`  ${k.padEnd(22)} ${v}`);
 console.log(`\nTripwire is starting (setup took ${Date.now() - t0} ms):`);
 line("API", `${api}/v1/products · POST ${api}/v1/quotes · docs ${api}/docs`);
@@ -143,6 +154,7 @@ line("CoverMarket", core.market.address);
 line("CoverPool", core.pool.address);
 line("stablecoin (lUSD)", core.asset.address);
 line("TripwireKeeper", core.keeper.address);
+line("keeper (cron)", `every ${keeperEvery} s (KEEPER_INTERVAL_SECONDS), key: anvil index 8`);
 for (const p of sample.products) line(`product ${p.productId}`, p.name);
 console.log("\n  LOCAL ONLY accounts (anvil's public development mnemonic, worthless anywhere else):");
 console.log(`  mnemonic: "${LOCAL_DEV_MNEMONIC}"`);
