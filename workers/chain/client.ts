@@ -1,4 +1,4 @@
-import { createPublicClient, http, type PublicClient } from "viem";
+import { BaseError, createPublicClient, http, type Hash, type PublicClient, type TransactionReceipt } from "viem";
 import { ProblemError } from "../errors";
 
 /**
@@ -20,5 +20,15 @@ export async function onChain<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof ProblemError) throw err;
     throw chainUnavailable(`The chain RPC failed (${err instanceof Error ? err.name : "Error"}).`);
+  }
+}
+
+/** The receipt of `hash`, or null when the node has none (not mined, or dropped by a reorg); transport errors throw. */
+export async function receiptOrNull(client: PublicClient, hash: Hash): Promise<TransactionReceipt | null> {
+  try {
+    return await client.getTransactionReceipt({ hash });
+  } catch (err) {
+    if (err instanceof BaseError && err.name === "TransactionReceiptNotFoundError") return null;
+    throw err;
   }
 }

@@ -159,7 +159,7 @@ async function work(env: Env, db: D1Database, cfg: KeeperConfig, sub: Subrequest
 
   // ─── settlement: payable unpaid policies of confirmed incidents, in batches, onto the queue ───
   const toSettle = incidents.filter((i) => i.status === IncidentStatus.Confirmed);
-  const settleWrites = await enqueueSettlement(env, db, client, dep, cfg, sub, toSettle, now, summary);
+  const settleWrites = await enqueueSettlement(env, db, client, dep, cfg, sub, toSettle, head, now, summary);
 
   // ─── writes: index, readings, webhook events, run record — one batch ───
   const changed = snap.assessments.filter((a) => a.changed).map((a) => a.reading);
@@ -184,6 +184,7 @@ async function enqueueSettlement(
   cfg: KeeperConfig,
   sub: Subrequests,
   incidents: IncidentState[],
+  head: bigint,
   now: number,
   summary: TickSummary,
 ): Promise<D1PreparedStatement[]> {
@@ -193,7 +194,7 @@ async function enqueueSettlement(
   const all = perIncident.flat();
   if (all.length === 0) return [];
   // Cross-check on-chain: the D1 index lags by the confirmation depth; the paid bit never does.
-  const paid = await multicallAt(client, dep.multicall, await client.getBlockNumber(), all.map((id) => ({ address: dep.market, abi: marketAbi, functionName: "policyPaid", args: [BigInt(id)] })));
+  const paid = await multicallAt(client, dep.multicall, head, all.map((id) => ({ address: dep.market, abi: marketAbi, functionName: "policyPaid", args: [BigInt(id)] })));
   const isPaid = new Map(all.map((id, k) => [id, paid[k]!.status === "success" && paid[k]!.result === true]));
   // Policies already in a batch the queue is working on are left to it for a while.
   const inFlight = new Set<number>();

@@ -3,7 +3,7 @@ import { decodeErrorResult, encodeFunctionData, getAddress, parseEventLogs, type
 import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { getPolicy, insertPolicies, policiesOfOwner, type PolicyRow } from "../../db/queries/policies";
-import { onChain } from "../chain/client";
+import { onChain, receiptOrNull } from "../chain/client";
 import { deploymentOf } from "../chain/deployment";
 import { notFound, ProblemError } from "../errors";
 import type { Policy } from "../schemas/policy";
@@ -34,14 +34,7 @@ const unprocessable = (slug: string, title: string, detail: string) => new Probl
  */
 export async function registerPurchase(db: D1Database, client: PublicClient, chainId: number, txHash: Hex, now: number) {
   const dep = await deploymentOf(db, chainId);
-  const receipt = await onChain(async () => {
-    try {
-      return await client.getTransactionReceipt({ hash: txHash });
-    } catch (err) {
-      if (err instanceof Error && err.name === "TransactionReceiptNotFoundError") return null;
-      throw err;
-    }
-  });
+  const receipt = await onChain(() => receiptOrNull(client, txHash));
   if (!receipt) throw unprocessable("transaction-not-found", "Transaction not found", `No mined transaction ${txHash} on chain ${chainId}.`);
   if (receipt.status !== "success") throw unprocessable("transaction-reverted", "Transaction reverted", `Transaction ${txHash} reverted.`);
   const events = parseEventLogs({ abi: marketAbi, logs: receipt.logs, eventName: "CoverPurchased", strict: true }).filter(

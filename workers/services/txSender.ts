@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { BaseError, createPublicClient, http, keccak256, type Hex, type PublicClient, type TransactionReceipt } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { recordIntent } from "../../db/queries/keeper";
+import { receiptOrNull } from "../chain/client";
 
 /** Hot keys a TxSender may hold; each has its own Durable Object instance. */
 export type KeyName = "KEEPER_KEY" | "RELAYER_KEY";
@@ -122,11 +123,7 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
    * be re-sent with the same bytes (or a fresh nonce if the old one is taken).
    */
   private async stillMined(client: PublicClient, row: IntentRow): Promise<boolean> {
-    const receipt = await client.getTransactionReceipt({ hash: row.tx_hash! }).catch((err: unknown) => {
-      if (err instanceof BaseError && err.name === "TransactionReceiptNotFoundError") return null;
-      throw err;
-    });
-    if (receipt) return true;
+    if (await receiptOrNull(client, row.tx_hash!)) return true;
     row.status = "broadcast";
     row.tx_hash = null;
     row.block_number = null;
@@ -290,10 +287,7 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
   /** The receipt of any of the intent's hashes, recorded on the row; null when none is known. */
   private async findReceipt(client: PublicClient, row: IntentRow): Promise<TransactionReceipt | null> {
     for (const hash of hashesOf(row).reverse()) {
-      const receipt = await client.getTransactionReceipt({ hash }).catch((err: unknown) => {
-        if (err instanceof BaseError && err.name === "TransactionReceiptNotFoundError") return null;
-        throw err;
-      });
+      const receipt = await receiptOrNull(client, hash);
       if (receipt) {
         row.tx_hash = hash;
         row.block_number = Number(receipt.blockNumber);
