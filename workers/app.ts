@@ -6,6 +6,7 @@ import { ProblemError, problemResponse, toProblem } from "./errors";
 import { rateLimit } from "./rateLimit";
 import { mountDocs } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
+import { keeperRoutes } from "./routes/keeper";
 import { defaultHook } from "./routes/hook";
 import { policyRoutes } from "./routes/policies";
 import { poolRoutes } from "./routes/pools";
@@ -57,6 +58,7 @@ app.route("/", quoteRoutes);
 app.route("/", policyRoutes);
 app.route("/", poolRoutes);
 app.route("/", webhookRoutes);
+app.route("/", keeperRoutes);
 mountDocs(app);
 
 app.notFound((c) =>

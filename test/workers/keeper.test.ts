@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { chain } from "./helpers/chain";
+import { createKey } from "./helpers/keys";
 import { api, balanceOf, buyPolicy, deployFeed, incidentsOf, listTvlProduct, moveFeed, passCoverageLag, tick, tickUntil, timesPaid, USD } from "./helpers/keeper";
 
 describe("keeper end to end: buy through the API, move a feed, run ticks, get paid", () => {
@@ -59,5 +60,27 @@ describe("keeper end to end: buy through the API, move a feed, run ticks, get pa
     // The near miss was recorded as an observation, 30% from the trip level of its 1,000,000 peak.
     const watch = await env.DB.prepare("SELECT distance_bps AS d, valid FROM keeper_watch WHERE product_id = ?").bind(dipped).first<{ d: number; valid: number }>();
     expect(watch).toEqual({ d: 3000, valid: 1 });
+  });
+
+  it("operators read recent runs and what each did through GET /v1/admin/keeper/runs (admin key only)", async () => {
+    const ran = await tick();
+    expect(ran.ran).toBe(true);
+    expect((await api("/v1/admin/keeper/runs")).status).toBe(401);
+    const reader = await createKey(["integrator"]);
+    expect((await api("/v1/admin/keeper/runs", { headers: { authorization: `Bearer ${reader}` } })).status).toBe(403);
+    const admin = await createKey(["admin"]);
+    const res = await api("/v1/admin/keeper/runs?limit=2", { headers: { authorization: `Bearer ${admin}` } });
+    expect(res.status).toBe(200);
+    const { runs } = (await res.json()) as { runs: { scheduledAt: number; status: string; summary: { products: number; subrequests: { total: number }; d1: { queries: number } } }[] };
+    expect(runs).toHaveLength(2);
+    expect(runs[0]!.scheduledAt).toBe(ran.scheduledAt);
+    expect(runs[1]!.scheduledAt).toBeLessThan(ran.scheduledAt);
+    expect(runs[0]!.status).toBe("done");
+    expect(runs[0]!.summary.products).toBe(ran.products);
+    expect(runs[0]!.summary.subrequests.total).toBe(ran.subrequests!.total);
+    expect(runs[0]!.summary.d1.queries).toBeGreaterThan(0);
+    const older = (await (await api(`/v1/admin/keeper/runs?limit=1&before=${ran.scheduledAt}`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { runs: { scheduledAt: number }[] };
+    expect(older.runs[0]!.scheduledAt).toBe(runs[1]!.scheduledAt);
+    expect((await api("/v1/admin/keeper/runs?limit=0", { headers: { authorization: `Bearer ${admin}` } })).status).toBe(400);
   });
 });
