@@ -26,6 +26,7 @@ declare namespace Cloudflare {
     KEEPER_CONFIRMATIONS?: string;
     KEEPER_LEASE_SECONDS?: string;
     KEEPER_INDEX_MAX_BLOCKS?: string;
+    KEEPER_INDEX_MAX_LOGS?: string;
     SETTLE_BATCH_SIZE?: string;
     WEBHOOK_BATCH?: string;
     /** Settlement batches from the keeper's runs to the queue consumer. */

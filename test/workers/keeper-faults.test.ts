@@ -3,7 +3,7 @@ import { toFunctionSelector } from "viem";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { claimRun } from "../../db/queries/keeper";
 import { runTick } from "../../workers/keeper/tick";
-import { publicClient } from "./helpers/chain";
+import { chain, publicClient } from "./helpers/chain";
 import { anvil, buyPolicy, deployFeed, fault, incidentsOf, listTvlProduct, moveFeed, passCoverageLag, tick, tickUntil, timesPaid, USD } from "./helpers/keeper";
 
 /*
@@ -141,6 +141,41 @@ describe("keeper on invalid oracle data", () => {
       const obs = await env.DB.prepare("SELECT valid, problem FROM observations WHERE product_id = ? ORDER BY id DESC LIMIT 1").bind(s[name].product).first<{ valid: number; problem: string }>();
       expect(obs?.valid).toBe(0);
     }
+  });
+});
+
+describe("bounded indexing", () => {
+  it("a provider that refuses wide log ranges and a 3-log run budget: ranges are halved, runs resume from the cursor, every event is indexed once", async () => {
+    const feed = await deployFeed(1_000_000n);
+    const product = await listTvlProduct(feed, "Faults log ranges");
+    const bought = [];
+    for (let i = 0; i < 3; i++) bought.push((await buyPolicy(product, 100n * USD)).policyId);
+    await fault({ mode: "logs-range-limit", maxBlocks: 2 });
+    const head = Number(await publicClient.getBlockNumber());
+    const runs = [];
+    for (let i = 0; i < 40; i++) {
+      const run = await tick({ KEEPER_INDEX_MAX_LOGS: "3" });
+      expect(run.error).toBeUndefined();
+      runs.push(run);
+      if (run.indexed!.to >= head) break;
+    }
+    const first = runs[0]!.indexed!.from;
+    const last = runs[runs.length - 1]!.indexed!.to;
+    expect(last).toBeGreaterThanOrEqual(head);
+    const stats = await fault({ mode: "clear" });
+    expect(stats.refusedLogRanges).toBeGreaterThan(0);
+    for (const [k, r] of runs.entries()) {
+      // Each run covers at most the 2 blocks the provider allows, continues where the last one stopped,
+      // and holds at most 3 logs unless a single block has more.
+      expect(r.indexed!.to - r.indexed!.from + 1).toBeLessThanOrEqual(2);
+      if (k > 0) expect(r.indexed!.from).toBe(runs[k - 1]!.indexed!.to + 1);
+      if (r.indexed!.to > r.indexed!.from) expect(r.indexed!.events).toBeLessThanOrEqual(3);
+    }
+    const logs = await publicClient.getLogs({ address: chain.contracts.CoverMarket as `0x${string}`, fromBlock: BigInt(first), toBlock: BigInt(last) });
+    expect(runs.reduce((n, r) => n + r.indexed!.events, 0)).toBe(logs.length);
+    const rows = await env.DB.prepare("SELECT id, block_number AS b FROM policies WHERE product_id = ? ORDER BY id").bind(product).all<{ id: number; b: number }>();
+    expect(rows.results.map((r) => r.id)).toEqual(bought);
+    for (const r of rows.results) expect(r.b).toBeGreaterThanOrEqual(first);
   });
 });
 

@@ -12,6 +12,8 @@ import type { AddressInfo } from "node:net";
  *   { mode: "stale-head", head }         answer eth_blockNumber with `head` until cleared
  *   { mode: "snapshot-before-raw", selector } take an evm_snapshot just before forwarding the
  *                                        next raw transaction whose calldata has that selector
+ *   { mode: "logs-range-limit", maxBlocks } answer eth_getLogs over more than `maxBlocks` blocks with
+ *                                        the -32005 "query returned more than 10000 results" refusal
  *   { mode: "clear" }
  * `GET /__fault` returns the counters and the last snapshot id.
  */
@@ -21,14 +23,15 @@ export type Fault =
   | { mode: "timeout"; count: number; delayMs: number }
   | { mode: "drop-after-broadcast"; count: number }
   | { mode: "stale-head"; head: number }
-  | { mode: "snapshot-before-raw"; selector: string };
+  | { mode: "snapshot-before-raw"; selector: string }
+  | { mode: "logs-range-limit"; maxBlocks: number };
 
 type RpcRequest = { id: number | string; method: string; params?: unknown[] };
 
 export async function startRpcProxy(upstream: string): Promise<{ url: string; stop(): Promise<void> }> {
   let fault: Fault = { mode: "clear" };
   let passed = 0;
-  const stats = { requests: 0, rawTransactions: 0, dropped: 0, errors: 0, delayed: 0, snapshot: null as string | null };
+  const stats = { requests: 0, rawTransactions: 0, dropped: 0, errors: 0, delayed: 0, refusedLogRanges: 0, snapshot: null as string | null };
   const read = (req: IncomingMessage) =>
     new Promise<string>((resolve, reject) => {
       let body = "";
@@ -76,6 +79,23 @@ export async function startRpcProxy(upstream: string): Promise<{ url: string; st
       if (tx.data?.startsWith(fault.selector)) {
         stats.snapshot = await rpc("evm_snapshot");
         fault = { mode: "clear" };
+      }
+    }
+    if (fault.mode === "logs-range-limit") {
+      const max = fault.maxBlocks;
+      const tooWide = (c: RpcRequest) => {
+        if (c.method !== "eth_getLogs") return false;
+        const f = (c.params?.[0] ?? {}) as { fromBlock?: string; toBlock?: string };
+        return f.fromBlock?.startsWith("0x") && f.toBlock?.startsWith("0x") ? Number(f.toBlock) - Number(f.fromBlock) + 1 > max : false;
+      };
+      const refusal = (c: RpcRequest) => ({ jsonrpc: "2.0", id: c.id, error: { code: -32005, message: "query returned more than 10000 results" } });
+      if (calls.some(tooWide)) {
+        stats.refusedLogRanges += calls.filter(tooWide).length;
+        const rest = calls.filter((c) => !tooWide(c));
+        const answered = rest.length ? (JSON.parse(await forward(JSON.stringify(rest))) as unknown[]) : [];
+        const out = calls.map((c) => (tooWide(c) ? refusal(c) : answered.find((a) => (a as RpcRequest).id === c.id)));
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(Array.isArray(parsed) ? out : out[0]));
+        return;
       }
     }
     const answer = await forward(body);

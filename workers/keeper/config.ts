@@ -9,6 +9,8 @@ export type KeeperConfig = {
   leaseSeconds: number;
   /** Most blocks the indexer reads per run; the cursor resumes from there. */
   indexMaxBlocks: number;
+  /** Most logs the indexer takes per run (whole blocks; keeps each run's D1 batch small). */
+  indexMaxLogs: number;
   /** Policies per settlement transaction (about 35k gas each: 100 stay far inside a block). */
   settleBatchSize: number;
   /** Webhook deliveries attempted per run. */
@@ -25,6 +27,7 @@ export function keeperConfig(env: Env): KeeperConfig {
     confirmations: int(env.KEEPER_CONFIRMATIONS, 0),
     leaseSeconds: int(env.KEEPER_LEASE_SECONDS, 120),
     indexMaxBlocks: int(env.KEEPER_INDEX_MAX_BLOCKS, 2_000),
+    indexMaxLogs: int(env.KEEPER_INDEX_MAX_LOGS, 2_000),
     settleBatchSize: int(env.SETTLE_BATCH_SIZE, 100),
     webhookBatch: int(env.WEBHOOK_BATCH, 20),
     keeper: privateKeyToAccount(env.KEEPER_KEY as Hex).address,
@@ -36,21 +39,20 @@ export type Subrequests = { rpc: number; durableObject: number; queue: number; w
 export const totalSubrequests = (s: Subrequests) => s.rpc + s.durableObject + s.queue + s.webhook;
 
 /**
- * The keeper's RPC client: calls made together go out as one JSON-RPC batch (one HTTP request),
- * and every HTTP request is counted.
+ * The keeper's RPC clients, every HTTP request counted. `client`: calls made together go out as one
+ * JSON-RPC batch (one HTTP request). `logs`: eth_getLogs on its own request, so a log range the RPC
+ * refuses as too large (the response is capped at 10 MB) fails only that call, never the batch
+ * that carries the oracle reads.
  */
-export function keeperClient(env: Env, counter: Subrequests): PublicClient {
+export function keeperClients(env: Env, counter: Subrequests): { client: PublicClient; logs: PublicClient } {
   if (!env.RPC_URL) throw new Error("RPC_URL is not configured");
-  return createPublicClient({
-    transport: http(env.RPC_URL, {
-      batch: { wait: 0, batchSize: 500 },
-      retryCount: 1,
-      timeout: 8_000,
-      onFetchRequest: () => {
-        counter.rpc++;
-      },
-    }),
-  });
+  const onFetchRequest = () => {
+    counter.rpc++;
+  };
+  return {
+    client: createPublicClient({ transport: http(env.RPC_URL, { batch: { wait: 0, batchSize: 500 }, retryCount: 1, timeout: 8_000, onFetchRequest }) }),
+    logs: createPublicClient({ transport: http(env.RPC_URL, { batch: false, retryCount: 1, timeout: 8_000, onFetchRequest }) }),
+  };
 }
 
 export const senderName = (chainId: number, keeper: Address) => `keeper:${chainId}:${getAddress(keeper)}`;

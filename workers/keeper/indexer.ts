@@ -28,7 +28,8 @@ const pausedSinceAbi = [{ type: "function", name: "pausedSince", stateMutability
 
 /**
  * Reads the market's events from the block after the cursor up to `head - confirmations`
- * (at most `maxBlocks` per run) and turns them into D1 statements, cursor included, for the
+ * (at most `maxBlocks` blocks and, block boundaries allowing, `maxLogs` logs per run; a range the
+ * RPC refuses as too large is halved) and turns them into D1 statements, cursor included, for the
  * caller's batch. Before reading, it checks that the cursor's block is still canonical; when it
  * is not (a reorg deeper than the confirmation depth), it undoes what was indexed after a point
  * safely below the cursor and reads again from there.
@@ -36,8 +37,9 @@ const pausedSinceAbi = [{ type: "function", name: "pausedSince", stateMutability
 export async function indexRange(
   db: D1Database,
   client: PublicClient,
+  logsClient: PublicClient,
   dep: Deployment,
-  opts: { chainId: number; head: bigint; confirmations: number; maxBlocks: number; startBlock: number },
+  opts: { chainId: number; head: bigint; confirmations: number; maxBlocks: number; maxLogs: number; startBlock: number },
   cursor: Cursor | null,
 ): Promise<IndexResult> {
   let last = cursor?.blockNumber ?? opts.startBlock - 1;
@@ -53,14 +55,11 @@ export async function indexRange(
   }
   const safe = Number(opts.head) - opts.confirmations;
   const from = last + 1;
-  const to = Math.min(safe, last + opts.maxBlocks);
-  if (to < from) return { from, to: last, events: 0, reorgFork, statements: [], webhookEvents: [] };
+  const upTo = Math.min(safe, last + opts.maxBlocks);
+  if (upTo < from) return { from, to: last, events: 0, reorgFork, statements: [], webhookEvents: [] };
 
-  const [logs, toBlock] = await Promise.all([
-    client.getLogs({ address: dep.market, fromBlock: BigInt(from), toBlock: BigInt(to) }),
-    client.getBlock({ blockNumber: BigInt(to) }),
-  ]);
-  const events = parseEventLogs({ abi: marketAbi, logs, strict: true });
+  const read = await readLogs(logsClient, client, dep.market, from, upTo, opts.maxLogs);
+  const events = parseEventLogs({ abi: marketAbi, logs: read.logs, strict: true });
   const times = await blockTimes(client, [...new Set(events.filter((e) => e.eventName !== "CoverPurchased" && e.eventName !== "Transfer").map((e) => e.blockNumber))]);
 
   const c: IndexChanges = { policies: [], owners: [], opened: [], incidentChanges: [], payouts: [], deferred: [], products: [] };
@@ -142,10 +141,11 @@ export async function indexRange(
   c.owners = [...owners.values()];
   c.incidentChanges = [...incidentChanges.values()];
   c.products = [...productChanges.values()];
+  const to = read.to;
   await addEvidence(client, dep, c, BigInt(to));
   await attributePayouts(db, hooks);
 
-  const statements = [...indexStatements(db, opts.chainId, c), cursorStatement(db, opts.chainId, to, toBlock.hash!)];
+  const statements = [...indexStatements(db, opts.chainId, c), cursorStatement(db, opts.chainId, to, read.toHash)];
   // Confirmed/vetoed incidents opened in an earlier range need their product's id from D1.
   if (c.incidentChanges.some((x) => !openedProducts.has(x.id))) {
     statements.push(
@@ -246,4 +246,45 @@ async function rereadOwners(db: D1Database, client: PublicClient, dep: Deploymen
   if (ids.length === 0) return;
   const out = await multicallAt(client, dep.multicall, BigInt(fork), ids.map((id) => ({ address: dep.market, abi: marketAbi, functionName: "ownerOf", args: [BigInt(id)] })));
   await setOwners(db, ids.flatMap((id, k) => (out[k]!.status === "success" ? [{ id, owner: getAddress(out[k]!.result as Address), block: fork }] : [])));
+}
+
+/** An RPC's refusal of a log range as too large (viem's response-size cap, or the provider's own limits). */
+export function isRangeTooLarge(err: unknown): boolean {
+  for (let e = err as { name?: string; message?: string; details?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.name === "ResponseBodyTooLargeError" || e.name === "LimitExceededRpcError") return true;
+    if (/more than \d+ results|response size|too large|block range|range (is )?too|limited to/i.test(`${e.details ?? ""} ${e.message ?? ""}`) && e.name !== "TimeoutError") return true;
+  }
+  return false;
+}
+
+/** Most halvings of a refused log range in one run (each is one more request). */
+const MAX_HALVINGS = 8;
+
+/**
+ * The market's logs in [from, to]: halves the range while the RPC refuses it as too large, then
+ * keeps whole blocks up to `maxLogs` logs (at least one block, whatever its count). Returns the
+ * last block covered and its hash (taken from its logs when it has any; read otherwise).
+ */
+async function readLogs(logsClient: PublicClient, client: PublicClient, market: Address, from: number, to: number, maxLogs: number) {
+  let end = to;
+  let halvings = 0;
+  for (;;) {
+    try {
+      const [logs, endBlock] = await Promise.all([
+        logsClient.getLogs({ address: market, fromBlock: BigInt(from), toBlock: BigInt(end) }),
+        client.getBlock({ blockNumber: BigInt(end) }),
+      ]);
+      if (logs.length <= maxLogs) return { logs, to: end, toHash: endBlock.hash! };
+      // Too many for one run: whole blocks up to the budget; the cursor resumes after the last.
+      const last = logs[maxLogs]!.blockNumber! > logs[0]!.blockNumber! ? logs[maxLogs]!.blockNumber! - 1n : logs[0]!.blockNumber!;
+      const kept = logs.filter((l) => l.blockNumber! <= last);
+      const hash = kept[kept.length - 1]!.blockHash; // the last kept log is in block `last`
+      return { logs: kept, to: Number(last), toHash: hash ?? (await client.getBlock({ blockNumber: last })).hash! };
+    } catch (err) {
+      if (!isRangeTooLarge(err) || end === from || halvings >= MAX_HALVINGS) throw err;
+      end = from + Math.floor((end - from) / 2);
+      halvings++;
+      console.warn(JSON.stringify({ at: "keeper.index-range-narrowed", from, to: end, halvings }));
+    }
+  }
 }

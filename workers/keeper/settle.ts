@@ -2,7 +2,7 @@ import { encodeFunctionData, type Hex } from "viem";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { deploymentOf } from "../chain/deployment";
 import type { Env } from "../env";
-import { keeperClient, keeperConfig, senderName, type Subrequests } from "./config";
+import { keeperClients, keeperConfig, senderName, type Subrequests } from "./config";
 import type { SettleMessage } from "./tick";
 import { multicallAt } from "./watch";
 
@@ -17,7 +17,7 @@ import { multicallAt } from "./watch";
 export async function settleBatch(batch: MessageBatch<SettleMessage>, env: Env): Promise<void> {
   const cfg = keeperConfig(env);
   const sub: Subrequests = { rpc: 0, durableObject: 0, queue: 0, webhook: 0 };
-  const client = keeperClient(env, sub);
+  const { client } = keeperClients(env, sub);
   const dep = await deploymentOf(env.DB, cfg.chainId);
   const sender = env.TX_SENDER.get(env.TX_SENDER.idFromName(senderName(cfg.chainId, cfg.keeper)));
   for (const msg of batch.messages) {

@@ -16,7 +16,7 @@ import { deploymentOf, type Deployment } from "../chain/deployment";
 import { meteredD1, type D1Stats } from "../d1Metrics";
 import type { Env } from "../env";
 import type { SendResult } from "../services/txSender";
-import { keeperClient, keeperConfig, senderName, totalSubrequests, type KeeperConfig, type Subrequests } from "./config";
+import { keeperClients, keeperConfig, senderName, totalSubrequests, type KeeperConfig, type Subrequests } from "./config";
 import { indexRange } from "./indexer";
 import { deliverWebhooks } from "./webhooks";
 import { IncidentStatus, multicallAt, proofsAndIncidents, readProducts, type IncidentState } from "./watch";
@@ -83,7 +83,7 @@ export async function runTick(env: Env, scheduledTimeMs: number): Promise<TickSu
 
 async function work(env: Env, db: D1Database, cfg: KeeperConfig, sub: Subrequests, summary: TickSummary, scheduledAt: number, now: number) {
   const dep = await deploymentOf(db, cfg.chainId);
-  const client = keeperClient(env, sub);
+  const { client, logs: logsClient } = keeperClients(env, sub);
   const [state, head] = await Promise.all([loadTickState(db, cfg.chainId, now), client.getBlockNumber()]);
   summary.head = Number(head);
   if (state.cursor && Number(head) < state.cursor.blockNumber) {
@@ -94,7 +94,7 @@ async function work(env: Env, db: D1Database, cfg: KeeperConfig, sub: Subrequest
   }
 
   const [indexed, snap] = await Promise.all([
-    indexRange(db, client, dep, { chainId: cfg.chainId, head, confirmations: cfg.confirmations, maxBlocks: cfg.indexMaxBlocks, startBlock: dep.marketBlock }, state.cursor),
+    indexRange(db, client, logsClient, dep, { chainId: cfg.chainId, head, confirmations: cfg.confirmations, maxBlocks: cfg.indexMaxBlocks, maxLogs: cfg.indexMaxLogs, startBlock: dep.marketBlock }, state.cursor),
     readProducts(client, dep, head, state.products),
   ]);
   summary.indexed = { from: indexed.from, to: indexed.to, events: indexed.events, reorgFork: indexed.reorgFork };

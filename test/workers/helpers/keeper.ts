@@ -105,9 +105,9 @@ export async function incidentsOf(productId: number) {
 
 let clock = Date.now();
 /** One keeper run at the next free scheduled minute (runs are keyed by their scheduled time). */
-export async function tick(): Promise<TickSummary> {
+export async function tick(settings: Partial<Record<"KEEPER_INDEX_MAX_LOGS" | "KEEPER_INDEX_MAX_BLOCKS", string>> = {}): Promise<TickSummary> {
   clock += 60_000;
-  return runTick(env, clock);
+  return runTick({ ...env, ...settings }, clock);
 }
 
 /** Runs ticks until `done()` holds (settlement happens on the queue between them), or fails. */
@@ -123,7 +123,7 @@ export async function tickUntil(done: () => Promise<boolean>, maxTicks = 6): Pro
   throw new Error(`not done after ${maxTicks} ticks: ${JSON.stringify(runs.map((r) => ({ error: r.error, skipped: r.skipped, actions: r.actions, settlement: r.settlement })))}`);
 }
 
-export async function fault(f: Fault): Promise<{ requests: number; rawTransactions: number; dropped: number; errors: number; delayed: number; snapshot: string | null }> {
+export async function fault(f: Fault): Promise<{ requests: number; rawTransactions: number; dropped: number; errors: number; delayed: number; refusedLogRanges: number; snapshot: string | null }> {
   const res = await fetch(`${chain.proxyUrl}/__fault`, { method: "POST", body: JSON.stringify(f) });
   return res.json();
 }
