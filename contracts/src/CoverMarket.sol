@@ -43,6 +43,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     uint32 public constant MAX_COVERAGE_LAG_SECONDS = 30 days;
     uint32 public constant MAX_VETO_WINDOW_SECONDS = 7 days;
     uint16 public constant MAX_INTEGRATOR_FEE_BPS = 2_000;
+    uint256 private constant BPS = 10_000;
     /// @notice Quote ids (and so policy ids) are in [1, 2^48).
     uint256 public constant MAX_QUOTE_ID = 2 ** 48 - 1;
     /// @notice Incidents must be fired within this long of their onset.
@@ -73,6 +74,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     mapping(uint256 incidentId => Incident) private _incidents;
     mapping(address account => uint256) private _claimable;
     mapping(address trigger => bool) private _approvedTriggers;
+    mapping(address integrator => uint16) private _integratorFeeBps;
 
     /// @param pool_ the pool whose market this is (its `market` must be this contract)
     /// @param owner_ admin of every role (a multisig or timelock in production)
@@ -153,8 +155,17 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         _g = g;
         _policies[policyId] = Policy(uint32(q.productId), uint96(q.amount), start, end);
 
-        asset.safeTransferFrom(payer, address(pool), q.premium);
-        pool.recordCover(q.amount, q.premium, end);
+        uint256 toPool = q.premium;
+        if (q.integratorFeeBps != 0) {
+            // Shape checked: a fee names an integrator. The quote may not pay more than the owner's rate.
+            if (q.integratorFeeBps > _integratorFeeBps[q.integrator]) revert MarketIntegratorFeeInvalid(q.integrator, q.integratorFeeBps);
+            uint256 fee = (q.premium * q.integratorFeeBps) / BPS;
+            toPool -= fee;
+            asset.safeTransferFrom(payer, q.integrator, fee);
+            emit IntegratorFeePaid(policyId, q.integrator, fee);
+        }
+        asset.safeTransferFrom(payer, address(pool), toPool);
+        pool.recordCover(q.amount, toPool, end);
         _mint(holder, policyId);
         emit CoverPurchased(policyId, q.productId, holder, payer, q.amount, q.premium, start, end, q.integrator);
     }
@@ -454,6 +465,18 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     function setPauseFlags(uint8 flags) external onlyRole(PAUSER_ROLE) {
         _g.pauseFlags = flags;
         emit PauseFlagsSet(flags);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function setIntegratorFee(address integrator, uint16 feeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (integrator == address(0) || feeBps > MAX_INTEGRATOR_FEE_BPS) revert MarketIntegratorFeeInvalid(integrator, feeBps);
+        _integratorFeeBps[integrator] = feeBps;
+        emit IntegratorFeeSet(integrator, feeBps);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function integratorFeeBps(address integrator) external view returns (uint16) {
+        return _integratorFeeBps[integrator];
     }
 
     function _existing(uint256 productId) private view returns (Product storage p) {

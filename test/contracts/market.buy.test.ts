@@ -237,6 +237,16 @@ describe("buyCover refuses bad quotes with named errors", () => {
     );
   });
 
+  it("MarketIntegratorFeeInvalid for a fee above the integrator's rate set by the owner (none set: zero)", async () => {
+    const carol = w.acc.carol.account!.address;
+    await expectRevert(attempt(await w.quote(productId, { integrator: carol, integratorFeeBps: 1 })), "MarketIntegratorFeeInvalid", [carol, 1]);
+    await w.send(w.core.market.write.setIntegratorFee([carol, 500]));
+    await expectRevert(attempt(await w.quote(productId, { integrator: carol, integratorFeeBps: 501 })), "MarketIntegratorFeeInvalid", [carol, 501]);
+    // Naming an integrator without a fee is attribution only.
+    const id = await w.buy(w.acc.alice, await w.quote(productId, { integrator: carol, integratorFeeBps: 0 }));
+    expect(await w.core.market.read.ownerOf([id])).toBe(alice());
+  });
+
   it("MarketProductNotActive for an unknown product", async () => {
     await expectRevert(attempt({ ...(await w.quote(productId)), productId: 99n }), "MarketProductNotActive");
   });
@@ -269,6 +279,40 @@ describe("buyCover refuses bad quotes with named errors", () => {
     const { productId: pid } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 3600 }));
     await w.send(protocol.write.pause());
     await expectRevert(attempt(await w.quote(pid)), "MarketObservationPending", [pid]);
+  });
+});
+
+describe("integrator fee", () => {
+  it("pays the integrator its share of the premium at purchase; the pool books the rest", async () => {
+    const carol = w.acc.carol.account!.address;
+    await w.send(w.core.market.write.setIntegratorFee([carol, 1_500]));
+    expect(await w.core.market.read.integratorFeeBps([carol])).toBe(1_500);
+    const q = await w.quote(productId, { amount: 20_000n * USD, premium: 333n * USD, integrator: carol, integratorFeeBps: 1_500 });
+    await w.fund(w.acc.alice, q.premium);
+    const poolBefore = await w.balance(w.core.pool.address);
+    const receipt = await w.send(w.as(w.core.market, w.acc.alice).write.buyCover([q, await w.sign(q)]));
+    const fee = (333n * USD * 1_500n) / 10_000n; // 49.95 USD
+    expect(await w.balance(carol)).toBe(fee);
+    expect((await w.balance(w.core.pool.address)) - poolBefore).toBe(333n * USD - fee);
+    expect(await w.balance(alice())).toBe(0n);
+    const paid = await w.core.market.getEvents.IntegratorFeePaid({}, { blockHash: receipt.blockHash });
+    expect(paid.map((e) => e.args)).toEqual([{ policyId: q.quoteId, integrator: carol, amount: fee }]);
+    const bought = await w.core.market.getEvents.CoverPurchased({}, { blockHash: receipt.blockHash });
+    expect(bought[0]!.args).toMatchObject({ premium: 333n * USD, integrator: carol });
+  });
+
+  it("a quote may carry less than the integrator's rate, never more; the owner's rate is capped at 20%", async () => {
+    const carol = w.acc.carol.account!.address;
+    await w.send(w.core.market.write.setIntegratorFee([carol, 2_000]));
+    const q = await w.quote(productId, { premium: 100n * USD, integrator: carol, integratorFeeBps: 250 });
+    await w.buy(w.acc.alice, q);
+    expect(await w.balance(carol)).toBe(2_500_000n);
+    await expectRevert(w.core.market.write.setIntegratorFee([carol, 2_001]), "MarketIntegratorFeeInvalid", [carol, 2_001]);
+    await expectRevert(w.core.market.write.setIntegratorFee([zeroAddress, 100]), "MarketIntegratorFeeInvalid", [zeroAddress, 100]);
+    await expectRevert(w.as(w.core.market, w.acc.alice).write.setIntegratorFee([carol, 100]), "AccessControlUnauthorizedAccount");
+    // Lowered after quoting: a quote above the new rate is refused.
+    await w.send(w.core.market.write.setIntegratorFee([carol, 100]));
+    await expectRevert(w.buy(w.acc.alice, await w.quote(productId, { integrator: carol, integratorFeeBps: 250 })), "MarketIntegratorFeeInvalid", [carol, 250]);
   });
 });
 

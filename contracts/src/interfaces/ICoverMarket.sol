@@ -134,6 +134,10 @@ interface ICoverMarket is ITriggerRegistry {
         uint40 end,
         address integrator
     );
+    /// @notice The owner set an integrator's share of the premiums it sells (basis points).
+    event IntegratorFeeSet(address indexed integrator, uint16 feeBps);
+    /// @notice The integrator named in a policy's quote was paid its share of the premium.
+    event IntegratorFeePaid(uint256 indexed policyId, address indexed integrator, uint256 amount);
     /// @notice A trigger proved its condition; the product's policies active at `incidentTime` are
     /// payable once the incident is confirmed.
     event IncidentOpened(
@@ -181,7 +185,7 @@ interface ICoverMarket is ITriggerRegistry {
     error MarketQuoteAmountsInvalid(uint256 amount, uint256 premium);
     /// @notice Duration outside [1 day, 365 days].
     error MarketQuoteDurationOutOfRange(uint64 duration);
-    /// @notice Fee without integrator, or above the cap.
+    /// @notice Fee without integrator, above the cap, or above the integrator's rate set by the owner.
     error MarketIntegratorFeeInvalid(address integrator, uint16 feeBps);
     /// @notice The product is unknown, in an incident or closed.
     error MarketProductNotActive(uint256 productId, ProductStatus status);
@@ -303,6 +307,14 @@ interface ICoverMarket is ITriggerRegistry {
 
     /// @notice Pauser only: market-wide pause flags (bit 0 stops new cover). Payouts never pause.
     function setPauseFlags(uint8 flags) external;
+
+    /// @notice Owner only: an integrator's share of the premium of cover it sells, in basis points
+    /// (at most MAX_INTEGRATOR_FEE_BPS); quotes naming it may carry up to this rate, paid to it at
+    /// purchase. Zero stops paying it (quotes may still name it for attribution).
+    function setIntegratorFee(address integrator, uint16 feeBps) external;
+
+    /// @notice The integrator's rate set by the owner (basis points of the premium).
+    function integratorFeeBps(address integrator) external view returns (uint16);
 
     // ─── views ───────────────────────────────────────────────────────────────────────────────
 

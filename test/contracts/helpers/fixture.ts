@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import * as AllOfTrigger from "../../../contracts/out/AllOfTrigger";
 import * as CoverMarket from "../../../contracts/out/CoverMarket";
 import * as CoverPool from "../../../contracts/out/CoverPool";
+import * as CoveredVault from "../../../contracts/out/CoveredVault";
 import * as DepegTrigger from "../../../contracts/out/DepegTrigger";
 import * as IOracleErrors from "../../../contracts/out/IOracleErrors";
 import * as MockPausableProtocol from "../../../contracts/out/MockPausableProtocol";
@@ -41,6 +42,7 @@ const errorAbi = [
   ...AllOfTrigger.abi,
   ...TripwireKeeper.abi,
   ...MockStablecoin.abi,
+  ...CoveredVault.abi,
 ].filter((x) => x.type === "error") as Abi;
 
 /** The name of the custom error a failed call or transaction reverted with. */
