@@ -5,6 +5,7 @@ import type { AppEnv } from "./env";
 import { ProblemError, problemResponse, toProblem } from "./errors";
 import { rateLimit } from "./rateLimit";
 import { mountDocs } from "./routes/docs";
+import { apiKeyRoutes } from "./routes/apiKeys";
 import { healthRoutes } from "./routes/health";
 import { keeperRoutes } from "./routes/keeper";
 import { defaultHook } from "./routes/hook";
@@ -31,7 +32,7 @@ app.use(
   cors({
     origin: (origin, c) => ((c.env.CORS_ORIGINS ?? "").split(",").map((o: string) => o.trim()).includes(origin) ? origin : null),
     allowHeaders: ["content-type", "authorization", "idempotency-key"],
-    allowMethods: ["GET", "POST", "PUT", "OPTIONS"],
+    allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
     exposeHeaders: ["idempotent-replayed"],
     maxAge: 600,
   }),
@@ -51,14 +52,18 @@ app.use("*", async (c, next) => {
   await next();
 });
 
-app.route("/", healthRoutes);
-app.route("/", protocolRoutes);
-app.route("/", productRoutes);
-app.route("/", quoteRoutes);
-app.route("/", policyRoutes);
-app.route("/", poolRoutes);
-app.route("/", webhookRoutes);
-app.route("/", keeperRoutes);
+const routes = app
+  .route("/", healthRoutes)
+  .route("/", protocolRoutes)
+  .route("/", productRoutes)
+  .route("/", quoteRoutes)
+  .route("/", policyRoutes)
+  .route("/", poolRoutes)
+  .route("/", webhookRoutes)
+  .route("/", keeperRoutes)
+  .route("/", apiKeyRoutes);
+/** The whole API's type, for the typed client (`client/`: `hc<AppType>`). */
+export type AppType = typeof routes;
 mountDocs(app);
 
 app.notFound((c) =>

@@ -4,7 +4,8 @@ import { drizzle } from "drizzle-orm/d1";
 import { createPublicClient, http } from "viem";
 import type { AppEnv } from "../env";
 
-export const healthRoutes = new Hono<AppEnv>();
+/** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
+const routes0 = new Hono<AppEnv>();
 
 type Check = { status: "ok" | "error" | "not_configured"; latencyMs?: number; blockNumber?: string; error?: string };
 
@@ -20,7 +21,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value?: T; latencyMs: n
 }
 
 /** Readiness: D1 takes a query and, when configured, the chain RPC answers. 503 when either fails. */
-healthRoutes.get("/health", async (c) => {
+export const healthRoutes = routes0.get("/health", async (c) => {
   const d1 = await timed(() => drizzle(c.env.DB).run(sql`select 1`));
   const checks: Record<string, Check> = {
     d1: d1.error ? { status: "error", latencyMs: d1.latencyMs, error: d1.error } : { status: "ok", latencyMs: d1.latencyMs },

@@ -7,7 +7,8 @@ import type { AppEnv } from "../env";
 import { problemResponses } from "../schemas/common";
 import { defaultHook } from "./hook";
 
-export const keeperRoutes = new OpenAPIHono<AppEnv>({ defaultHook });
+/** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
+const routes0 = new OpenAPIHono<AppEnv>({ defaultHook });
 
 const KeeperRun = z
   .object({
@@ -23,7 +24,7 @@ const KeeperRun = z
   })
   .openapi("KeeperRun");
 
-keeperRoutes.openapi(
+export const keeperRoutes = routes0.openapi(
   createRoute({
     method: "get",
     path: "/v1/admin/keeper/runs",

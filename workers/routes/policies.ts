@@ -9,7 +9,8 @@ import { PoliciesQuery, Policy, PolicyId, PurchaseRequest } from "../schemas/pol
 import { policiesOf, policyById, registerPurchase, relayPurchase } from "../services/policies";
 import { defaultHook } from "./hook";
 
-export const policyRoutes = new OpenAPIHono<AppEnv>({ defaultHook });
+/** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
+const routes0 = new OpenAPIHono<AppEnv>({ defaultHook });
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const purchase = createRoute({
@@ -33,7 +34,7 @@ const purchase = createRoute({
     ...problemResponses(400, 409, 415, 422, 503),
   },
 });
-policyRoutes.openapi(purchase, async (c) => {
+const routes1 = routes0.openapi(purchase, async (c) => {
   const body = c.req.valid("json");
   const chainId = Number(c.env.CHAIN_ID);
   const client = chainClient(c.env);
@@ -55,7 +56,7 @@ const byId = createRoute({
   request: { params: z.object({ id: PolicyId }) },
   responses: { 200: { description: "the policy", content: { "application/json": { schema: Policy } } }, ...problemResponses(400, 404) },
 });
-policyRoutes.openapi(byId, async (c) => c.json(await policyById(c.env.DB, c.req.valid("param").id, nowSeconds()), 200));
+const routes2 = routes1.openapi(byId, async (c) => c.json(await policyById(c.env.DB, c.req.valid("param").id, nowSeconds()), 200));
 
 const byOwner = createRoute({
   method: "get",
@@ -68,7 +69,7 @@ const byOwner = createRoute({
     ...problemResponses(400),
   },
 });
-policyRoutes.openapi(byOwner, async (c) => {
+export const policyRoutes = routes2.openapi(byOwner, async (c) => {
   const q = c.req.valid("query");
   return c.json(await policiesOf(c.env.DB, q.owner, q.after, q.limit, nowSeconds()), 200);
 });

@@ -10,7 +10,8 @@ import { problemResponses } from "../schemas/common";
 import { Incident, ListQuery, Payout, Pool } from "../schemas/pool";
 import { defaultHook } from "./hook";
 
-export const poolRoutes = new OpenAPIHono<AppEnv>({ defaultHook });
+/** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
+const routes0 = new OpenAPIHono<AppEnv>({ defaultHook });
 const ONE_SHARE = 10n ** 12n; // shares carry 6 + 6 decimals
 
 const pools = createRoute({
@@ -20,7 +21,7 @@ const pools = createRoute({
   summary: "The pool, read live: assets, cover, unearned premium, pending liability, free capital, capacity, utilisation, cooldown",
   responses: { 200: { description: "the pools", content: { "application/json": { schema: z.object({ pools: z.array(Pool) }) } } }, ...problemResponses(503) },
 });
-poolRoutes.openapi(pools, async (c) => {
+const routes1 = routes0.openapi(pools, async (c) => {
   const chainId = Number(c.env.CHAIN_ID);
   const dep = await deploymentOf(c.env.DB, chainId);
   const client = chainClient(c.env);
@@ -67,7 +68,7 @@ const incidents = createRoute({
   request: { query: ListQuery },
   responses: { 200: { description: "a page of incidents", content: { "application/json": { schema: z.object({ incidents: z.array(Incident), next: z.int().nullable() }) } } }, ...problemResponses(400) },
 });
-poolRoutes.openapi(incidents, async (c) => {
+const routes2 = routes1.openapi(incidents, async (c) => {
   const q = c.req.valid("query");
   const rows = await listIncidents(c.env.DB, q.product, q.after, q.limit);
   return c.json({
@@ -91,7 +92,7 @@ const payouts = createRoute({
   request: { query: PayoutQuery },
   responses: { 200: { description: "a page of payouts", content: { "application/json": { schema: z.object({ payouts: z.array(Payout), next: z.int().nullable() }) } } }, ...problemResponses(400) },
 });
-poolRoutes.openapi(payouts, async (c) => {
+export const poolRoutes = routes2.openapi(payouts, async (c) => {
   const q = c.req.valid("query");
   const rows = await listPayouts(c.env.DB, q.incident, q.after, q.limit);
   return c.json({ payouts: rows.map((r) => ({ ...r, recipient: getAddress(r.recipient) })), next: rows.length === q.limit ? rows[rows.length - 1]!.policyId : null }, 200);

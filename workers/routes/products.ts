@@ -7,7 +7,8 @@ import { Product, ProductId, ProductInput } from "../schemas/product";
 import { listProductViews, productViewById, registerProduct } from "../services/products";
 import { defaultHook } from "./hook";
 
-export const productRoutes = new OpenAPIHono<AppEnv>({ defaultHook });
+/** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
+const routes0 = new OpenAPIHono<AppEnv>({ defaultHook });
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const list = createRoute({
@@ -20,7 +21,7 @@ const list = createRoute({
     ...problemResponses(503),
   },
 });
-productRoutes.openapi(list, async (c) =>
+const routes1 = routes0.openapi(list, async (c) =>
   c.json({ products: await listProductViews(c.env.DB, chainClient(c.env), Number(c.env.CHAIN_ID), nowSeconds()) }, 200),
 );
 
@@ -32,7 +33,7 @@ const get = createRoute({
   request: { params: z.object({ id: ProductId }) },
   responses: { 200: { description: "the product", content: { "application/json": { schema: Product } } }, ...problemResponses(400, 404, 503) },
 });
-productRoutes.openapi(get, async (c) =>
+const routes2 = routes1.openapi(get, async (c) =>
   c.json(await productViewById(c.env.DB, chainClient(c.env), Number(c.env.CHAIN_ID), c.req.valid("param").id, nowSeconds()), 200),
 );
 
@@ -50,7 +51,7 @@ const put = createRoute({
     ...problemResponses(400, 401, 403, 415, 422, 503),
   },
 });
-productRoutes.openapi(put, async (c) => {
+export const productRoutes = routes2.openapi(put, async (c) => {
   const { product, created } = await registerProduct(c.env.DB, chainClient(c.env), Number(c.env.CHAIN_ID), c.req.valid("param").id, c.req.valid("json"), nowSeconds());
   return created ? c.json(product, 201) : c.json(product, 200);
 });

@@ -6,7 +6,8 @@ import { Protocol, ProtocolId, ProtocolInput } from "../schemas/protocol";
 import { listProtocolViews, protocolViewById, saveProtocol } from "../services/protocols";
 import { defaultHook } from "./hook";
 
-export const protocolRoutes = new OpenAPIHono<AppEnv>({ defaultHook });
+/** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
+const routes0 = new OpenAPIHono<AppEnv>({ defaultHook });
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const list = createRoute({
@@ -18,7 +19,7 @@ const list = createRoute({
     200: { description: "every protocol", content: { "application/json": { schema: z.object({ protocols: z.array(Protocol) }) } } },
   },
 });
-protocolRoutes.openapi(list, async (c) => c.json({ protocols: await listProtocolViews(c.env.DB, nowSeconds()) }, 200));
+const routes1 = routes0.openapi(list, async (c) => c.json({ protocols: await listProtocolViews(c.env.DB, nowSeconds()) }, 200));
 
 const get = createRoute({
   method: "get",
@@ -31,7 +32,7 @@ const get = createRoute({
     ...problemResponses(400, 404),
   },
 });
-protocolRoutes.openapi(get, async (c) => c.json(await protocolViewById(c.env.DB, c.req.valid("param").id, nowSeconds()), 200));
+const routes2 = routes1.openapi(get, async (c) => c.json(await protocolViewById(c.env.DB, c.req.valid("param").id, nowSeconds()), 200));
 
 const put = createRoute({
   method: "put",
@@ -50,7 +51,7 @@ const put = createRoute({
     ...problemResponses(400, 401, 403, 415),
   },
 });
-protocolRoutes.openapi(put, async (c) => {
+export const protocolRoutes = routes2.openapi(put, async (c) => {
   const { protocol, created } = await saveProtocol(c.env.DB, c.req.valid("param").id, c.req.valid("json"), nowSeconds());
   return created ? c.json(protocol, 201) : c.json(protocol, 200);
 });

@@ -4,11 +4,14 @@ import { authenticate } from "../auth";
 import { chainClient } from "../chain/client";
 import type { AppEnv } from "../env";
 import { problemResponses } from "../schemas/common";
-import { QuoteRequest, QuoteResponse } from "../schemas/quote";
-import { createQuote } from "../services/quotes";
+import { BatchQuoteRequest, BatchQuoteResponse, QuoteRequest, QuoteResponse } from "../schemas/quote";
+import { createQuote, priceOptions, type QuoteDeps } from "../services/quotes";
+import type { Env } from "../env";
+import { getAddress, type Address } from "viem";
 import { defaultHook } from "./hook";
 
-export const quoteRoutes = new OpenAPIHono<AppEnv>({ defaultHook });
+/** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
+const routes0 = new OpenAPIHono<AppEnv>({ defaultHook });
 
 const post = createRoute({
   method: "post",
@@ -23,25 +26,29 @@ const post = createRoute({
   },
 });
 
-quoteRoutes.openapi(post, async (c) => {
-  const env = c.env;
+function quoteDeps(env: Env): QuoteDeps {
   const chainId = Number(env.CHAIN_ID);
-  // An API key is optional here; when sent it must be valid, and the quote is attributed to it.
+  return {
+    db: env.DB,
+    client: chainClient(env),
+    chainId,
+    signerKey: env.QUOTE_SIGNER_KEY,
+    nextQuoteId: (floor) => env.QUOTE_SEQUENCER.get(env.QUOTE_SEQUENCER.idFromName(`quotes:${chainId}`)).next(floor),
+    ttlSeconds: Number(env.QUOTE_TTL_SECONDS),
+    minimumPremium: BigInt(env.MIN_PREMIUM),
+    nearTriggerBps: Number(env.NEAR_TRIGGER_BPS),
+    now: Math.floor(Date.now() / 1000),
+  };
+}
+
+const integratorOf = (caller: { integrator: string | null } | null): Address | null => (caller?.integrator ? getAddress(caller.integrator) : null);
+
+const routes1 = routes0.openapi(post, async (c) => {
+  const env = c.env;
+  // An API key is optional here; when sent it must be valid, and the quote is attributed to it
+  // (and names its integrator address, with the integrator's on-chain fee rate).
   const caller = await authenticate(env.DB, c.req.header("authorization"));
-  const { response, record } = await createQuote(
-    {
-      db: env.DB,
-      client: chainClient(env),
-      chainId,
-      signerKey: env.QUOTE_SIGNER_KEY,
-      nextQuoteId: (floor) => env.QUOTE_SEQUENCER.get(env.QUOTE_SEQUENCER.idFromName(`quotes:${chainId}`)).next(floor),
-      ttlSeconds: Number(env.QUOTE_TTL_SECONDS),
-      minimumPremium: BigInt(env.MIN_PREMIUM),
-      nearTriggerBps: Number(env.NEAR_TRIGGER_BPS),
-      now: Math.floor(Date.now() / 1000),
-    },
-    c.req.valid("json"),
-  );
+  const { response, record } = await createQuote(quoteDeps(env), c.req.valid("json"), integratorOf(caller));
   // Recorded after the response: the write starts on a later task, once the response is out.
   const db = env.DB;
   c.executionCtx.waitUntil(
@@ -50,4 +57,25 @@ quoteRoutes.openapi(post, async (c) => {
       .catch((err) => console.error("recordQuote failed", err)),
   );
   return c.json(response, 201);
+});
+
+const batch = createRoute({
+  method: "post",
+  path: "/v1/quotes/batch",
+  tags: ["cover"],
+  summary: "Price one product for several amounts and durations in one call (unsigned; for a deposit screen)",
+  description:
+    "Reads the product's state once and prices every (amount, duration) pair: premium, annual rate, the integrator's share and the pool's, solvency. " +
+    "A pair that cannot be sold carries its problem instead. Nothing is signed: quote the chosen option with POST /v1/quotes. " +
+    "Anonymous, or with an API key whose integrator is shown its fee.",
+  request: { body: { required: true, content: { "application/json": { schema: BatchQuoteRequest } } } },
+  responses: {
+    200: { description: "one option per pair", content: { "application/json": { schema: BatchQuoteResponse } } },
+    ...problemResponses(400, 401, 404, 409, 415, 422, 503),
+  },
+});
+
+export const quoteRoutes = routes1.openapi(batch, async (c) => {
+  const caller = await authenticate(c.env.DB, c.req.header("authorization"));
+  return c.json(await priceOptions(quoteDeps(c.env), c.req.valid("json"), integratorOf(caller)), 200);
 });

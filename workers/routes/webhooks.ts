@@ -8,7 +8,8 @@ import { notFound } from "../errors";
 import { problemResponses } from "../schemas/common";
 import { defaultHook } from "./hook";
 
-export const webhookRoutes = new OpenAPIHono<AppEnv>({ defaultHook });
+/** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
+const routes0 = new OpenAPIHono<AppEnv>({ defaultHook });
 
 export const WEBHOOK_EVENTS = ["incident.opened", "incident.confirmed", "payout.sent", "policy.expiring", "oracle.invalid"] as const;
 
@@ -40,7 +41,7 @@ const view = (r: typeof webhooks.$inferSelect) => ({ id: r.id, url: r.url, event
 /** 32 random bytes as hex: the HMAC key for one hook's signatures, shown once at creation. */
 const newSecret = () => `whsec_${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 
-webhookRoutes.openapi(
+const routes1 = routes0.openapi(
   createRoute({
     method: "post",
     path: "/v1/webhooks",
@@ -69,7 +70,7 @@ webhookRoutes.openapi(
   },
 );
 
-webhookRoutes.openapi(
+const routes2 = routes1.openapi(
   createRoute({
     method: "get",
     path: "/v1/webhooks",
@@ -90,7 +91,7 @@ async function ownHook(db: D1Database, apiKeyId: number, id: number) {
   return row;
 }
 
-webhookRoutes.openapi(
+const routes3 = routes2.openapi(
   createRoute({
     method: "delete",
     path: "/v1/webhooks/{id}",
@@ -107,7 +108,7 @@ webhookRoutes.openapi(
   },
 );
 
-webhookRoutes.openapi(
+export const webhookRoutes = routes3.openapi(
   createRoute({
     method: "get",
     path: "/v1/webhooks/{id}/deliveries",

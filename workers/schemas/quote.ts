@@ -12,6 +12,14 @@ export const QuoteRequest = z
   .strict()
   .openapi("QuoteRequest");
 
+const IntegratorFee = z
+  .object({
+    integrator: Address.openapi({ description: "the integrator named in the quote (the API key's address), or zero" }),
+    feeBps: z.int().openapi({ description: "its share of the premium, in basis points, as the operator set it on-chain" }),
+    amount: z.string().openapi({ description: "paid to the integrator at purchase, out of the premium (base units)" }),
+  })
+  .openapi("IntegratorFee");
+
 const SignedQuote = z
   .object({
     productId: z.string(),
@@ -34,7 +42,8 @@ export const QuoteResponse = z
     productId: z.int(),
     amount: z.string(),
     premium: z.string(),
-    breakdown: z.any().openapi({ description: "how the premium was built: rate adjustments, utilisation, demand multiplier, minimum" }),
+    breakdown: z.any().openapi({ description: "how the premium was built: rate adjustments, utilisation, demand multiplier, minimum; then its split: integratorFee and premiumToPool" }),
+    integratorFee: IntegratorFee,
     capacityLeft: z.string().openapi({ description: "cover still available for this product before this quote" }),
     solvencyBps: z.int().openapi({ description: "share of the cover the pool would pay if this product tripped now, given all active cover (10000 = in full)" }),
     termsHash: z.string(),
@@ -50,3 +59,35 @@ export const QuoteResponse = z
     }),
   })
   .openapi("Quote");
+
+export const BatchQuoteRequest = z
+  .object({
+    product: z.int().min(1).max(2 ** 32 - 1).openapi({ example: 1 }),
+    amounts: z.array(DecimalString("10000000000", 28)).min(1).max(10).openapi({ description: "cover amounts in base units", example: ["1000000000", "10000000000"] }),
+    durations: z.array(z.int().min(1).max(365)).min(1).max(12).openapi({ description: "days of cover", example: [7, 30, 90] }),
+  })
+  .strict()
+  .refine((r) => r.amounts.length * r.durations.length <= 60, { message: "at most 60 (amount, duration) pairs" })
+  .openapi("BatchQuoteRequest");
+
+const Option = z.discriminatedUnion("ok", [
+  z.object({
+    amount: z.string(), duration: z.int(), ok: z.literal(true), premium: z.string(), annualRateBps: z.int(),
+    integratorFee: z.string(), premiumToPool: z.string(), solvencyBps: z.int(),
+  }),
+  z.object({
+    amount: z.string(), duration: z.int(), ok: z.literal(false),
+    problem: z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string() }),
+  }),
+]);
+
+export const BatchQuoteResponse = z
+  .object({
+    productId: z.int(),
+    capacityLeft: z.string(),
+    integrator: Address,
+    integratorFeeBps: z.int(),
+    coverStartsNoEarlierThan: UnixSeconds,
+    options: z.array(Option).openapi({ description: "one per (amount, duration), amounts outer, durations inner" }),
+  })
+  .openapi("BatchQuote");

@@ -8,9 +8,9 @@ import type { quotes } from "../../db/schema";
 import { onChain } from "../chain/client";
 import { deploymentOf } from "../chain/deployment";
 import { quoteTypedData, quoteTypes, type Quote } from "../chain/quote";
-import { notFound, ProblemError } from "../errors";
+import { notFound, PROBLEM_BASE, ProblemError } from "../errors";
 import { quotePremium } from "../pricing/premium";
-import type { QuoteRequest, QuoteResponse } from "../schemas/quote";
+import type { BatchQuoteRequest, BatchQuoteResponse, QuoteRequest, QuoteResponse } from "../schemas/quote";
 import { riskInputsOf } from "./protocols";
 
 const BPS = 10_000n;
@@ -32,28 +32,25 @@ export type QuoteDeps = {
 const refuse = (status: 409 | 422, slug: string, title: string, detail: string, extra: Record<string, unknown> = {}) =>
   new ProblemError(status, slug, title, detail, extra);
 
+type Refusal = { status: 409 | 422; slug: string; title: string; detail: string; extra?: Record<string, unknown> };
+
+/** Everything one product's prices depend on: read once, priced for one or many (amount, duration) pairs. */
+export type QuoteContext = Awaited<ReturnType<typeof loadQuoteContext>>;
+
 /**
- * Prices and signs a quote. Reads: one D1 query (product, protocol, latest observation), the
- * deployment (cached per isolate), one JSON-RPC batch. Writes nothing: the caller records the
- * returned row after responding.
+ * Reads what a quote needs: one D1 query (product, protocol, the keeper's latest reading), the
+ * deployment (cached per isolate), one JSON-RPC batch (product, pool, counts, the integrator's rate).
  */
-export async function createQuote(
-  deps: QuoteDeps,
-  req: z.infer<typeof QuoteRequest>,
-): Promise<{ response: z.infer<typeof QuoteResponse>; record: typeof quotes.$inferInsert }> {
-  const amount = BigInt(req.amount);
-  if (amount === 0n || amount > MAX_AMOUNT) {
-    throw refuse(422, "amount-invalid", "Amount out of range", `The cover amount must be between 1 and ${MAX_AMOUNT} base units.`);
-  }
-  const row = await productForQuote(deps.db, req.product);
-  if (!row) throw notFound(`Product ${req.product}`);
+export async function loadQuoteContext(deps: QuoteDeps, productId: number, integrator: Address | null) {
+  const row = await productForQuote(deps.db, productId);
+  if (!row) throw notFound(`Product ${productId}`);
   if (row.distanceBps !== null && row.distanceBps <= deps.nearTriggerBps) {
     throw refuse(422, "condition-near-trigger", "Condition close to tripping",
       `The keeper's last observation puts this product ${row.distanceBps} bps from its trigger; no cover is sold this close to a loss.`);
   }
   const dep = await deploymentOf(deps.db, deps.chainId);
-  const id = BigInt(req.product);
-  const [onchain, productActive, poolLeft, poolActive, assets, pending, leverage, counts] = await onChain(() =>
+  const id = BigInt(productId);
+  const [onchain, productActive, poolLeft, poolActive, assets, pending, leverage, counts, feeBps] = await onChain(() =>
     Promise.all([
       deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "product", args: [id] }),
       deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "productActiveCover", args: [id] }),
@@ -63,6 +60,7 @@ export async function createQuote(
       deps.client.readContract({ address: dep.pool, abi: poolAbi, functionName: "pendingLiability" }),
       deps.client.readContract({ address: dep.pool, abi: poolAbi, functionName: "leverageBps" }),
       deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "counts" }),
+      integrator ? deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "integratorFeeBps", args: [integrator] }) : Promise.resolve(0),
     ]),
   );
   if (onchain.status !== 1) {
@@ -70,48 +68,101 @@ export async function createQuote(
       onchain.status === 2 ? "The product has an open incident." : "The product is closed after an incident or not listed.");
   }
   if (onchain.salesPaused) throw refuse(409, "product-unavailable", "Product not on sale", "Sales of this product are paused.");
-
   const productLeft = onchain.capAmount > productActive ? onchain.capAmount - productActive : 0n;
-  const capacityLeft = productLeft < poolLeft ? productLeft : poolLeft;
-  const poolCapacity = assets > pending ? ((assets - pending) * BigInt(leverage)) / BPS : 0n;
+  return {
+    id,
+    row,
+    dep,
+    onchain,
+    productActive,
+    pending,
+    assets,
+    poolActive,
+    highestPolicyId: counts[3],
+    capacityLeft: productLeft < poolLeft ? productLeft : poolLeft,
+    poolCapacity: assets > pending ? ((assets - pending) * BigInt(leverage)) / BPS : 0n,
+    integrator: integrator ?? zeroAddress,
+    integratorFeeBps: Number(feeBps),
+  };
+}
+
+export type Priced = {
+  amount: bigint;
+  durationDays: number;
+  premium: bigint;
+  /** The premium's pricing steps, and how it splits between the integrator and the pool. */
+  breakdown: Record<string, unknown>;
+  integratorFee: { integrator: Address; feeBps: number; amount: bigint };
+  solvencyBps: number;
+};
+
+/** Prices one (amount, duration) in a context, or says why not. Pure: no I/O. */
+export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium" | "now">, amount: bigint, durationDays: number): { ok: true; priced: Priced } | { ok: false; refusal: Refusal } {
+  if (amount === 0n || amount > MAX_AMOUNT) {
+    return { ok: false, refusal: { status: 422, slug: "amount-invalid", title: "Amount out of range", detail: `The cover amount must be between 1 and ${MAX_AMOUNT} base units.` } };
+  }
   const priced = quotePremium(
-    riskInputsOf(row.protocol),
+    riskInputsOf(ctx.row.protocol),
     {
       amount,
-      durationDays: req.duration,
-      productMultiplierBps: row.product.rateMultiplierBps,
-      capacityLeft,
-      poolActiveCover: poolActive,
-      poolCapacity,
+      durationDays,
+      productMultiplierBps: ctx.row.product.rateMultiplierBps,
+      capacityLeft: ctx.capacityLeft,
+      poolActiveCover: ctx.poolActive,
+      poolCapacity: ctx.poolCapacity,
       minimumPremium: deps.minimumPremium,
     },
     deps.now,
   );
   if (!priced.ok) {
-    if (priced.code === "capacity_exceeded") throw refuse(422, "capacity-exceeded", "Not enough capacity", priced.reason, { capacityLeft: capacityLeft.toString() });
-    if (priced.code === "amount_invalid" || priced.code === "duration_out_of_range") throw refuse(422, "amount-invalid", "Amount out of range", priced.reason);
-    throw refuse(422, "protocol-refused", "Protocol not covered", priced.reason, { code: priced.code });
+    if (priced.code === "capacity_exceeded") return { ok: false, refusal: { status: 422, slug: "capacity-exceeded", title: "Not enough capacity", detail: priced.reason, extra: { capacityLeft: ctx.capacityLeft.toString() } } };
+    if (priced.code === "amount_invalid" || priced.code === "duration_out_of_range") return { ok: false, refusal: { status: 422, slug: "amount-invalid", title: "Amount out of range", detail: priced.reason } };
+    return { ok: false, refusal: { status: 422, slug: "protocol-refused", title: "Protocol not covered", detail: priced.reason, extra: { code: priced.code } } };
   }
+  // The integrator's share comes out of the premium, exactly as the market computes it (rounded down).
+  const fee = (priced.premium * BigInt(ctx.integratorFeeBps)) / BPS;
+  const integratorFee = { integrator: ctx.integrator, feeBps: ctx.integratorFeeBps, amount: fee };
+  // If this product tripped now, its liability joins whatever is already pending.
+  const liability = ctx.productActive + amount + ctx.pending;
+  const solvencyBps = liability === 0n || ctx.assets >= liability ? 10_000 : Number((ctx.assets * BPS) / liability);
+  const breakdown = JSON.parse(
+    JSON.stringify({ ...priced.breakdown, integratorFee, premiumToPool: priced.premium - fee }, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+  ) as Record<string, unknown>;
+  return { ok: true, priced: { amount, durationDays, premium: priced.premium, breakdown, integratorFee, solvencyBps } };
+}
+
+/**
+ * Prices and signs a quote. Reads: see loadQuoteContext. Writes nothing: the caller records the
+ * returned row after responding. An integrator (the API key's address) is named in the quote with
+ * its on-chain rate; its share is paid to it at purchase.
+ */
+export async function createQuote(
+  deps: QuoteDeps,
+  req: z.infer<typeof QuoteRequest>,
+  integrator: Address | null = null,
+): Promise<{ response: z.infer<typeof QuoteResponse>; record: typeof quotes.$inferInsert }> {
+  const amount = BigInt(req.amount);
+  const ctx = await loadQuoteContext(deps, req.product, integrator);
+  const result = priceIn(ctx, deps, amount, req.duration);
+  if (!result.ok) throw refuse(result.refusal.status, result.refusal.slug, result.refusal.title, result.refusal.detail, result.refusal.extra);
+  const { premium, breakdown, integratorFee, solvencyBps } = result.priced;
   if (!deps.signerKey) throw new ProblemError(503, "quote-signer-missing", "Quote signer not configured", "QUOTE_SIGNER_KEY is not set.");
 
-  // If this product tripped now, its liability joins whatever is already pending.
-  const liability = productActive + amount + pending;
-  const solvencyBps = liability === 0n || assets >= liability ? 10_000 : Number((assets * BPS) / liability);
-
-  const quoteId = BigInt(await deps.nextQuoteId(Number(counts[3])));
+  const { dep, onchain } = ctx;
+  const quoteId = BigInt(await deps.nextQuoteId(Number(ctx.highestPolicyId)));
   const holder: Address = req.beneficiary ? getAddress(req.beneficiary) : req.buyer ? getAddress(req.buyer) : zeroAddress;
   const quote: Quote = {
-    productId: id,
+    productId: ctx.id,
     amount,
-    premium: priced.premium,
+    premium,
     start: BigInt(deps.now),
     duration: BigInt(req.duration) * 86_400n,
     buyer: holder,
     deadline: BigInt(deps.now + deps.ttlSeconds),
     quoteId,
     termsHash: onchain.termsHash as Hex,
-    integrator: zeroAddress,
-    integratorFeeBps: 0,
+    integrator: integratorFee.integrator,
+    integratorFeeBps: integratorFee.feeBps,
   };
   const typed = quoteTypedData(quote, deps.chainId, dep.market);
   const signature = await privateKeyToAccount(deps.signerKey as Hex).signTypedData(typed);
@@ -119,16 +170,16 @@ export async function createQuote(
     ? encodeFunctionData({ abi: marketAbi, functionName: "buyCoverFor", args: [quote, signature, getAddress(req.beneficiary)] })
     : encodeFunctionData({ abi: marketAbi, functionName: "buyCover", args: [quote, signature] });
   const message = Object.fromEntries(Object.entries(quote).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])) as z.infer<typeof QuoteResponse>["eip712"]["message"];
-  const breakdown = JSON.parse(JSON.stringify(priced.breakdown, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
 
   return {
     response: {
       quoteId: quoteId.toString(),
       productId: req.product,
       amount: amount.toString(),
-      premium: priced.premium.toString(),
+      premium: premium.toString(),
       breakdown,
-      capacityLeft: capacityLeft.toString(),
+      integratorFee: { integrator: integratorFee.integrator, feeBps: integratorFee.feeBps, amount: integratorFee.amount.toString() },
+      capacityLeft: ctx.capacityLeft.toString(),
       solvencyBps,
       termsHash: onchain.termsHash,
       expiresAt: deps.now + deps.ttlSeconds,
@@ -139,24 +190,57 @@ export async function createQuote(
         to: dep.market,
         function: req.beneficiary ? "buyCoverFor" : "buyCover",
         data,
-        approval: { token: dep.asset, spender: dep.market, amount: priced.premium.toString() },
+        approval: { token: dep.asset, spender: dep.market, amount: premium.toString() },
       },
     },
     record: {
       id: Number(quoteId),
       productId: req.product,
       amount: amount.toString(),
-      premium: priced.premium.toString(),
+      premium: premium.toString(),
       startAt: deps.now,
       durationSeconds: req.duration * 86_400,
       buyer: holder,
       deadline: deps.now + deps.ttlSeconds,
       termsHash: onchain.termsHash,
-      integrator: zeroAddress,
-      integratorFeeBps: 0,
+      integrator: integratorFee.integrator,
+      integratorFeeBps: integratorFee.feeBps,
       signature,
       breakdownJson: JSON.stringify(breakdown),
       createdAt: deps.now,
     },
+  };
+}
+
+/**
+ * Prices one product for every (amount, duration) pair asked, from one read of its state: what a
+ * protocol's deposit screen shows. Nothing is signed and no quote id is used; the option chosen is
+ * then quoted with POST /v1/quotes. A pair that cannot be sold is answered with its reason.
+ */
+export async function priceOptions(deps: QuoteDeps, req: z.infer<typeof BatchQuoteRequest>, integrator: Address | null): Promise<z.infer<typeof BatchQuoteResponse>> {
+  const ctx = await loadQuoteContext(deps, req.product, integrator);
+  const options: z.infer<typeof BatchQuoteResponse>["options"] = [];
+  for (const a of req.amounts) {
+    for (const d of req.durations) {
+      const r = priceIn(ctx, deps, BigInt(a), d);
+      if (r.ok) {
+        const p = r.priced;
+        options.push({
+          amount: a, duration: d, ok: true, premium: p.premium.toString(),
+          annualRateBps: Number((p.breakdown as { annualRateBps: number }).annualRateBps),
+          integratorFee: p.integratorFee.amount.toString(), premiumToPool: (p.premium - p.integratorFee.amount).toString(), solvencyBps: p.solvencyBps,
+        });
+      } else {
+        options.push({ amount: a, duration: d, ok: false, problem: { type: PROBLEM_BASE + r.refusal.slug, title: r.refusal.title, status: r.refusal.status, detail: r.refusal.detail } });
+      }
+    }
+  }
+  return {
+    productId: req.product,
+    capacityLeft: ctx.capacityLeft.toString(),
+    integrator: ctx.integrator,
+    integratorFeeBps: ctx.integratorFeeBps,
+    coverStartsNoEarlierThan: deps.now + ctx.onchain.coverageLagSeconds,
+    options,
   };
 }
