@@ -1,0 +1,126 @@
+import { decodeFunctionData, erc20Abi, getAddress, parseEventLogs, type Account, type Address, type Chain, type Hash, type PublicClient, type Transport, type WalletClient } from "viem";
+import { abi as vaultAbi } from "../contracts/out/CoveredVault";
+import { abi as marketAbi } from "../contracts/out/CoverMarket";
+import type { Quote } from "../workers/chain/quote";
+
+/** A quote as `POST /v1/quotes` answers it (the fields these helpers use). */
+export type QuoteResponse = {
+  quoteId: string;
+  premium: string;
+  eip712: { message: Record<keyof Quote, string | number> };
+  signature: string;
+  transaction: { to: string; data: string; approval: { token: string; spender: string; amount: string } };
+};
+
+export type Wallet = WalletClient<Transport, Chain | undefined, Account>;
+
+/** The EIP-712 quote from an API response, typed for contract calls (uint fields as bigint). */
+export function quoteStruct(q: QuoteResponse): Quote {
+  const m = q.eip712.message;
+  return {
+    productId: BigInt(m.productId), amount: BigInt(m.amount), premium: BigInt(m.premium), start: BigInt(m.start), duration: BigInt(m.duration),
+    buyer: getAddress(String(m.buyer)), deadline: BigInt(m.deadline), quoteId: BigInt(m.quoteId), termsHash: String(m.termsHash) as Hash,
+    integrator: getAddress(String(m.integrator)), integratorFeeBps: Number(m.integratorFeeBps),
+  };
+}
+
+/** Approves `spender` for `amount` of `token` unless the allowance already covers it; waits for the receipt. */
+export async function ensureAllowance(publicClient: PublicClient, wallet: Wallet, token: Address, spender: Address, amount: bigint): Promise<Hash | null> {
+  const owner = wallet.account.address;
+  const allowance = await publicClient.readContract({ address: token, abi: erc20Abi, functionName: "allowance", args: [owner, spender] });
+  if (allowance >= amount) return null;
+  const hash = await wallet.writeContract({ address: token, abi: erc20Abi, functionName: "approve", args: [spender, amount], account: wallet.account, chain: wallet.chain });
+  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`approve reverted: ${hash}`);
+  return hash;
+}
+
+/** A quote that can no longer buy anything: already used, or past its deadline. Nothing was sent. */
+export class QuoteUnusableError extends Error {
+  constructor(
+    readonly quoteId: bigint,
+    readonly reason: "used" | "expired",
+  ) {
+    super(reason === "used" ? `quote ${quoteId} was already used` : `quote ${quoteId} expired`);
+    this.name = "QuoteUnusableError";
+  }
+}
+
+/** Refuses, before any approval is sent, a quote the market would refuse as used or expired. */
+async function checkUsable(publicClient: PublicClient, market: Address, q: Quote): Promise<void> {
+  const [used, block] = await Promise.all([
+    publicClient.readContract({ address: market, abi: marketAbi, functionName: "quoteUsed", args: [q.quoteId] }),
+    publicClient.getBlock(),
+  ]);
+  if (used) throw new QuoteUnusableError(q.quoteId, "used");
+  if (block.timestamp > q.deadline) throw new QuoteUnusableError(q.quoteId, "expired");
+}
+
+/** Every custom error the market and the vault raise, so a refused call names its reason. */
+const errors = [...marketAbi, ...vaultAbi].filter((x) => x.type === "error");
+
+/**
+ * Buys cover with a quote from `POST /v1/quotes`: approves the premium if needed, sends the
+ * quote's ready calldata (`buyCover`, or `buyCoverFor` when quoted with a beneficiary) and waits
+ * for it. The call is simulated first, so a refused quote throws viem's ContractFunctionRevertedError
+ * naming the market's error (`MarketQuoteExpired`, `MarketQuoteAlreadyUsed`, …) and spends no gas.
+ * @returns the policy id (the quote's id), the purchase transaction and the approval's, if one was sent
+ */
+export async function buyCover(publicClient: PublicClient, wallet: Wallet, quote: QuoteResponse): Promise<{ policyId: bigint; txHash: Hash; approvalTxHash: Hash | null }> {
+  const { approval } = quote.transaction;
+  await checkUsable(publicClient, getAddress(quote.transaction.to), quoteStruct(quote));
+  const approvalTxHash = await ensureAllowance(publicClient, wallet, getAddress(approval.token), getAddress(approval.spender), BigInt(approval.amount));
+  // Decode the ready calldata so the call is simulated with the market's ABI: a refusal is named.
+  const to = getAddress(quote.transaction.to);
+  const decoded = decodeFunctionData({ abi: marketAbi, data: quote.transaction.data as Hash });
+  let txHash: Hash;
+  if (decoded.functionName === "buyCover") {
+    const { request } = await publicClient.simulateContract({ address: to, abi: marketAbi, functionName: "buyCover", args: decoded.args, account: wallet.account, chain: wallet.chain });
+    txHash = await wallet.writeContract(request);
+  } else if (decoded.functionName === "buyCoverFor") {
+    const { request } = await publicClient.simulateContract({ address: to, abi: marketAbi, functionName: "buyCoverFor", args: decoded.args, account: wallet.account, chain: wallet.chain });
+    txHash = await wallet.writeContract(request);
+  } else {
+    throw new Error(`not a purchase: ${decoded.functionName}`);
+  }
+  const policyId = await purchasedIn(publicClient, txHash);
+  return { policyId, txHash, approvalTxHash };
+}
+
+/**
+ * Deposits into a `CoveredVault` and buys the quoted cover for the receiver in one transaction.
+ * Quote with `beneficiary` = the receiver (who gets the vault shares and the policy) and an
+ * `amount` no larger than the deposit. Approves the vault once for deposit plus premium if needed.
+ * The call is simulated first: a refusal throws viem's ContractFunctionRevertedError naming the
+ * vault's or the market's error (`CoveredVaultWrongBeneficiary`, `MarketQuoteExpired`, …).
+ * @param args.vault the CoveredVault's address
+ * @param args.assets the deposit, in the asset's base units
+ * @param args.receiver who the deposit and the cover are for (default: the wallet's account)
+ * @returns the vault shares minted, the policy id, and the transaction
+ */
+export async function depositWithCover(
+  publicClient: PublicClient,
+  wallet: Wallet,
+  args: { vault: Address; assets: bigint; quote: QuoteResponse; receiver?: Address },
+): Promise<{ shares: bigint; policyId: bigint; txHash: Hash; approvalTxHash: Hash | null }> {
+  const q = quoteStruct(args.quote);
+  const receiver = args.receiver ?? wallet.account.address;
+  const market = await publicClient.readContract({ address: args.vault, abi: vaultAbi, functionName: "coverMarket" });
+  await checkUsable(publicClient, market, q);
+  const token = getAddress(args.quote.transaction.approval.token);
+  const approvalTxHash = await ensureAllowance(publicClient, wallet, token, args.vault, args.assets + q.premium);
+  const { request, result } = await publicClient.simulateContract({
+    address: args.vault, abi: [...vaultAbi, ...errors], functionName: "depositWithCover", args: [args.assets, receiver, q, args.quote.signature as Hash], account: wallet.account, chain: wallet.chain,
+  });
+  const txHash = await wallet.writeContract(request);
+  const policyId = await purchasedIn(publicClient, txHash);
+  return { shares: result[0], policyId, txHash, approvalTxHash };
+}
+
+async function purchasedIn(publicClient: PublicClient, txHash: Hash): Promise<bigint> {
+  const receipt = await publicClient.waitForTransactionReceipt({ hash: txHash });
+  if (receipt.status !== "success") throw new Error(`transaction reverted: ${txHash}`);
+  const [bought] = parseEventLogs({ abi: marketAbi, logs: receipt.logs, eventName: "CoverPurchased" });
+  if (!bought) throw new Error(`no CoverPurchased in ${txHash}`);
+  return bought.args.policyId;
+}
