@@ -1,25 +1,33 @@
 /**
  * `npm start`: the whole platform on this machine, embedded defaults only.
  *   1. builds the contracts, 2. starts anvil on loopback, 3. deploys the contracts, sample
- *   protocols and products, funds the pool from an LP account, 4. applies the D1 migrations
- *   locally, 5. writes .dev.vars (git-ignored), 6. starts `wrangler dev`.
- * Ctrl-C stops every process it started. Re-running starts from a fresh chain and keeps local D1.
+ *   protocols and products, the covered-vault example, funds the pool from an LP account,
+ *   4. applies the D1 migrations to a fresh local database, 5. writes .dev.vars (git-ignored),
+ *   6. starts `wrangler dev`, registers the catalog and an integrator, and drives the cron.
  *
- * Environment: ANVIL_PORT (8545), WORKER_PORT (8787).
+ * Every run starts from scratch: a fresh chain and fresh local Worker state (`.wrangler/state`).
+ * Ctrl-C (or SIGTERM, or the parent going away) stops every process it started, by their ids;
+ * a run that was killed outright leaves its ids in `.wrangler/tripwire-start.json`, and the next
+ * run stops those first.
+ *
+ * Environment: ANVIL_PORT (8545), WORKER_PORT (8787), KEEPER_INTERVAL_SECONDS (10).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { getContract, toHex } from "viem";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { getContract, toHex, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { buildContracts } from "../contracts/build";
-import { startAnvil } from "./lib/anvil";
+import { startAnvil, type Anvil } from "./lib/anvil";
 import { LOCAL_DEV_MNEMONIC, localAccount, localClients } from "./lib/clients";
+import { LOCAL_CONFIG_PATH, type LocalConfig } from "./lib/local";
 import { hashApiKey, newApiKey } from "../workers/keys";
 
 const anvilPort = Number(process.env.ANVIL_PORT ?? 8545);
 const workerPort = Number(process.env.WORKER_PORT ?? 8787);
+const keeperEvery = Number(process.env.KEEPER_INTERVAL_SECONDS ?? 10);
 const USD = 1_000_000n;
-const children: ChildProcess[] = [];
+const PID_FILE = ".wrangler/tripwire-start.json";
 /** wrangler and miniflare without network: no metrics, no `Request.cf` download (a placeholder is used). */
 const offline = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 const t0 = Date.now();
@@ -31,29 +39,116 @@ const step = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
   return out;
 };
 
+// ─── processes: started in their own process groups, stopped by id ───────────────────────
+const children: ChildProcess[] = [];
+let anvil: Anvil | undefined;
+const pids = () => [anvil?.pid, ...children.map((c) => c.pid)].filter((p): p is number => typeof p === "number");
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** Signals a child's whole process group (npx → wrangler → workerd), or the process alone. */
+const signal = (pid: number, sig: NodeJS.Signals) => {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+};
+const recordPids = () => {
+  mkdirSync(".wrangler", { recursive: true });
+  writeFileSync(PID_FILE, JSON.stringify({ startedBy: process.pid, pids: pids() }) + "\n");
+};
+
 let stopping = false;
 async function stopAll(code = 0) {
   if (stopping) return;
   stopping = true;
-  console.log("\nstopping…");
-  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
-  await anvil?.stop();
+  console.log("\nstopping anvil and the Worker…");
+  const mine = pids();
+  for (const pid of mine) signal(pid, "SIGTERM");
+  for (let i = 0; i < 50 && mine.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of mine.filter(alive)) signal(pid, "SIGKILL");
+  rmSync(PID_FILE, { force: true });
+  rmSync(LOCAL_CONFIG_PATH, { force: true });
   process.exit(code);
 }
 process.on("SIGINT", () => void stopAll(0));
 process.on("SIGTERM", () => void stopAll(0));
+process.on("SIGHUP", () => void stopAll(0));
+// Whatever else ends this process (an error during setup), its children go with it.
+process.on("exit", () => {
+  for (const pid of pids()) signal(pid, "SIGKILL");
+});
+// npm does not pass SIGTERM on to its script (npm → sh → tsx → this): when any process between
+// this one and the npm that started it goes away, stop too. Linux /proc; elsewhere the parent only.
+const ancestors = (() => {
+  const chain: number[] = [];
+  for (let pid = process.ppid; pid > 1 && chain.length < 4; ) {
+    chain.push(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (/^npm/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"))) break;
+      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      break;
+    }
+  }
+  return chain.length && chain.some((pid) => existsSync(`/proc/${pid}`) && /^npm/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"))) ? chain : [process.ppid];
+})();
+setInterval(() => {
+  if (ancestors.some((pid) => !alive(pid))) void stopAll(0);
+}, 1000).unref();
 
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
+await step("stop what an earlier run left behind, check the ports", async () => {
+  if (existsSync(PID_FILE)) {
+    const { pids: old } = JSON.parse(readFileSync(PID_FILE, "utf8")) as { pids: number[] };
+    for (const pid of old.filter(alive)) signal(pid, "SIGTERM");
+    for (let i = 0; i < 50 && old.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    for (const pid of old.filter(alive)) signal(pid, "SIGKILL");
+    rmSync(PID_FILE, { force: true });
+  }
+  for (const [port, name] of [[anvilPort, "ANVIL_PORT"], [workerPort, "WORKER_PORT"]] as const) {
+    if (!(await portFree(port))) throw new Error(`127.0.0.1:${port} is in use by another program; stop it or set ${name}`);
+  }
+});
 await step("build contracts (solc-js)", () => buildContracts({ quiet: true }));
 // The deploy helpers import the generated ABI modules, which exist only after the build.
-const { deployCore, send } = await import("./lib/deploy");
+const { deploy, deployCore, send } = await import("./lib/deploy");
 const { sampleProtocols, seedSampleProducts } = await import("./lib/sample");
-const anvil = await step(`start anvil on 127.0.0.1:${anvilPort}`, () => startAnvil([], { port: anvilPort, fixedGenesis: false }));
+const CoveredVault = await import("../contracts/out/CoveredVault");
+const SampleLendingMarket = await import("../contracts/out/SampleLendingMarket");
+anvil = await step(`start anvil on 127.0.0.1:${anvilPort}`, () => startAnvil([], { port: anvilPort, fixedGenesis: false, detached: true }));
+recordPids();
 const clients = localClients(anvil.rpcUrl);
 const [owner, signer, guardian, lp] = [0, 1, 2, 3].map((i) => clients.wallet(localAccount(i)));
-const core = await step("deploy pool, market, triggers, keeper and local stablecoin", () =>
+const integrator = localAccount(9).address;
+const core = await step("deploy pool, market, triggers, keeper, Multicall3 and local stablecoin", () =>
   deployCore(clients, { owner: owner!, quoteSigner: signer!.account!.address, guardian: guardian!.account!.address, pauser: owner!.account!.address, leverageBps: 20_000, cooldownSeconds: 3 * 86_400 }),
 );
 const sample = await step("deploy sample protocols and feeds, list products", () => seedSampleProducts(clients, owner!, core));
+const example = await step("deploy the covered-vault example (CoveredVault over SampleLendingMarket), set its integrator's fee", async () => {
+  const lending = (await deploy(clients, owner!, SampleLendingMarket, [core.asset.address, owner!.account!.address])).address;
+  const vault = (await deploy(clients, owner!, CoveredVault, [lending, core.market.address, core.asset.address, "Covered Lendwise USD", "cvlUSD"])).address;
+  await send(clients, core.market.write.setIntegratorFee([integrator, 1_000]));
+  return { lending, vault };
+});
 await step("fund the pool from the LP account (5,000,000 lUSD)", async () => {
   await send(clients, core.asset.write.mint([lp!.account!.address, 5_000_000n * USD]));
   const asLp = { public: clients.publicClient, wallet: lp! };
@@ -64,27 +159,29 @@ const wranglerRun = (args: string[]) => {
   const r = spawnSync("npx", ["wrangler", ...args], { stdio: "pipe", env: { ...offline, CI: "true" } });
   if (r.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
 };
-await step("apply D1 migrations locally", () => wranglerRun(["d1", "migrations", "apply", "DB", "--local"]));
+// The chain is new, so is the Worker's local state: D1, Durable Objects and queues start empty.
+await step("apply D1 migrations to a fresh local database", () => {
+  rmSync(".wrangler/state", { recursive: true, force: true });
+  wranglerRun(["d1", "migrations", "apply", "DB", "--local"]);
+});
 const chainId = await clients.publicClient.getChainId();
 const adminKey = newApiKey();
+const contracts: Record<string, Address> = {
+  CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, TripwireKeeper: core.keeper.address,
+  TvlDropTrigger: core.tvlDrop.address, DepegTrigger: core.depeg.address, PausedTrigger: core.paused.address, AllOfTrigger: core.allOf.address,
+  Multicall3: core.multicall.address,
+};
 await step("record the deployment and a local admin API key in D1", async () => {
-  const contracts: Record<string, string> = {
-    CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, TripwireKeeper: core.keeper.address,
-    TvlDropTrigger: core.tvlDrop.address, DepegTrigger: core.depeg.address, PausedTrigger: core.paused.address, AllOfTrigger: core.allOf.address,
-    Multicall3: core.multicall.address,
-  };
   const block = await clients.publicClient.getBlockNumber();
   const at = Math.floor(Date.now() / 1000);
   const sql = [
-    `DELETE FROM deployments WHERE chain_id = ${chainId};`,
     ...Object.entries(contracts).map(([name, a]) => `INSERT INTO deployments VALUES (${chainId}, '${name}', '${a}', ${block}, ${at});`),
-    `DELETE FROM products WHERE chain_id = ${chainId};`,
     `INSERT INTO api_keys (key_hash, prefix, name, scopes) VALUES ('${await hashApiKey(adminKey)}', '${adminKey.slice(0, 10)}', 'local admin (npm start)', 'admin');`,
   ].join("\n");
-  mkdirSync(".wrangler", { recursive: true });
   writeFileSync(".wrangler/seed.sql", sql);
   wranglerRun(["d1", "execute", "DB", "--local", "--file", ".wrangler/seed.sql"]);
 });
+const devKey = (index: number) => toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: index }).getHdKey().privateKey!);
 await step("write .dev.vars (local-only values)", () => {
   writeFileSync(
     ".dev.vars",
@@ -97,25 +194,33 @@ await step("write .dev.vars (local-only values)", () => {
       `ASSET_ADDRESS=${core.asset.address}`,
       `KEEPER_CONTRACT_ADDRESS=${core.keeper.address}`,
       "# anvil account 1 (public development key): the local quote signer",
-      `QUOTE_SIGNER_KEY=${toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: 1 }).getHdKey().privateKey!)}`,
+      `QUOTE_SIGNER_KEY=${devKey(1)}`,
       "# anvil account 7 (public development key): the local relayer for relayed purchases",
-      `RELAYER_KEY=${toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: 7 }).getHdKey().privateKey!)}`,
+      `RELAYER_KEY=${devKey(7)}`,
       "# anvil account 8 (public development key): the local keeper (observe, fire, confirm, settle)",
-      `KEEPER_KEY=${toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: 8 }).getHdKey().privateKey!)}`,
+      `KEEPER_KEY=${devKey(8)}`,
       "",
     ].join("\n"),
   );
 });
 // --test-scheduled exposes /__scheduled, which this script calls on a short interval: the cron,
 // driven locally (wrangler dev does not fire crons by itself).
-const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(workerPort), "--test-scheduled"], {
+// --log-level warn: the Worker's warnings and errors (a failed keeper run) show, request lines do not.
+const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(workerPort), "--test-scheduled", "--log-level", process.env.WRANGLER_LOG ?? "warn"], {
   stdio: ["ignore", "inherit", "inherit"],
   env: offline,
+  detached: true,
 });
 children.push(wrangler);
+recordPids();
 wrangler.on("exit", (code) => void stopAll(code ?? 1));
 
 const api = `http://127.0.0.1:${workerPort}`;
+const admin = async (method: string, path: string, body: unknown) => {
+  const res = await fetch(`${api}${path}`, { method, headers: { "content-type": "application/json", authorization: `Bearer ${adminKey}` }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<Record<string, unknown>>;
+};
 await step("wait for the Worker, then register the sample catalog through the admin API", async () => {
   for (let i = 0; ; i++) {
     try {
@@ -126,34 +231,47 @@ await step("wait for the Worker, then register the sample catalog through the ad
     if (i > 600) throw new Error("wrangler dev did not answer /health within 60 s");
     await new Promise((r) => setTimeout(r, 100));
   }
-  const put = async (path: string, body: unknown) => {
-    const res = await fetch(`${api}${path}`, { method: "PUT", headers: { "content-type": "application/json", authorization: `Bearer ${adminKey}` }, body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`);
-  };
   for (const p of sampleProtocols(Math.floor(Date.now() / 1000))) {
-    await put(`/v1/admin/protocols/${p.id}`, p.body);
+    await admin("PUT", `/v1/admin/protocols/${p.id}`, p.body);
     for (const id of p.products) {
       const product = sample.products.find((x) => Number(x.productId) === id)!;
-      await put(`/v1/admin/products/${id}`, { protocolId: p.id, name: product.name, termsText: product.terms });
+      await admin("PUT", `/v1/admin/products/${id}`, { protocolId: p.id, name: product.name, termsText: product.terms });
     }
   }
 });
+const integratorKey = await step("issue the vault's integrator API key (10% fee, paid to anvil index 9)", async () => {
+  const issued = await admin("POST", "/v1/admin/api-keys", { name: "Lendwise covered vault (local)", scopes: ["integrator"], integrator });
+  return String(issued.key);
+});
 
-const keeperEvery = Number(process.env.KEEPER_INTERVAL_SECONDS ?? 10);
 const keeperTimer = setInterval(() => {
-  fetch(`${api}/__scheduled?time=${Date.now()}`).catch(() => undefined); // a failed run is recorded by the Worker
+  fetch(`${api}/__scheduled`).catch(() => undefined); // a failed run is recorded by the Worker
 }, keeperEvery * 1000);
 keeperTimer.unref();
 
-const line = (k: string, v: string) => console.log(`  ${k.padEnd(22)} ${v}`);
-console.log(`\nTripwire is starting (setup took ${Date.now() - t0} ms):`);
-line("API", `${api}/v1/products · POST ${api}/v1/quotes · docs ${api}/docs`);
+const local: LocalConfig = {
+  api,
+  rpcUrl: anvil.rpcUrl,
+  chainId,
+  keeperIntervalSeconds: keeperEvery,
+  adminKey,
+  integratorKey,
+  integrator,
+  contracts: { ...contracts, CoveredVault: example.vault, SampleLendingMarket: example.lending },
+  protocols: Object.fromEntries(sampleProtocols(0).map((p) => [p.id, p.body.name])),
+  products: sample.products.map((p) => ({ id: Number(p.productId), name: p.name })),
+  startedAt: Math.floor(Date.now() / 1000),
+};
+writeFileSync(LOCAL_CONFIG_PATH, JSON.stringify(local, null, 2) + "\n");
+
+const line = (k: string, v: string) => console.log(`  ${k.padEnd(24)} ${v}`);
+console.log(`\nTripwire is running (setup took ${((Date.now() - t0) / 1000).toFixed(1)} s):`);
+line("API", `${api}/v1/products · POST ${api}/v1/quotes`);
+line("docs", `${api}/docs (OpenAPI: ${api}/openapi.json)`);
 line("admin API key", `${adminKey} (local only, new each start)`);
+line("integrator API key", `${integratorKey} (the vault's; local only)`);
 line("chain RPC", `${anvil.rpcUrl} (chain id ${chainId})`);
-line("CoverMarket", core.market.address);
-line("CoverPool", core.pool.address);
-line("stablecoin (lUSD)", core.asset.address);
-line("TripwireKeeper", core.keeper.address);
+for (const [name, address] of Object.entries(local.contracts)) line(name, address);
 line("keeper (cron)", `every ${keeperEvery} s (KEEPER_INTERVAL_SECONDS), key: anvil index 8`);
 for (const p of sample.products) line(`product ${p.productId}`, p.name);
 console.log("\n  LOCAL ONLY accounts (anvil's public development mnemonic, worthless anywhere else):");
@@ -162,5 +280,9 @@ line("owner / deployer", `${owner!.account!.address} (index 0)`);
 line("quote signer", `${signer!.account!.address} (index 1)`);
 line("guardian", `${guardian!.account!.address} (index 2)`);
 line("LP (5,000,000 lUSD in)", `${lp!.account!.address} (index 3)`);
+line("demo LP, buyer, depositor", `indexes 4, 5, 6 (npm run demo)`);
 line("relayer", `${localAccount(7).address} (index 7)`);
-console.log("\nCtrl-C stops anvil and the Worker.\n");
+line("keeper", `${localAccount(8).address} (index 8)`);
+line("vault's integrator", `${integrator} (index 9)`);
+console.log(`\n  Everything above is also in ${LOCAL_CONFIG_PATH} (read by npm run demo).`);
+console.log(`  Try: npm run demo    ·    Ctrl-C stops anvil and the Worker (pids ${pids().join(", ")}).\n`);

@@ -24,7 +24,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export type Anvil = { rpcUrl: string; port: number; stop(): Promise<void> };
+export type Anvil = { rpcUrl: string; port: number; pid: number; stop(): Promise<void> };
 
 /** Genesis time of every test chain: fixed, so dates in tests are reproducible. */
 export const GENESIS_TIMESTAMP = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -34,11 +34,12 @@ export const GENESIS_TIMESTAMP = 1_767_225_600; // 2026-01-01T00:00:00Z
  * Tests use a fixed genesis time; `npm start` uses the wall clock.
  * Local test chain only: its accounts are anvil's well-known development keys.
  */
-export async function startAnvil(extraArgs: string[] = [], opts: { port?: number; fixedGenesis?: boolean } = {}): Promise<Anvil> {
+export async function startAnvil(extraArgs: string[] = [], opts: { port?: number; fixedGenesis?: boolean; detached?: boolean } = {}): Promise<Anvil> {
   const port = opts.port ?? (await freePort());
   const genesis = opts.fixedGenesis === false ? [] : ["--timestamp", String(GENESIS_TIMESTAMP)];
   const args = ["--host", "127.0.0.1", "--port", String(port), ...genesis, "--silent", ...extraArgs];
-  const child: ChildProcess = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
+  // detached: its own process group, so a terminal's Ctrl-C reaches only the parent, which stops it by id.
+  const child: ChildProcess = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"], detached: opts.detached ?? false });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const rpcUrl = `http://127.0.0.1:${port}`;
@@ -64,6 +65,7 @@ export async function startAnvil(extraArgs: string[] = [], opts: { port?: number
   return {
     rpcUrl,
     port,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
