@@ -3,18 +3,13 @@
  * 200 products registered from a local chain, quotes and health measured in the same run.
  * Writes bench-results/api.json and prints the same as a table.
  */
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { getContract, keccak256, toHex } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { unstable_startWorker } from "wrangler";
 import { buildContracts } from "../contracts/build";
-import { hashApiKey, newApiKey } from "../workers/keys";
 import { encodeTvlDropParams } from "../workers/chain/triggerParams";
 import { startAnvil } from "./lib/anvil";
-import { LOCAL_DEV_MNEMONIC, localAccount, localClients } from "./lib/clients";
+import { startBenchWorker } from "./lib/benchWorker";
+import { localAccount, localClients } from "./lib/clients";
 
 const PRODUCTS = 200;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 400);
@@ -24,13 +19,8 @@ const USD = 1_000_000n;
 buildContracts({ quiet: true });
 const { deploy, deployCore, send } = await import("./lib/deploy");
 const MockV3Aggregator = await import("../contracts/out/MockV3Aggregator");
-// Offline: no metrics, no `Request.cf` download (startWorker runs miniflare in this process).
-process.env.WRANGLER_SEND_METRICS = "false";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-const offline = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" };
-const persist = mkdtempSync(join(tmpdir(), "tripwire-bench-"));
 const anvil = await startAnvil([], { fixedGenesis: false });
-let worker: Awaited<ReturnType<typeof unstable_startWorker>> | undefined;
+let bench: Awaited<ReturnType<typeof startBenchWorker>> | undefined;
 try {
   const clients = localClients(anvil.rpcUrl);
   const owner = clients.wallet(localAccount(0));
@@ -48,41 +38,12 @@ try {
   await send(clients, getContract({ address: core.pool.address, abi: core.pool.abi, client: { public: clients.publicClient, wallet: lp } }).write.deposit([10_000_000n * USD, lp.account!.address]));
   console.log("done");
 
-  const wrangler = (args: string[]) => {
-    const r = spawnSync("npx", ["wrangler", ...args, "--persist-to", persist], { stdio: "pipe", env: offline });
-    if (r.status !== 0) throw new Error(`wrangler ${args.join(" ")}: ${r.stdout}${r.stderr}`);
-  };
-  wrangler(["d1", "migrations", "apply", "DB", "--local"]);
   const chainId = await clients.publicClient.getChainId();
-  const adminKey = newApiKey();
   const contracts = { CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, TvlDropTrigger: core.tvlDrop.address, DepegTrigger: core.depeg.address, PausedTrigger: core.paused.address, AllOfTrigger: core.allOf.address };
-  const seed = join(persist, "seed.sql");
-  writeFileSync(seed, [
-    ...Object.entries(contracts).map(([n, a]) => `INSERT INTO deployments VALUES (${chainId}, '${n}', '${a}', 0, 0);`),
-    `INSERT INTO api_keys (key_hash, prefix, name, scopes) VALUES ('${await hashApiKey(adminKey)}', 'bench', 'bench', 'admin');`,
-  ].join("\n"));
-  wrangler(["d1", "execute", "DB", "--local", "--file", seed]);
-
-  worker = await unstable_startWorker({
-    config: "wrangler.toml",
-    bindings: {
-      RPC_URL: { type: "plain_text", value: anvil.rpcUrl },
-      CHAIN_ID: { type: "plain_text", value: String(chainId) },
-      QUOTE_SIGNER_KEY: { type: "secret_text", value: toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: 1 }).getHdKey().privateKey!) },
-    },
-    dev: { persist, remote: false, inspector: false, watch: false, server: { hostname: "127.0.0.1", port: 0 }, logLevel: "warn" },
-  });
-  await worker.ready;
-  const call = (path: string, init?: RequestInit) => worker!.fetch(`http://tripwire.local${path}`, init as never) as unknown as Promise<Response>;
-  const put = async (path: string, body: unknown) => {
-    const res = await call(path, { method: "PUT", headers: { "content-type": "application/json", authorization: `Bearer ${adminKey}` }, body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`);
-  };
-  const now = Math.floor(Date.now() / 1000);
-  await put("/v1/admin/protocols/bench-lending", {
-    name: "Bench Lending", category: "lending", website: null, auditCount: 3, lastAuditAt: now - 86_400 * 120, launchedAt: now - 86_400 * 900,
-    tvlUsd: "1000000000", incidentCount: 0, lastIncidentAt: null, adminKey: "timelock_multisig", upgradeable: true, oracleDependence: "chainlink",
-  });
+  bench = await startBenchWorker({ rpcUrl: anvil.rpcUrl, chainId, contracts, deployedBlock: 0n });
+  const { call, admin } = bench;
+  const put = (path: string, body: unknown) => admin("PUT", path, body);
+  await bench.registerBenchProtocol();
   process.stdout.write(`registering ${PRODUCTS} products in D1 through the admin API… `);
   for (let i = 1; i <= PRODUCTS; i++) await put(`/v1/admin/products/${i}`, { protocolId: "bench-lending", name: `Bench ${i}`, termsText: terms(i) });
   console.log("done");
@@ -92,9 +53,13 @@ try {
     const m = /d1;desc="queries=(\d+) writes=(\d+) rows=(\d+)"/.exec(res.headers.get("server-timing") ?? "");
     return m ? { queries: Number(m[1]), writes: Number(m[2]), rows: Number(m[3]) } : undefined;
   };
+  let clients_ = 0;
+  const clientIp = (_i: number) => `10.${(++clients_ >> 16) & 255}.${(clients_ >> 8) & 255}.${clients_ & 255}`;
   const quoteBody = (i: number) => JSON.stringify({ product: 1 + (i % PRODUCTS), amount: String(1_000n * USD), duration: 30 });
   const requests = {
-    quote: (i: number) => call("/v1/quotes", { method: "POST", headers: { "content-type": "application/json" }, body: quoteBody(i) }),
+    // Anonymous quotes are rate-limited per client address (120 a minute): the benchmark is many
+    // buyers, one request each, as production traffic is, so the limiter is checked but never trips.
+    quote: (i: number) => call("/v1/quotes", { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": clientIp(i) }, body: quoteBody(i) }),
     health: () => call("/health"),
   };
   const run = async (name: keyof typeof requests) => {
@@ -150,7 +115,6 @@ try {
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(14)}  ${c}`);
   console.log(`(${SAMPLES} sequential samples each, ${PRODUCTS} products) wrote bench-results/api.json`);
 } finally {
-  await worker?.dispose();
+  await bench?.dispose();
   await anvil.stop();
-  rmSync(persist, { recursive: true, force: true });
 }

@@ -21,18 +21,15 @@
  * so 11,000 transactions take seconds. Writes bench-results/keeper.json and prints a table.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { encodeDeployData, encodeFunctionData, getContractAddress, keccak256, toHex, type Address, type Hex } from "viem";
-import { mnemonicToAccount, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { unstable_startWorker } from "wrangler";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { buildContracts } from "../contracts/build";
 import { encodeTvlDropParams } from "../workers/chain/triggerParams";
 import { quoteTypedData, type Quote } from "../workers/chain/quote";
-import { hashApiKey, newApiKey } from "../workers/keys";
 import { startAnvil } from "./lib/anvil";
-import { LOCAL_DEV_MNEMONIC, localAccount, localClients } from "./lib/clients";
+import { devKey as key, startBenchWorker } from "./lib/benchWorker";
+import { localAccount, localClients } from "./lib/clients";
 
 const SIZES = [100, 1000] as const;
 const POLICIES_PER_PRODUCT = 10;
@@ -50,14 +47,9 @@ const MockV3Aggregator = await import("../contracts/out/MockV3Aggregator");
 const CoverMarket = await import("../contracts/out/CoverMarket");
 const MockStablecoin = await import("../contracts/out/MockStablecoin");
 
-process.env.WRANGLER_SEND_METRICS = "false";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-const offline = { ...process.env, CI: "true" };
-const persist = mkdtempSync(join(tmpdir(), "tripwire-bench-keeper-"));
 // A high block gas limit so one block takes a whole batch of setup transactions.
 const anvil = await startAnvil(["--gas-limit", "3000000000"], { fixedGenesis: false });
-const key = (i: number) => toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: i }).getHdKey().privateKey!);
-let worker: Awaited<ReturnType<typeof unstable_startWorker>> | undefined;
+let bench: Awaited<ReturnType<typeof startBenchWorker>> | undefined;
 
 // ─── JSON-RPC in bulk ─────────────────────────────────────────────────────────────────────────
 let rpcId = 0;
@@ -168,49 +160,16 @@ try {
   await send(clients, getContract({ address: core.pool.address, abi: core.pool.abi, client: asLp }).write.deposit([total * COVER, lp.account!.address]));
   await bulk(buyer, [{ to: core.asset.address, data: encodeFunctionData({ abi: MockStablecoin.abi, functionName: "approve", args: [core.market.address, total * PREMIUM] }), gas: 100_000n }]);
 
-  // D1: migrations, the deployment, an admin key.
-  const wrangler = (args: string[]) => {
-    const r = spawnSync("npx", ["wrangler", ...args, "--persist-to", persist], { stdio: "pipe", env: offline });
-    if (r.status !== 0) throw new Error(`wrangler ${args.join(" ")}: ${r.stdout}${r.stderr}`);
-  };
-  wrangler(["d1", "migrations", "apply", "DB", "--local"]);
-  const adminKey = newApiKey();
-  const block = await clients.publicClient.getBlockNumber();
   const contracts = {
     CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, TripwireKeeper: core.keeper.address,
     TvlDropTrigger: core.tvlDrop.address, DepegTrigger: core.depeg.address, PausedTrigger: core.paused.address, AllOfTrigger: core.allOf.address, Multicall3: core.multicall.address,
   };
-  const seed = join(persist, "seed.sql");
-  writeFileSync(seed, [
-    ...Object.entries(contracts).map(([n, a]) => `INSERT INTO deployments VALUES (${chainId}, '${n}', '${a}', ${block}, 0);`),
-    `INSERT INTO api_keys (key_hash, prefix, name, scopes) VALUES ('${await hashApiKey(adminKey)}', 'bench', 'bench', 'admin');`,
-  ].join("\n"));
-  wrangler(["d1", "execute", "DB", "--local", "--file", seed]);
-
-  worker = await unstable_startWorker({
-    config: "wrangler.toml",
-    bindings: {
-      RPC_URL: { type: "plain_text", value: anvil.rpcUrl },
-      CHAIN_ID: { type: "plain_text", value: String(chainId) },
-      QUOTE_SIGNER_KEY: { type: "secret_text", value: key(1) },
-      KEEPER_KEY: { type: "secret_text", value: key(8) },
-    },
-    dev: { persist, remote: false, inspector: false, watch: false, testScheduled: true, server: { hostname: "127.0.0.1", port: 0 }, logLevel: "error" },
-  });
-  await worker.ready;
+  bench = await startBenchWorker({ rpcUrl: anvil.rpcUrl, chainId, contracts, deployedBlock: await clients.publicClient.getBlockNumber(), testScheduled: true, logLevel: "error" });
+  const { call } = bench;
+  const admin = (method: string, path: string, body?: unknown) => bench!.admin(method, path, body);
   // wrangler runs two workerd processes (its proxy and the runtime); found again before each run.
   if (workerdPids().length === 0) throw new Error("no workerd process found under this one (CPU is read from /proc)");
-  const call = (path: string, init?: RequestInit) => worker!.fetch(`http://tripwire.local${path}`, init as never) as unknown as Promise<Response>;
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await call(path, { method, headers: { "content-type": "application/json", authorization: `Bearer ${adminKey}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json() as Promise<unknown>;
-  };
-  const now = Math.floor(Date.now() / 1000);
-  await admin("PUT", "/v1/admin/protocols/bench-lending", {
-    name: "Bench Lending", category: "lending", website: null, auditCount: 3, lastAuditAt: now - DAY * 120, launchedAt: now - DAY * 900,
-    tvlUsd: "1000000000", incidentCount: 0, lastIncidentAt: null, adminKey: "timelock_multisig", upgradeable: true, oracleDependence: "chainlink",
-  });
+  await bench.registerBenchProtocol();
 
   type RunFigures = { subrequests: number; rpcRequests: number; d1Queries: number; cpuMs: number; durationMs: number; products: number; indexedEvents: number; readings: number; actions: number; settledPolicies: number; indexedTo: number; runs?: number };
   type Summary = { products: number; observationsRecorded?: number; indexed?: { to: number; events: number }; actions?: unknown[]; settlement?: { policies: number }[]; subrequests: { total: number; rpc: number }; d1: { queries: number }; durationMs: number; error?: string };
@@ -397,9 +356,8 @@ try {
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
   console.log("wrote bench-results/keeper.json");
 } finally {
-  await worker?.dispose();
+  await bench?.dispose();
   await anvil.stop();
-  rmSync(persist, { recursive: true, force: true });
 }
 
 function sleep(ms: number) {
