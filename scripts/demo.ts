@@ -22,7 +22,14 @@ import { encodeTvlDropParams } from "../workers/chain/triggerParams";
 import { localAccount } from "./lib/clients";
 import { readLocalConfig } from "./lib/local";
 
-const cfg = readLocalConfig();
+const cfg = (() => {
+  try {
+    return readLocalConfig();
+  } catch (err) {
+    console.error(`✘ ${(err as Error).message}`);
+    process.exit(1);
+  }
+})();
 const { abi: marketAbi } = await import("../contracts/out/CoverMarket");
 const { abi: tokenAbi } = await import("../contracts/out/MockStablecoin");
 const { abi: poolAbi } = await import("../contracts/out/CoverPool");

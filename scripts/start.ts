@@ -51,7 +51,7 @@ const alive = (pid: number) => {
     return false;
   }
 };
-/** Signals a child's whole process group (npx → wrangler → workerd), or the process alone. */
+/** Signals a child's whole process group (wrangler → workerd), or the process alone. */
 const signal = (pid: number, sig: NodeJS.Signals) => {
   try {
     process.kill(-pid, sig);
@@ -155,8 +155,10 @@ await step("fund the pool from the LP account (5,000,000 lUSD)", async () => {
   await send(clients, getContract({ address: core.asset.address, abi: core.asset.abi, client: asLp }).write.approve([core.pool.address, 5_000_000n * USD]));
   await send(clients, getContract({ address: core.pool.address, abi: core.pool.abi, client: asLp }).write.deposit([5_000_000n * USD, lp!.account!.address]));
 });
+/** The project's own wrangler (pinned in package.json), without npx in between. */
+const WRANGLER = "node_modules/.bin/wrangler";
 const wranglerRun = (args: string[]) => {
-  const r = spawnSync("npx", ["wrangler", ...args], { stdio: "pipe", env: { ...offline, CI: "true" } });
+  const r = spawnSync(WRANGLER, args, { stdio: "pipe", env: { ...offline, CI: "true" } });
   if (r.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
 };
 // The chain is new, so is the Worker's local state: D1, Durable Objects and queues start empty.
@@ -206,7 +208,7 @@ await step("write .dev.vars (local-only values)", () => {
 // --test-scheduled exposes /__scheduled, which this script calls on a short interval: the cron,
 // driven locally (wrangler dev does not fire crons by itself).
 // --log-level warn: the Worker's warnings and errors (a failed keeper run) show, request lines do not.
-const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(workerPort), "--test-scheduled", "--log-level", process.env.WRANGLER_LOG ?? "warn"], {
+const wrangler = spawn(WRANGLER, ["dev", "--ip", "127.0.0.1", "--port", String(workerPort), "--test-scheduled", "--log-level", process.env.WRANGLER_LOG ?? "warn"], {
   stdio: ["ignore", "inherit", "inherit"],
   env: offline,
   detached: true,
