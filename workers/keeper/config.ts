@@ -27,7 +27,7 @@ export function keeperConfig(env: Env): KeeperConfig {
     confirmations: int(env.KEEPER_CONFIRMATIONS, 0),
     leaseSeconds: int(env.KEEPER_LEASE_SECONDS, 120),
     indexMaxBlocks: int(env.KEEPER_INDEX_MAX_BLOCKS, 2_000),
-    indexMaxLogs: int(env.KEEPER_INDEX_MAX_LOGS, 2_000),
+    indexMaxLogs: Math.max(1, int(env.KEEPER_INDEX_MAX_LOGS, 2_000)),
     settleBatchSize: int(env.SETTLE_BATCH_SIZE, 100),
     webhookBatch: int(env.WEBHOOK_BATCH, 20),
     keeper: privateKeyToAccount(env.KEEPER_KEY as Hex).address,

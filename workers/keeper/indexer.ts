@@ -276,10 +276,13 @@ async function readLogs(logsClient: PublicClient, client: PublicClient, market: 
       ]);
       if (logs.length <= maxLogs) return { logs, to: end, toHash: endBlock.hash! };
       // Too many for one run: whole blocks up to the budget; the cursor resumes after the last.
-      const last = logs[maxLogs]!.blockNumber! > logs[0]!.blockNumber! ? logs[maxLogs]!.blockNumber! - 1n : logs[0]!.blockNumber!;
-      const kept = logs.filter((l) => l.blockNumber! <= last);
-      const hash = kept[kept.length - 1]!.blockHash; // the last kept log is in block `last`
-      return { logs: kept, to: Number(last), toHash: hash ?? (await client.getBlock({ blockNumber: last })).hash! };
+      // Logs come in block order: keep the blocks before the one holding log number maxLogs + 1
+      // (or the first block alone when it holds more), and end the range at the last kept log's
+      // block, whose hash that log carries.
+      const cut = logs[maxLogs]!.blockNumber!;
+      const kept = cut > logs[0]!.blockNumber! ? logs.filter((l) => l.blockNumber! < cut) : logs.filter((l) => l.blockNumber === cut);
+      const lastLog = kept[kept.length - 1]!;
+      return { logs: kept, to: Number(lastLog.blockNumber!), toHash: lastLog.blockHash! };
     } catch (err) {
       if (!isRangeTooLarge(err) || end === from || halvings >= MAX_HALVINGS) throw err;
       end = from + Math.floor((end - from) / 2);
