@@ -90,20 +90,22 @@ process.on("exit", () => {
 });
 // npm does not pass SIGTERM on to its script (npm → sh → tsx → this): when any process between
 // this one and the npm that started it goes away, stop too. Linux /proc; elsewhere the parent only.
-const ancestors = (() => {
+/** The processes from this one's parent up to the npm that ran it; the parent alone without npm or /proc. */
+function ancestorsUpToNpm(): number[] {
   const chain: number[] = [];
   for (let pid = process.ppid; pid > 1 && chain.length < 4; ) {
     chain.push(pid);
     try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("npm")) return chain;
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (/^npm/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"))) break;
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
     }
   }
-  return chain.length && chain.some((pid) => existsSync(`/proc/${pid}`) && /^npm/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"))) ? chain : [process.ppid];
-})();
+  return [process.ppid];
+}
+const ancestors = ancestorsUpToNpm();
 setInterval(() => {
   if (ancestors.some((pid) => !alive(pid))) void stopAll(0);
 }, 1000).unref();
