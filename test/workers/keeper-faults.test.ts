@@ -12,7 +12,7 @@ import { anvil, buyPolicy, deployFeed, fault, incidentsOf, listTvlProduct, moveF
  * the chain is moved past the coverage lag once.
  */
 type Scenario = { feed: `0x${string}`; product: number; policies: number[] };
-const names = ["rpc-errors", "timeouts", "dropped", "stale-head", "reorg", "killed", "stale-data", "future-data", "zero-data", "runs"] as const;
+const names = ["rpc-errors", "timeouts", "dropped", "stale-head", "reorg", "killed", "stale-data", "future-data", "zero-data", "runs", "logs-down"] as const;
 const s = {} as Record<(typeof names)[number], Scenario>;
 
 beforeAll(async () => {
@@ -179,6 +179,27 @@ describe("bounded indexing", () => {
     const rows = await env.DB.prepare("SELECT id, block_number AS b FROM policies WHERE product_id = ? ORDER BY id").bind(product).all<{ id: number; b: number }>();
     expect(rows.results.map((r) => r.id)).toEqual(bought);
     for (const r of rows.results) expect(r.b).toBeGreaterThanOrEqual(first);
+  });
+
+  it("eth_getLogs refused outright: the run still fires, confirms and pays from what D1 holds; the index catches up once logs answer", async () => {
+    const x = s["logs-down"];
+    await exploit(x);
+    await fault({ mode: "logs-range-limit", maxBlocks: 0 });
+    const run = await tick();
+    expect(run.error).toBeUndefined();
+    expect(run.indexError).toMatch(/^LimitExceededRpcError/);
+    expect(run.indexed).toBeUndefined();
+    expect(run.actions!.filter((a) => a.kind === "fire" && a.status === "mined")).toHaveLength(1);
+    expect(run.actions!.filter((a) => a.kind === "confirm" && a.status === "mined")).toHaveLength(1);
+    expect(run.settlement!.filter((b) => b.policies > 0).map((b) => b.policies)).toEqual([1]); // earlier scenarios' incidents have nothing left
+    await tickUntil(allPaidOnce(x));
+    await fault({ mode: "clear" });
+    const caughtUp = await tick();
+    expect(caughtUp.indexError).toBeUndefined();
+    expect(caughtUp.indexed!.events).toBeGreaterThan(0);
+    await expectPaidExactlyOnce(x);
+    const payouts = await env.DB.prepare("SELECT COUNT(*) AS n FROM payouts WHERE policy_id = ?").bind(x.policies[0]).first<{ n: number }>();
+    expect(payouts?.n).toBe(1);
   });
 });
 

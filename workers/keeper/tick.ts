@@ -32,6 +32,8 @@ export type TickSummary = {
   error?: string;
   head?: number;
   indexed?: { from: number; to: number; events: number; reorgFork: number | null };
+  /** Why the index could not be read this run (the run went on without it). */
+  indexError?: string;
   products?: number;
   observationsRecorded?: number;
   invalid?: { productId: number; problem: string | null }[];
@@ -94,10 +96,18 @@ async function work(env: Env, db: D1Database, cfg: KeeperConfig, sub: Subrequest
   }
 
   const [indexed, snap] = await Promise.all([
-    indexRange(db, client, logsClient, dep, { chainId: cfg.chainId, head, confirmations: cfg.confirmations, maxBlocks: cfg.indexMaxBlocks, maxLogs: cfg.indexMaxLogs, startBlock: dep.marketBlock }, state.cursor),
+    indexRange(db, client, logsClient, dep, { chainId: cfg.chainId, head, confirmations: cfg.confirmations, maxBlocks: cfg.indexMaxBlocks, maxLogs: cfg.indexMaxLogs, startBlock: dep.marketBlock }, state.cursor)
+      // Triggers do not wait for the index: when the logs cannot be read (a provider refusing
+      // eth_getLogs), this run still reads, fires, confirms and settles from what D1 holds; the
+      // cursor stays where it was and the next run reads the range again.
+      .catch((err: unknown) => {
+        summary.indexError = err instanceof Error ? `${err.name}: ${err.message.slice(0, 200)}` : String(err);
+        console.warn(JSON.stringify({ at: "keeper.index-failed", error: summary.indexError }));
+        return null;
+      }),
     readProducts(client, dep, head, state.products),
   ]);
-  summary.indexed = { from: indexed.from, to: indexed.to, events: indexed.events, reorgFork: indexed.reorgFork };
+  if (indexed) summary.indexed = { from: indexed.from, to: indexed.to, events: indexed.events, reorgFork: indexed.reorgFork };
   summary.products = snap.assessments.length;
   summary.candidates = snap.assessments.filter((a) => a.candidate).length;
   const invalid = snap.assessments.filter((a) => !a.reading.valid);
@@ -164,9 +174,9 @@ async function work(env: Env, db: D1Database, cfg: KeeperConfig, sub: Subrequest
   // ─── writes: index, readings, webhook events, run record — one batch ───
   const changed = snap.assessments.filter((a) => a.changed).map((a) => a.reading);
   summary.observationsRecorded = changed.length;
-  const events = webhookEventStatement(db, [...indexed.webhookEvents, ...alerts], now);
+  const events = webhookEventStatement(db, [...(indexed?.webhookEvents ?? []), ...alerts], now);
   await db.batch([
-    ...indexed.statements,
+    ...(indexed?.statements ?? []),
     ...readingStatements(db, snap.assessments.map((a) => a.reading), changed),
     ...settleWrites,
     ...(events ? [events] : []),
