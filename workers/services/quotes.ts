@@ -86,9 +86,14 @@ export async function loadQuoteContext(deps: QuoteDeps, productId: number, integ
   };
 }
 
+/** A cover amount the market cannot hold (zero, or above a uint96), refused before anything is read. */
+function amountRefusal(amount: bigint): Refusal | null {
+  return amount === 0n || amount > MAX_AMOUNT
+    ? { status: 422, slug: "amount-invalid", title: "Amount out of range", detail: `The cover amount must be between 1 and ${MAX_AMOUNT} base units.` }
+    : null;
+}
+
 export type Priced = {
-  amount: bigint;
-  durationDays: number;
   premium: bigint;
   /** The premium's pricing steps, and how it splits between the integrator and the pool. */
   breakdown: Record<string, unknown>;
@@ -98,9 +103,8 @@ export type Priced = {
 
 /** Prices one (amount, duration) in a context, or says why not. Pure: no I/O. */
 export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium" | "now">, amount: bigint, durationDays: number): { ok: true; priced: Priced } | { ok: false; refusal: Refusal } {
-  if (amount === 0n || amount > MAX_AMOUNT) {
-    return { ok: false, refusal: { status: 422, slug: "amount-invalid", title: "Amount out of range", detail: `The cover amount must be between 1 and ${MAX_AMOUNT} base units.` } };
-  }
+  const bad = amountRefusal(amount);
+  if (bad) return { ok: false, refusal: bad };
   const priced = quotePremium(
     riskInputsOf(ctx.row.protocol),
     {
@@ -128,7 +132,7 @@ export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium
   const breakdown = JSON.parse(
     JSON.stringify({ ...priced.breakdown, integratorFee, premiumToPool: priced.premium - fee }, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
   ) as Record<string, unknown>;
-  return { ok: true, priced: { amount, durationDays, premium: priced.premium, breakdown, integratorFee, solvencyBps } };
+  return { ok: true, priced: { premium: priced.premium, breakdown, integratorFee, solvencyBps } };
 }
 
 /**
@@ -142,6 +146,8 @@ export async function createQuote(
   integrator: Address | null = null,
 ): Promise<{ response: z.infer<typeof QuoteResponse>; record: typeof quotes.$inferInsert }> {
   const amount = BigInt(req.amount);
+  const bad = amountRefusal(amount);
+  if (bad) throw refuse(bad.status, bad.slug, bad.title, bad.detail);
   const ctx = await loadQuoteContext(deps, req.product, integrator);
   const result = priceIn(ctx, deps, amount, req.duration);
   if (!result.ok) throw refuse(result.refusal.status, result.refusal.slug, result.refusal.title, result.refusal.detail, result.refusal.extra);
