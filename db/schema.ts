@@ -233,7 +233,7 @@ export const keeperIntents = sqliteTable(
   {
     id: text("id").primaryKey(), // deterministic: kind + target, so a retry finds it
     signer: text("signer").notNull(),
-    kind: text("kind", { enum: ["observe", "fire", "confirm", "settle", "relay"] }).notNull(),
+    kind: text("kind", { enum: ["observe", "advance", "fire", "confirm", "settle", "relay"] }).notNull(),
     target: text("target").notNull(),
     calldata: text("calldata").notNull(),
     nonce: integer("nonce"),

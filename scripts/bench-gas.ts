@@ -93,11 +93,11 @@ try {
   const r0 = await tvlFeed.read.latestRound();
   await advance(60n);
   await send(clients, tvlFeed.write.updateAnswer([500_000n * E8]));
-  const fireTvl = (await send(clients, core.market.write.fire([tvl.productId, encodeTvlDropProof(r0, r0 + 1n)]))).gasUsed;
+  const fireTvl = (await send(clients, core.market.write.fire([tvl.productId, encodeTvlDropProof(1n, r0, r0 + 1n)]))).gasUsed;
 
   const { address: protocolAddress } = await deploy(clients, owner!, MockPausableProtocol, [owner!.account!.address]);
   const protocol = getContract({ address: protocolAddress, abi: MockPausableProtocol.abi, client: { public: clients.publicClient, wallet: owner! } });
-  const paused = await list(core.paused.address, encodePausedParams({ target: protocolAddress, durationSeconds: 3600 }));
+  const paused = await list(core.paused.address, encodePausedParams({ target: protocolAddress, durationSeconds: 3600, maxGapSeconds: 3600 }));
   await buy(buyer, paused.productId, paused.termsHash);
   await advance(120n);
   await send(clients, protocol.write.pause());
@@ -132,7 +132,7 @@ try {
     await send(clients, f.write.updateAnswer([1_000_000n * E8]));
     await advance(60n);
     await send(clients, f.write.updateAnswer([100_000n * E8]));
-    await send(clients, core.market.write.fire([p.productId, encodeTvlDropProof(2n, 3n)]));
+    await send(clients, core.market.write.fire([p.productId, encodeTvlDropProof(1n, 2n, 3n)]));
     const [, , incidents] = await core.market.read.counts();
     await send(clients, core.market.write.confirmIncident([incidents]));
     const receipt = await send(clients, core.market.write.settle([incidents, ids]));

@@ -196,9 +196,9 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         if (m.status != ProductStatus.Active) revert MarketProductNotActive(q.productId, m.status);
         if (m.salesPaused) revert MarketProductSalesPaused(q.productId);
         if (q.termsHash != m.termsHash) revert MarketQuoteTermsMismatch(q.productId, m.termsHash, q.termsHash);
-        if (m.observes && ITrigger(m.trigger).observationPending(_params[q.productId])) {
-            revert MarketObservationPending(q.productId);
-        }
+        // Every kind says whether its condition holds (or is being observed) now: no cover is sold
+        // into a loss already under way.
+        if (ITrigger(m.trigger).conditionHolds(_params[q.productId])) revert MarketConditionHolds(q.productId);
         // No cover starts before purchase + lag: cover bought after an event's onset can never
         // be active at that onset.
         uint256 earliest = block.timestamp + m.coverageLagSeconds;
@@ -246,10 +246,14 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         Product storage p = _products[productId];
         Product memory m = p;
         if (m.status != ProductStatus.Active) revert MarketProductNotActive(productId, m.status);
-        (bool tripped, uint64 t) = ITrigger(m.trigger).check(_params[productId], proof);
+        (bool tripped, uint64 t, uint64 earliest) = ITrigger(m.trigger).check(_params[productId], proof);
         if (!tripped) revert MarketTriggerNotTripped(productId);
-        if (t <= m.activeSince) revert MarketIncidentBeforeListing(productId, t, m.activeSince);
-        if (block.timestamp - t > MAX_INCIDENT_AGE_SECONDS) revert MarketIncidentTooOld(productId, t, MAX_INCIDENT_AGE_SECONDS);
+        // Every piece of evidence (each leg of a composite) must be after listing and recent.
+        if (earliest > t || t > block.timestamp) revert MarketTriggerNotTripped(productId);
+        if (earliest <= m.activeSince) revert MarketIncidentBeforeListing(productId, earliest, m.activeSince);
+        if (block.timestamp - earliest > MAX_INCIDENT_AGE_SECONDS) {
+            revert MarketIncidentTooOld(productId, earliest, MAX_INCIDENT_AGE_SECONDS);
+        }
 
         uint256 active = _settleProduct(productId, m);
         uint256 liability = _liabilityAt(productId, t, active);

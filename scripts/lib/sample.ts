@@ -34,13 +34,13 @@ export async function seedSampleProducts(clients: LocalClients, owner: Wallet, c
     { ...(await list("Lending market TVL collapse", "Pays the cover amount if the lending market's TVL falls by 50% or more within 24 hours, per its TVL feed.", core.tvlDrop.address, tvl(lending), 2_000_000n * USD)), feed: lending },
     { ...(await list("DEX TVL collapse", "Pays the cover amount if the DEX's TVL falls by 50% or more within 24 hours, per its TVL feed.", core.tvlDrop.address, tvl(dex), 1_000_000n * USD)), feed: dex },
     { ...(await list("Staking TVL collapse", "Pays the cover amount if the staking contract's TVL falls by 50% or more within 24 hours, per its TVL feed.", core.tvlDrop.address, tvl(staking), 1_500_000n * USD)), feed: staking },
-    { ...(await list("Protocol paused", "Pays the cover amount if the protocol's contracts stay paused for 6 hours or more.", core.paused.address, encodePausedParams({ target: protocol, durationSeconds: 6 * 3600 }), 500_000n * USD)), target: protocol },
+    { ...(await list("Protocol paused", "Pays the cover amount if the protocol's contracts stay paused for 6 hours or more: seen paused at every observation, with observations at most 10 minutes apart.", core.paused.address, encodePausedParams({ target: protocol, durationSeconds: 6 * 3600, maxGapSeconds: 600 }), 500_000n * USD)), target: protocol },
     { ...(await list("Stablecoin depeg", "Pays the cover amount if the stablecoin trades below $0.97 for 24 hours or more, per its price feed.", core.depeg.address, encodeDepegParams({ feed: usdPrice, thresholdE18: 97n * 10n ** 16n, durationSeconds: day, maxAgeSeconds: 2 * day }), 1_000_000n * USD)), feed: usdPrice },
     await list(
       "Lending exploit (TVL drop and pause)",
-      "Pays the cover amount only if the lending market's TVL falls by 50% within 24 hours and the protocol stays paused for 6 hours.",
+      "Pays the cover amount only if the lending market's TVL falls by 50% within 24 hours and the protocol stays paused for 6 hours (observations at most 10 minutes apart), the pause beginning within 24 hours of the fall.",
       core.allOf.address,
-      encodeAllOfParams({ triggers: [core.tvlDrop.address, core.paused.address], params: [tvl(lending), encodePausedParams({ target: protocol, durationSeconds: 6 * 3600 })] }),
+      encodeAllOfParams({ triggers: [core.tvlDrop.address, core.paused.address], params: [tvl(lending), encodePausedParams({ target: protocol, durationSeconds: 6 * 3600, maxGapSeconds: 600 })], maxSpreadSeconds: day }),
       1_000_000n * USD,
     ),
   ];

@@ -26,10 +26,10 @@ async function crash(feed: Awaited<ReturnType<typeof tvlProduct>>["feed"]) {
   await w.advance(60);
   await w.send(feed.write.updateAnswer([100n * E8]));
   const from = await feed.read.latestRound();
-  const t = await w.now();
   await w.advance(600);
   await w.send(feed.write.updateAnswer([40n * E8]));
-  return { proof: encodeTvlDropProof(from, from + 1n), incidentTime: t };
+  // The fall's first reading is the crash round: the incident time (TvlDropTrigger's NatSpec).
+  return { proof: encodeTvlDropProof(1n, from, from + 1n), incidentTime: await w.now() };
 }
 
 async function fireAndConfirm(productId: bigint, proof: Hex) {
@@ -202,7 +202,7 @@ describe("no buying into a known loss (the Cozy v2 drain)", () => {
 
   it("no cover is sold while a pause is observed, and the pause pays policies bought before it", async () => {
     const protocol = await w.newPausable();
-    const params = encodePausedParams({ target: protocol.address, durationSeconds: 3600 });
+    const params = encodePausedParams({ target: protocol.address, durationSeconds: 3600, maxGapSeconds: 3600 });
     const { productId } = await w.listProduct(w.core.paused.address, params);
     await w.deposit(w.acc.lp, 100_000n * USD);
     const id = await w.buy(w.acc.alice, await w.quote(productId));
@@ -210,10 +210,12 @@ describe("no buying into a known loss (the Cozy v2 drain)", () => {
     await w.send(protocol.write.pause());
     const q = await w.quote(productId);
     await w.fund(w.acc.attacker, q.premium);
-    await expectRevert(w.as(w.core.market, w.acc.attacker).write.buyCover([q, await w.sign(q)]), "MarketObservationPending");
+    await expectRevert(w.as(w.core.market, w.acc.attacker).write.buyCover([q, await w.sign(q)]), "MarketConditionHolds");
     await w.send(w.core.market.write.observe([productId]));
     await expectRevert(w.core.market.write.fire([productId, "0x"]), "MarketTriggerNotTripped");
-    await w.advance(3600);
+    await w.advance(1800);
+    await w.send(w.core.market.write.observe([productId])); // still paused: the pause stays continuous
+    await w.advance(1800);
     const incidentId = await fireAndConfirm(productId, "0x");
     await w.send(w.core.market.write.settle([incidentId, [id]]));
     expect(await w.balance(addr(w.acc.alice))).toBe(10_000n * USD);
@@ -268,15 +270,23 @@ describe("incident lifecycle", () => {
     expect((await w.core.market.read.product([productId])).status).toBe(3); // Closed
   });
 
-  it("refuses untripped, too old, pre-listing and closed-product fires", async () => {
+  it("refuses a fall whose first reading came before the product was listed", async () => {
+    const feed = await w.newFeed(8, 100n * E8);
+    await w.advance(60);
+    await w.send(feed.write.updateAnswer([80n * E8])); // the fall begins before listing
+    const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 40 * 86_400 });
+    const { productId } = await w.listProduct(w.core.tvlDrop.address, params);
+    await w.advance(60);
+    await w.send(feed.write.updateAnswer([10n * E8]));
+    await expectRevert(w.core.market.write.fire([productId, encodeTvlDropProof(1n, 2n, 3n)]), "MarketIncidentBeforeListing");
+  });
+
+  it("refuses untripped, too old and closed-product fires", async () => {
     const { feed, productId } = await tvlProduct();
     await w.deposit(w.acc.lp, 100_000n * USD);
     await w.advance(60);
     await w.send(feed.write.updateAnswer([80n * E8]));
-    await expectRevert(w.core.market.write.fire([productId, encodeTvlDropProof(1n, 2n)]), "MarketTriggerNotTripped");
-    // Round 1 was written before listing: an event that began before the product existed.
-    await w.send(feed.write.updateAnswer([10n * E8]));
-    await expectRevert(w.core.market.write.fire([productId, encodeTvlDropProof(1n, 3n)]), "MarketIncidentBeforeListing");
+    await expectRevert(w.core.market.write.fire([productId, encodeTvlDropProof(1n, 1n, 2n)]), "MarketTriggerNotTripped");
     const { proof } = await crash(feed);
     await w.advance(31n * DAY);
     await w.send(feed.write.updateAnswer([40n * E8]));

@@ -60,7 +60,7 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
 
   it("observes a pause, then fires it after the duration", async () => {
     const protocol = await w.newPausable();
-    const { productId } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 600 }));
+    const { productId } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 600, maxGapSeconds: 600 }));
     await w.advance(60);
     await w.send(protocol.write.pause());
     const observe = await check();
@@ -68,7 +68,13 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
     await perform(observe.data);
     await expectRevert(w.as(w.core.keeper, w.acc.keeper).write.performUpkeep([observe.data]), "KeeperWorkStale");
     expect((await check()).needed).toBe(false);
-    await w.advance(600);
+    // While paused, an observation falls due every half max gap, keeping the pause continuous.
+    await w.advance(300);
+    const again = await check();
+    expect(again).toMatchObject({ needed: true, action: Action.Observe, target: productId });
+    await perform(again.data);
+    await w.advance(300);
+    await perform((await check()).data); // observe once more, then the duration has passed
     expect(await check()).toMatchObject({ needed: true, action: Action.Fire, target: productId });
   });
 

@@ -276,9 +276,9 @@ describe("buyCover refuses bad quotes with named errors", () => {
 
   it("MarketObservationPending while a paused-kind product's protocol is paused", async () => {
     const protocol = await w.newPausable();
-    const { productId: pid } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 3600 }));
+    const { productId: pid } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 3600, maxGapSeconds: 3600 }));
     await w.send(protocol.write.pause());
-    await expectRevert(attempt(await w.quote(pid)), "MarketObservationPending", [pid]);
+    await expectRevert(attempt(await w.quote(pid)), "MarketConditionHolds", [pid]);
   });
 });
 

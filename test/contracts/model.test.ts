@@ -45,7 +45,7 @@ beforeAll(async () => {
     products.push({ id: productId, kind: "tvl", feed });
   }
   const protocol = await w.newPausable();
-  const { productId } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 3600 }), {
+  const { productId } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 3600, maxGapSeconds: 3600 }), {
     cap: 400_000n * USD, lag: 600,
   });
   products.push({ id: productId, kind: "paused", protocol });
@@ -59,7 +59,7 @@ afterAll(async () => w?.anvil.stop());
 
 /** Reverts the contracts may legitimately answer with in a random sequence. */
 const EXPECTED = new Set([
-  "PoolCapacityExceeded", "MarketProductCapacityExceeded", "MarketProductNotActive", "MarketObservationPending",
+  "PoolCapacityExceeded", "MarketProductCapacityExceeded", "MarketProductNotActive", "MarketConditionHolds",
   "PoolWithdrawalExceedsFreeCapital", "PoolWithdrawalCoolingDown", "PoolZeroAmount", "MarketTriggerNotTripped",
   "MarketIncidentBeforeListing", "MarketIncidentTooOld", "MarketVetoWindowOpen", "MarketIncidentTransitionInvalid",
   "MarketVetoWindowClosed",

@@ -27,7 +27,7 @@ describe("oracle hygiene (every read)", () => {
     const feed = await w.newFeed(8, 100n * E8);
     await w.advance(60);
     await w.send(feed.write.updateAnswer([60n * E8]));
-    return { feed, params: tvl(feed.address), proof: encodeTvlDropProof(1n, 2n) };
+    return { feed, params: tvl(feed.address), proof: encodeTvlDropProof(1n, 1n, 2n) };
   };
 
   it("accepts a sane latest round (baseline)", async () => {
@@ -67,9 +67,9 @@ describe("oracle hygiene (every read)", () => {
     await expectRevert(w.core.tvlDrop.read.check([params, proof]), "OracleRoundIncomplete");
   });
 
-  it("OracleAnswerNotPositive for a proof round that does not exist", async () => {
+  it("FeedRoundNotInTimeline for a proof round that does not exist", async () => {
     const { params } = await setup();
-    await expectRevert(w.core.tvlDrop.read.check([params, encodeTvlDropProof(0n, 2n)]), "OracleAnswerNotPositive");
+    await expectRevert(w.core.tvlDrop.read.check([params, encodeTvlDropProof(1n, 0n, 2n)]), "FeedRoundNotInTimeline");
   });
 
   it("OracleSequencerDown and OracleSequencerGracePeriod on an L2 feed", async () => {
@@ -77,7 +77,7 @@ describe("oracle hygiene (every read)", () => {
     const seq = await w.newFeed(0, 0n);
     const now = await w.now();
     const params = tvl(feed.address, { sequencerFeed: seq.address, sequencerGraceSeconds: 3600 });
-    const proof = encodeTvlDropProof(1n, 2n);
+    const proof = encodeTvlDropProof(1n, 1n, 2n);
     await w.send(seq.write.updateRoundData([2n, 0n, now, now - 100n])); // up for 100 s
     await expectRevert(w.core.tvlDrop.read.check([params, proof]), "OracleSequencerGracePeriod");
     await w.send(seq.write.updateRoundData([3n, 1n, now, now])); // down
@@ -96,37 +96,37 @@ describe("oracle hygiene (every read)", () => {
 });
 
 describe("TVL drop", () => {
-  it("trips on a drop of at least X% within W; the incident time is the earlier round", async () => {
+  it("trips on a drop of at least X% within W; the incident time is the fall's first reading", async () => {
     const feed = await w.newFeed(8, 100n * E8);
-    const t1 = await w.now();
     await w.advance(HOUR);
     await w.send(feed.write.updateAnswer([70n * E8])); // exactly 30%
-    const [tripped, t] = await w.core.tvlDrop.read.check([tvl(feed.address), encodeTvlDropProof(1n, 2n)]);
+    const t2 = await w.now();
+    const [tripped, t] = await w.core.tvlDrop.read.check([tvl(feed.address), encodeTvlDropProof(1n, 1n, 2n)]);
     expect(tripped).toBe(true);
-    expect(BigInt(t)).toBe(t1);
+    expect(BigInt(t)).toBe(t2);
     const [found, proof] = await w.core.tvlDrop.read.findProof([tvl(feed.address), 0n]);
     expect(found).toBe(true);
-    expect(proof).toBe(encodeTvlDropProof(1n, 2n));
+    expect(proof).toBe(encodeTvlDropProof(1n, 1n, 2n));
   });
 
   it("near miss: a drop just under X does not trip", async () => {
     const feed = await w.newFeed(8, 100n * E8);
     await w.advance(HOUR);
     await w.send(feed.write.updateAnswer([70n * E8 + 1n]));
-    expect(await w.core.tvlDrop.read.check([tvl(feed.address), encodeTvlDropProof(1n, 2n)])).toEqual([false, 0n]);
+    expect(await w.core.tvlDrop.read.check([tvl(feed.address), encodeTvlDropProof(1n, 1n, 2n)])).toEqual([false, 0n, 0n]);
     expect((await w.core.tvlDrop.read.findProof([tvl(feed.address), 0n]))[0]).toBe(false);
   });
 
   it("near miss: the same drop spread over more than W does not trip", async () => {
+    // 100 until 1 h, then 85 for 25 h, then 69: 31% in all, but no 24 h window holds 100 and 69.
     const feed = await w.newFeed(8, 100n * E8);
-    await w.advance(13n * HOUR);
+    await w.advance(HOUR);
     await w.send(feed.write.updateAnswer([85n * E8]));
-    await w.advance(12n * HOUR);
+    await w.advance(25n * HOUR);
     await w.send(feed.write.updateAnswer([69n * E8]));
     const p = tvl(feed.address);
-    expect((await w.core.tvlDrop.read.check([p, encodeTvlDropProof(1n, 3n)]))[0]).toBe(false); // 31% over 25 h
-    expect((await w.core.tvlDrop.read.check([p, encodeTvlDropProof(1n, 2n)]))[0]).toBe(false); // 15%
-    expect((await w.core.tvlDrop.read.check([p, encodeTvlDropProof(2n, 3n)]))[0]).toBe(false); // 18.8%
+    expect((await w.core.tvlDrop.read.check([p, encodeTvlDropProof(1n, 2n, 3n)]))[0]).toBe(false); // 18.8% inside W
+    expect((await w.core.tvlDrop.read.check([p, encodeTvlDropProof(1n, 1n, 2n)]))[0]).toBe(false); // 15%
     expect((await w.core.tvlDrop.read.findProof([p, 0n]))[0]).toBe(false);
   });
 
@@ -134,20 +134,27 @@ describe("TVL drop", () => {
     const feed = await w.newFeed(8, 90n * E8);
     await w.advance(HOUR);
     await w.send(feed.write.updateAnswer([100n * E8]));
-    const peakAt = await w.now();
     await w.advance(HOUR);
     await w.send(feed.write.updateAnswer([65n * E8]));
+    const fallAt = await w.now();
     const p = tvl(feed.address);
-    expect(await w.core.tvlDrop.read.findProof([p, 0n])).toEqual([true, encodeTvlDropProof(2n, 3n)]);
-    expect((await w.core.tvlDrop.read.findProof([p, peakAt]))[0]).toBe(false);
+    expect(await w.core.tvlDrop.read.findProof([p, 0n])).toEqual([true, encodeTvlDropProof(1n, 2n, 3n)]);
+    expect((await w.core.tvlDrop.read.findProof([p, fallAt - 1n]))[0]).toBe(true);
+    expect((await w.core.tvlDrop.read.findProof([p, fallAt]))[0]).toBe(false);
   });
 
-  it("refuses proofs out of order or past the latest round", async () => {
+  it("refuses proofs whose rounds are missing, out of order or not adjacent", async () => {
     const feed = await w.newFeed(8, 100n * E8);
     await w.advance(60);
+    await w.send(feed.write.updateAnswer([90n * E8]));
+    await w.advance(60);
     await w.send(feed.write.updateAnswer([50n * E8]));
-    await expectRevert(w.core.tvlDrop.read.check([tvl(feed.address), encodeTvlDropProof(2n, 1n)]), "OracleRoundOrder");
-    await expectRevert(w.core.tvlDrop.read.check([tvl(feed.address), encodeTvlDropProof(1n, 5n)]), "TvlDropRoundAfterLatest");
+    const p = tvl(feed.address);
+    await expectRevert(w.core.tvlDrop.read.check([p, encodeTvlDropProof(1n, 3n, 5n)]), "FeedRoundNotInTimeline");
+    await expectRevert(w.core.tvlDrop.read.check([p, encodeTvlDropProof(3n, 2n, 3n)]), "TvlDropStartTooLate");
+    await expectRevert(w.core.tvlDrop.read.check([p, encodeTvlDropProof(1n, 1n, 3n)]), "TvlDropPrevNotAdjacent");
+    await expectRevert(w.core.tvlDrop.read.check([p, encodeTvlDropProof(2n, 3n, 1n)]), "TvlDropStartTooLate");
+    expect((await w.core.tvlDrop.read.check([p, encodeTvlDropProof(1n, 2n, 3n)]))[0]).toBe(true);
   });
 
   it("validates parameters when a product is listed", async () => {
@@ -179,7 +186,7 @@ describe("depeg", () => {
       const p = params(feed.address);
       expect((await w.core.depeg.read.check([p, encodeDepegProof(2n)]))[0]).toBe(false); // only 12 h
       await w.advance(12n * HOUR);
-      expect(await w.core.depeg.read.check([p, encodeDepegProof(2n)])).toEqual([true, onsetAt]);
+      expect(await w.core.depeg.read.check([p, encodeDepegProof(2n)])).toEqual([true, onsetAt, onsetAt]);
       expect(await w.core.depeg.read.findProof([p, 0n])).toEqual([true, encodeDepegProof(2n)]);
     });
   }
@@ -209,13 +216,6 @@ describe("depeg", () => {
     await expectRevert(w.core.depeg.read.check([params(feed.address), encodeDepegProof(3n)]), "DepegOnsetNotFirst");
   });
 
-  it("DepegProofTooLong when more rounds lie between onset and latest than one check reads", async () => {
-    const feed = await w.newFeed(8, E8);
-    await w.advance(HOUR);
-    for (let i = 0; i < 97; i++) await w.send(feed.write.updateAnswer([96n * E8 / 100n]));
-    await expectRevert(w.core.depeg.read.check([params(feed.address), encodeDepegProof(2n)]), "DepegProofTooLong", [97n, 96n]);
-  });
-
   it("validates parameters: threshold the feed cannot express, already below, zero duration", async () => {
     const feed = await w.newFeed(8, E8);
     await expectRevert(w.core.depeg.read.validateParams([params(feed.address, { thresholdE18: THRESHOLD + 1n })]), "DepegThresholdOutOfRange");
@@ -231,29 +231,31 @@ describe("paused", () => {
 
   it("observe, then confirm after D: the incident time is the first observation", async () => {
     const protocol = await w.newPausable();
-    const p = encodePausedParams({ target: protocol.address, durationSeconds: Number(D) });
+    const p = encodePausedParams({ target: protocol.address, durationSeconds: Number(D), maxGapSeconds: Number(D) });
     await w.send(protocol.write.pause());
     expect(await w.core.paused.read.observationDue([p])).toBe(true);
     await w.send(w.core.paused.write.observe([p]));
     const since = await w.now();
-    expect(BigInt(await w.core.paused.read.pausedSince([protocol.address]))).toBe(since);
+    const key = await w.core.paused.read.observationKey([protocol.address, Number(D)]);
+    expect(await w.core.paused.read.observations([key])).toEqual([Number(since), Number(since)]);
     expect(await w.core.paused.read.observationDue([p])).toBe(false);
     await w.advance(D - 10n);
-    expect(await w.core.paused.read.check([p, "0x"])).toEqual([false, 0n]);
+    expect(await w.core.paused.read.check([p, "0x"])).toEqual([false, 0n, 0n]);
     await w.advance(10n);
-    expect(await w.core.paused.read.check([p, "0x"])).toEqual([true, since]);
+    expect(await w.core.paused.read.check([p, "0x"])).toEqual([true, since, since]);
   });
 
   it("near miss: a pause shorter than D does not trip, and unpausing resets the observation", async () => {
     const protocol = await w.newPausable();
-    const p = encodePausedParams({ target: protocol.address, durationSeconds: Number(D) });
+    const p = encodePausedParams({ target: protocol.address, durationSeconds: Number(D), maxGapSeconds: Number(D) });
     await w.send(protocol.write.pause());
     await w.send(w.core.paused.write.observe([p]));
     await w.advance(D / 2n);
     await w.send(protocol.write.unpause());
-    expect(await w.core.paused.read.check([p, "0x"])).toEqual([false, 0n]);
+    expect(await w.core.paused.read.check([p, "0x"])).toEqual([false, 0n, 0n]);
     await w.send(w.core.paused.write.observe([p]));
-    expect(await w.core.paused.read.pausedSince([protocol.address])).toBe(0n);
+    const key = await w.core.paused.read.observationKey([protocol.address, Number(D)]);
+    expect(await w.core.paused.read.observations([key])).toEqual([0, 0]);
     await w.send(protocol.write.pause());
     await w.send(w.core.paused.write.observe([p]));
     await w.advance(D / 2n + 10n);
@@ -262,11 +264,12 @@ describe("paused", () => {
 
   it("validates parameters: a target without paused(), already paused, zero duration", async () => {
     const protocol = await w.newPausable();
-    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: w.acc.bob.account!.address, durationSeconds: 60 })]), "PausedTargetUnsupported");
-    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: w.core.asset.address, durationSeconds: 60 })]), "PausedTargetUnsupported");
-    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: protocol.address, durationSeconds: 0 })]), "PausedDurationZero");
+    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: w.acc.bob.account!.address, durationSeconds: 60, maxGapSeconds: 60 })]), "PausedTargetUnsupported");
+    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: w.core.asset.address, durationSeconds: 60, maxGapSeconds: 60 })]), "PausedTargetUnsupported");
+    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: protocol.address, durationSeconds: 0, maxGapSeconds: 0 })]), "PausedDurationInvalid");
+    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: protocol.address, durationSeconds: 60, maxGapSeconds: 61 })]), "PausedDurationInvalid");
     await w.send(protocol.write.pause());
-    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: protocol.address, durationSeconds: 60 })]), "PausedTargetAlreadyPaused");
+    await expectRevert(w.core.paused.read.validateParams([encodePausedParams({ target: protocol.address, durationSeconds: 60, maxGapSeconds: 60 })]), "PausedTargetAlreadyPaused");
   });
 });
 
@@ -275,8 +278,8 @@ describe("all-of", () => {
     const feed = await w.newFeed(8, 100n * E8);
     const protocol = await w.newPausable();
     const tvlParams = tvl(feed.address);
-    const pausedParams = encodePausedParams({ target: protocol.address, durationSeconds: 3600 });
-    const params = encodeAllOfParams({ triggers: [w.core.tvlDrop.address, w.core.paused.address], params: [tvlParams, pausedParams] });
+    const pausedParams = encodePausedParams({ target: protocol.address, durationSeconds: 3600, maxGapSeconds: 3600 });
+    const params = encodeAllOfParams({ triggers: [w.core.tvlDrop.address, w.core.paused.address], params: [tvlParams, pausedParams], maxSpreadSeconds: 86_400 });
     return { feed, protocol, params, pausedParams };
   };
 
@@ -285,22 +288,23 @@ describe("all-of", () => {
     await w.core.allOf.read.validateParams([params]);
     await w.advance(60);
     await w.send(feed.write.updateAnswer([50n * E8]));
-    const proof = encodeAllOfProof([encodeTvlDropProof(1n, 2n), "0x"]);
+    const fallAt = await w.now();
+    const proof = encodeAllOfProof([encodeTvlDropProof(1n, 1n, 2n), "0x"]);
     expect((await w.core.allOf.read.check([params, proof]))[0]).toBe(false); // TVL only
     await w.send(protocol.write.pause());
-    expect(await w.core.allOf.read.observationPending([params])).toBe(true);
+    expect(await w.core.allOf.read.conditionHolds([params])).toBe(true);
     await w.send(w.core.allOf.write.observe([params]));
     const since = await w.now();
     await w.advance(3600);
-    expect(await w.core.allOf.read.check([params, proof])).toEqual([true, since]);
+    expect(await w.core.allOf.read.check([params, proof])).toEqual([true, since, fallAt]);
     expect(await w.core.allOf.read.findProof([params, 0n])).toEqual([true, proof]);
   });
 
   it("refuses wrong arity, unapproved sub-triggers and mismatched proofs", async () => {
     const { params } = await setup();
-    const one = encodeAllOfParams({ triggers: [w.core.tvlDrop.address], params: ["0x"] });
+    const one = encodeAllOfParams({ triggers: [w.core.tvlDrop.address], params: ["0x"], maxSpreadSeconds: 60 });
     await expectRevert(w.core.allOf.read.validateParams([one]), "AllOfArity");
-    const rogue = encodeAllOfParams({ triggers: [w.core.tvlDrop.address, w.acc.bob.account!.address], params: ["0x", "0x"] });
+    const rogue = encodeAllOfParams({ triggers: [w.core.tvlDrop.address, w.acc.bob.account!.address], params: ["0x", "0x"], maxSpreadSeconds: 60 });
     await expectRevert(w.core.allOf.read.validateParams([rogue]), "AllOfSubTriggerNotApproved");
     await expectRevert(w.core.allOf.read.check([params, encodeAllOfProof(["0x"])]), "AllOfProofArity");
   });

@@ -28,8 +28,13 @@ export function encodeTvlDropParams(p: TvlDropParams): Hex {
   );
 }
 
-export function encodeTvlDropProof(fromRoundId: bigint, toRoundId: bigint): Hex {
-  return encodeAbiParameters([{ type: "uint80" }, { type: "uint80" }], [fromRoundId, toRoundId]);
+/**
+ * A TVL-drop proof: `start` (the round in force when `prev`'s window opened, or the feed's first
+ * round), `prev` (the round right before `trip`, which does not trip) and `trip` (the first round
+ * of the fall). See TvlDropTrigger's NatSpec.
+ */
+export function encodeTvlDropProof(startRoundId: bigint, prevRoundId: bigint, tripRoundId: bigint): Hex {
+  return encodeAbiParameters([{ type: "uint80" }, { type: "uint80" }, { type: "uint80" }], [startRoundId, prevRoundId, tripRoundId]);
 }
 
 export type DepegParams = {
@@ -60,22 +65,18 @@ export function encodeDepegProof(onsetRoundId: bigint): Hex {
   return encodeAbiParameters([{ type: "uint80" }], [onsetRoundId]);
 }
 
-export type PausedParams = { target: Address; durationSeconds: number };
+/** `maxGapSeconds`: the longest gap between observations that still counts as one continuous pause. */
+export type PausedParams = { target: Address; durationSeconds: number; maxGapSeconds: number };
 
 export function encodePausedParams(p: PausedParams): Hex {
-  return encodeAbiParameters(
-    [{ type: "tuple", components: [{ name: "target", type: "address" }, { name: "durationSeconds", type: "uint32" }] }],
-    [p],
-  );
+  return encodeAbiParameters(tupleOf.paused, [p]);
 }
 
-export type AllOfParams = { triggers: Address[]; params: Hex[] };
+/** `maxSpreadSeconds`: how far apart the legs' own incident times may be. */
+export type AllOfParams = { triggers: Address[]; params: Hex[]; maxSpreadSeconds: number };
 
 export function encodeAllOfParams(p: AllOfParams): Hex {
-  return encodeAbiParameters(
-    [{ type: "tuple", components: [{ name: "triggers", type: "address[]" }, { name: "params", type: "bytes[]" }] }],
-    [p],
-  );
+  return encodeAbiParameters(tupleOf.all_of, [p]);
 }
 
 export function encodeAllOfProof(proofs: Hex[]): Hex {
@@ -94,8 +95,12 @@ const tupleOf = {
     { name: "feed", type: "address" }, { name: "thresholdE18", type: "uint256" }, { name: "durationSeconds", type: "uint32" },
     { name: "maxAgeSeconds", type: "uint32" }, { name: "sequencerFeed", type: "address" }, { name: "sequencerGraceSeconds", type: "uint32" },
   ] }],
-  paused: [{ type: "tuple", components: [{ name: "target", type: "address" }, { name: "durationSeconds", type: "uint32" }] }],
-  all_of: [{ type: "tuple", components: [{ name: "triggers", type: "address[]" }, { name: "params", type: "bytes[]" }] }],
+  paused: [{ type: "tuple", components: [
+    { name: "target", type: "address" }, { name: "durationSeconds", type: "uint32" }, { name: "maxGapSeconds", type: "uint32" },
+  ] }],
+  all_of: [{ type: "tuple", components: [
+    { name: "triggers", type: "address[]" }, { name: "params", type: "bytes[]" }, { name: "maxSpreadSeconds", type: "uint32" },
+  ] }],
 } as const;
 
 const jsonOf = (v: unknown): Json =>
@@ -110,11 +115,18 @@ const jsonOf = (v: unknown): Json =>
 export function decodeTriggerParams(kind: Kind, params: Hex, kindOf: (trigger: Address) => Kind | undefined): Json {
   const [decoded] = decodeAbiParameters(tupleOf[kind], params);
   if (kind !== "all_of") return jsonOf(decoded);
-  const { triggers, params: subParams } = decoded as { triggers: readonly Address[]; params: readonly Hex[] };
+  const { triggers, params: subParams, maxSpreadSeconds } = decoded as { triggers: readonly Address[]; params: readonly Hex[]; maxSpreadSeconds: number };
   return {
+    maxSpreadSeconds,
     triggers: triggers.map((t, i) => {
       const k = kindOf(t);
       return { trigger: t, kind: k ?? "unknown", params: k ? decodeTriggerParams(k, subParams[i]!, kindOf) : subParams[i]! };
     }),
   };
+}
+
+/** An all-of product's legs: each sub-trigger with its own encoded parameters, and the spread. */
+export function decodeAllOfParams(params: Hex): AllOfParams {
+  const [d] = decodeAbiParameters(tupleOf.all_of, params);
+  return { triggers: [...d.triggers], params: [...d.params], maxSpreadSeconds: d.maxSpreadSeconds };
 }

@@ -23,7 +23,7 @@ import { IncidentStatus, multicallAt, proofsAndIncidents, readProducts, type Inc
 
 export type SettleMessage = { chainId: number; incidentId: number; policyIds: number[]; intentId: string };
 
-export type TickAction = { intentId: string; kind: "observe" | "fire" | "confirm"; status: SendResult["status"] | "error"; txHash: Hex | null; error?: string | null };
+export type TickAction = { intentId: string; kind: "observe" | "advance" | "fire" | "confirm"; status: SendResult["status"] | "error"; txHash: Hex | null; error?: string | null };
 
 export type TickSummary = {
   scheduledAt: number;
@@ -120,14 +120,15 @@ async function work(env: Env, db: D1Database, cfg: KeeperConfig, sub: Subrequest
     });
 
   const needRound2 = snap.assessments.some((a) => a.candidate || (a.onChain && a.onChain.openIncident !== 0n)) || state.incidents.length > 0;
-  const { proofs, incidents } = needRound2 ? await proofsAndIncidents(client, dep, snap, state.incidents) : { proofs: [], incidents: [] };
+  const { proofs, incidents, roundRequests } = needRound2 ? await proofsAndIncidents(client, dep, snap, state.incidents) : { proofs: [], incidents: [], roundRequests: 0 };
+  sub.rpc += roundRequests;
 
   // ─── transactions: observe, fire, confirm ───
   const sender = env.TX_SENDER.get(env.TX_SENDER.idFromName(senderName(cfg.chainId, cfg.keeper)));
-  const send = async (intentId: string, kind: TickAction["kind"], data: Hex): Promise<TickAction & { result?: SendResult }> => {
+  const send = async (intentId: string, kind: TickAction["kind"], data: Hex, to: Hex = dep.market): Promise<TickAction & { result?: SendResult }> => {
     sub.durableObject++;
     try {
-      const result = await sender.send("KEEPER_KEY", { intentId, kind, to: dep.market, data, confirmations: cfg.confirmations, waitMs: 15_000 });
+      const result = await sender.send("KEEPER_KEY", { intentId, kind, to, data, confirmations: cfg.confirmations, waitMs: 15_000 });
       return { intentId, kind, status: result.status, txHash: result.txHash, error: result.error, result };
     } catch (err) {
       return { intentId, kind, status: "error", txHash: null, error: err instanceof Error ? err.message.slice(0, 200) : String(err) };
@@ -143,9 +144,17 @@ async function work(env: Env, db: D1Database, cfg: KeeperConfig, sub: Subrequest
   const activeSince = new Map(snap.assessments.map((a) => [a.product.id, a.onChain?.activeSince ?? 0n]));
   const vetoOf = new Map(snap.assessments.map((a) => [a.product.id, a.onChain?.vetoWindowSeconds ?? 0]));
   const fired = await Promise.all(
-    proofs.map((p) =>
-      send(`fire:${cfg.chainId}:${p.productId}:${activeSince.get(p.productId)}`, "fire", encodeFunctionData({ abi: marketAbi, functionName: "fire", args: [BigInt(p.productId), p.proof] })),
-    ),
+    proofs.map(async (p) => {
+      // A long event's proof is walked in `advance` segments first (each its own bounded
+      // transaction; the intent id names the proof and the step, so a retry resumes).
+      const proofTag = keccak256(p.proof).slice(2, 18);
+      for (const [step, data] of p.advance.entries()) {
+        const a = await send(`advance:${cfg.chainId}:${p.productId}:${proofTag}:${scheduledAt}:${step}`, "advance", data, p.trigger);
+        actions.push(a);
+        if (a.status !== "mined") return { intentId: `fire:${cfg.chainId}:${p.productId}:${activeSince.get(p.productId)}`, kind: "fire" as const, status: "error" as const, txHash: null, error: "advance not final yet" };
+      }
+      return send(`fire:${cfg.chainId}:${p.productId}:${activeSince.get(p.productId)}`, "fire", encodeFunctionData({ abi: marketAbi, functionName: "fire", args: [BigInt(p.productId), p.proof] }));
+    }),
   );
   actions.push(...fired);
   // Incidents this run opened join the list without another read: their receipts name them.

@@ -1,5 +1,10 @@
-import { getAddress, parseAbi, type Address, type Hex, type PublicClient } from "viem";
+import { encodeFunctionData, getAddress, parseAbi, type Address, type Hex, type PublicClient } from "viem";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
+import { abi as depegAbi } from "../../contracts/out/DepegTrigger";
+import { abi as tvlAbi } from "../../contracts/out/TvlDropTrigger";
+import { abi as triggerIfaceAbi } from "../../contracts/out/ITrigger";
+import { encodeAllOfProof } from "../chain/triggerParams";
+import { ADVANCE_ROUNDS, advancesNeeded, legProof, RoundCache, type LegProof, type LegSpec } from "./history";
 import type { OpenIncident, Reading, WatchedProduct } from "../../db/queries/keeper";
 
 /** The oracle and covered-contract reads the keeper makes, and the trigger interface it simulates. */
@@ -55,21 +60,21 @@ export function isTransportError(err: unknown): boolean {
 
 // ─── products' parameters, as the catalog decoded them ──────────────────────────────────────
 
-type TvlDrop = { kind: "tvl_drop"; feed: Address; dropBps: number; windowSeconds: number; maxAgeSeconds: number };
-type Depeg = { kind: "depeg"; feed: Address; thresholdE18: bigint; maxAgeSeconds: number };
-type Paused = { kind: "paused"; target: Address };
+type TvlDrop = { kind: "tvl_drop"; trigger: Address; feed: Address; dropBps: number; windowSeconds: number; maxAgeSeconds: number };
+type Depeg = { kind: "depeg"; trigger: Address; feed: Address; thresholdE18: bigint; maxAgeSeconds: number };
+type Paused = { kind: "paused"; trigger: Address; target: Address };
 type Condition = TvlDrop | Depeg | Paused;
 
-function conditionsOf(p: { triggerKind: string; paramsJson: string }): Condition[] {
+function conditionsOf(p: { triggerKind: string; triggerAddress: string; paramsJson: string }): Condition[] {
   const j = JSON.parse(p.paramsJson) as Record<string, unknown>;
-  const one = (kind: string, x: Record<string, unknown>): Condition[] => {
-    if (kind === "tvl_drop") return [{ kind, feed: getAddress(x.feed as string), dropBps: Number(x.dropBps), windowSeconds: Number(x.windowSeconds), maxAgeSeconds: Number(x.maxAgeSeconds) }];
-    if (kind === "depeg") return [{ kind, feed: getAddress(x.feed as string), thresholdE18: BigInt(x.thresholdE18 as string), maxAgeSeconds: Number(x.maxAgeSeconds) }];
-    if (kind === "paused") return [{ kind, target: getAddress(x.target as string) }];
-    if (kind === "all_of") return (x.triggers as { kind: string; params: Record<string, unknown> }[]).flatMap((t) => one(t.kind, t.params));
+  const one = (kind: string, trigger: Address, x: Record<string, unknown>): Condition[] => {
+    if (kind === "tvl_drop") return [{ kind, trigger, feed: getAddress(x.feed as string), dropBps: Number(x.dropBps), windowSeconds: Number(x.windowSeconds), maxAgeSeconds: Number(x.maxAgeSeconds) }];
+    if (kind === "depeg") return [{ kind, trigger, feed: getAddress(x.feed as string), thresholdE18: BigInt(x.thresholdE18 as string), maxAgeSeconds: Number(x.maxAgeSeconds) }];
+    if (kind === "paused") return [{ kind, trigger, target: getAddress(x.target as string) }];
+    if (kind === "all_of") return (x.triggers as { kind: string; trigger: string; params: Record<string, unknown> }[]).flatMap((t) => one(t.kind, getAddress(t.trigger), t.params));
     return [];
   };
-  return one(p.triggerKind, j);
+  return one(p.triggerKind, getAddress(p.triggerAddress), j);
 }
 
 // ─── one tick's reading of every product ────────────────────────────────────────────────────
@@ -87,7 +92,13 @@ export type Assessment = {
   observeDue: boolean;
 };
 
-export type Snapshot = { blockNumber: bigint; blockTimestamp: bigint; assessments: Assessment[] };
+export type Snapshot = {
+  blockNumber: bigint;
+  blockTimestamp: bigint;
+  assessments: Assessment[];
+  /** Each feed's latest round and decimals at the block (null when unreadable). */
+  feeds: Map<Address, FeedRead>;
+};
 
 /**
  * Reads every watched product's oracle state in one Multicall3 round at `blockNumber`: each
@@ -182,13 +193,18 @@ export async function readProducts(
     const observeDue = active && (due.get(p.id) ?? false);
     let candidate = false;
     if (active && reading.valid && !observeDue) {
-      if (p.triggerKind === "tvl_drop") candidate = p.wRoundId !== reading.roundId || reading.distanceBps === 0;
+      // TVL: at the trip level against the recorded peak, or several rounds since the last run
+      // (a dense feed: the rounds in between may hold a fall) with the reading below the peak.
+      // The off-chain search over the feed's history then decides exactly.
+      const skipped = p.wRoundId !== null && reading.roundId !== null ? BigInt(reading.roundId) - BigInt(p.wRoundId) : 0n;
+      const belowPeak = reading.distanceBps !== null && reading.distanceBps < Number(conditions[k]![0]?.kind === "tvl_drop" ? (conditions[k]![0] as TvlDrop).dropBps : 0);
+      if (p.triggerKind === "tvl_drop") candidate = reading.distanceBps === 0 || (skipped > 1n && belowPeak);
       else if (p.triggerKind === "depeg" || p.triggerKind === "paused") candidate = reading.distanceBps === 0;
       else candidate = true; // all-of: few products, and a sub-condition may have tripped rounds ago
     }
     return { product: p, onChain: chain, reading, changed, candidate, observeDue };
   });
-  return { blockNumber, blockTimestamp, assessments };
+  return { blockNumber, blockTimestamp, assessments, feeds: feedReads };
 }
 
 type Part = { source: string; roundId: string | null; answer: string | null; updatedAt: number | null; paused: boolean | null; valid: boolean; problem: string | null; distance: bigint | null };
@@ -221,42 +237,111 @@ function assess(c: Condition, read: FeedRead | boolean | null | undefined, now: 
   return { ...base, ...shown, valid: true, problem: null, distance: f.answer <= level ? 0n : ((f.answer - level) * BPS) / peak };
 }
 
-export type ProofFound = { productId: number; proof: Hex };
+/** A proof for `fire`, and the `advance` calls (to the product's trigger) a long walk needs first. */
+export type ProofFound = { productId: number; proof: Hex; trigger: Address; advance: Hex[] };
 export type IncidentState = { id: bigint; productId: number; status: number; incidentTime: bigint; firedAt: bigint; vetoWindowSeconds: number };
 
+
 /**
- * Second round, only when needed: the trigger's proof search for each candidate (after the
- * product's `activeSince`, as the market requires), and the state of every open incident.
+ * Second round, only when needed: proofs for the candidates, and the state of every open
+ * incident. Feed-history kinds (TVL drop, depeg, and their legs in all-of products) are searched
+ * off-chain over as much history as the event needs (FeedHistory's timeline, in bounded
+ * Multicall3 chunks); the paused kind's proof is its on-chain observations (`findProof`). Each
+ * proof names the incident time after the product's `activeSince`, as the market requires.
  */
 export async function proofsAndIncidents(
   client: PublicClient,
   addr: { market: Address; multicall: Address },
   snap: Snapshot,
   knownIncidents: OpenIncident[],
-): Promise<{ proofs: ProofFound[]; incidents: IncidentState[] }> {
+): Promise<{ proofs: ProofFound[]; incidents: IncidentState[]; roundRequests: number }> {
   const candidates = snap.assessments.filter((a) => a.candidate && a.onChain);
+  const onChainSearch = candidates.filter((a) => a.product.triggerKind === "paused");
+  const offChain = candidates.filter((a) => a.product.triggerKind !== "paused");
   const vetoOf = new Map(snap.assessments.map((a) => [a.product.id, a.onChain?.vetoWindowSeconds ?? 0]));
   const ids = new Set(knownIncidents.map((x) => BigInt(x.id)));
   for (const a of snap.assessments) if (a.onChain && a.onChain.openIncident !== 0n && a.onChain.status !== ProductStatus.Active) ids.add(a.onChain.openIncident);
   const incidentIds = [...ids];
   const calls: Call[] = [
-    ...candidates.map((a) => ({ address: getAddress(a.product.triggerAddress), abi: triggerAbi, functionName: "findProof", args: [a.product.paramsHex as Hex, a.onChain!.activeSince] })),
+    ...onChainSearch.map((a) => ({ address: getAddress(a.product.triggerAddress), abi: triggerAbi, functionName: "findProof", args: [a.product.paramsHex as Hex, a.onChain!.activeSince] })),
     ...incidentIds.map((id) => ({ address: addr.market, abi: marketAbi, functionName: "incident", args: [id] })),
   ];
   const out = await multicallAt(client, addr.multicall, snap.blockNumber, calls);
   const proofs: ProofFound[] = [];
-  candidates.forEach((a, k) => {
+  onChainSearch.forEach((a, k) => {
     const r = out[k]!;
     if (r.status !== "success") return;
     const [tripped, proof] = r.result as readonly [boolean, Hex];
-    if (tripped) proofs.push({ productId: a.product.id, proof });
+    if (tripped) proofs.push({ productId: a.product.id, proof, trigger: getAddress(a.product.triggerAddress), advance: [] });
   });
   const incidents: IncidentState[] = [];
   incidentIds.forEach((id, k) => {
-    const r = out[candidates.length + k]!;
+    const r = out[onChainSearch.length + k]!;
     if (r.status !== "success") return;
     const m = r.result as { productId: number; status: number; incidentTime: number; firedAt: number };
     incidents.push({ id, productId: m.productId, status: m.status, incidentTime: BigInt(m.incidentTime), firedAt: BigInt(m.firedAt), vetoWindowSeconds: vetoOf.get(m.productId) ?? 0 });
   });
-  return { proofs, incidents };
+  const cache = new RoundCache(client, addr.multicall, snap.blockNumber);
+  proofs.push(...(await searchOffChain(client, addr, snap, offChain, cache)));
+  return { proofs, incidents, roundRequests: cache.requests };
+}
+
+async function searchOffChain(client: PublicClient, addr: { multicall: Address }, snap: Snapshot, candidates: Assessment[], cache: RoundCache): Promise<ProofFound[]> {
+  if (candidates.length === 0) return [];
+  const legsOf = candidates.map((a) => conditionsOf(a.product));
+  // One request for the recent rounds of every candidate's feeds; long events read more.
+  const latestOf = (f: Address) => {
+    const x = snap.feeds.get(f);
+    return x ? { id: x.roundId, answer: x.answer, at: x.updatedAt } : null;
+  };
+  const feeds = [...new Set(legsOf.flat().flatMap((c) => (c.kind === "paused" ? [] : [c.feed])))];
+  await cache.prefetch(feeds.flatMap((f) => (latestOf(f) ? [{ feed: f, id: latestOf(f)!.id }] : [])), 64);
+
+  const found: { a: Assessment; legs: LegProof[] }[] = [];
+  for (const [k, a] of candidates.entries()) {
+    const legs: LegProof[] = [];
+    let ok = true;
+    for (const c of legsOf[k]!) {
+      const spec: LegSpec =
+        c.kind === "paused" ? { kind: "paused", trigger: c.trigger }
+        : c.kind === "depeg" ? { kind: "depeg", trigger: c.trigger, feed: c.feed, threshold: c.thresholdE18 / 10n ** BigInt(18 - (snap.feeds.get(c.feed)?.decimals ?? 18)) }
+        : { kind: "tvl_drop", trigger: c.trigger, feed: c.feed, dropBps: c.dropBps, windowSeconds: c.windowSeconds };
+      const leg = await legProof(cache, spec, spec.kind === "paused" ? null : latestOf(spec.feed), a.onChain!.activeSince).catch((err: unknown) => {
+        console.warn(JSON.stringify({ at: "keeper.proof-search", productId: a.product.id, error: err instanceof Error ? err.message.slice(0, 200) : String(err) }));
+        return null;
+      });
+      if (!leg) {
+        ok = false;
+        break;
+      }
+      legs.push(leg);
+    }
+    if (ok) found.push({ a, legs });
+  }
+  if (found.length === 0) return [];
+
+  // Stored walk progress of every leg that walks further than one check does.
+  const scanCalls: Call[] = [];
+  const scanAt: (number | null)[][] = found.map((f) =>
+    f.legs.map((l) => {
+      if (!l.scan || l.walk.length <= 900) return null;
+      scanCalls.push({ address: l.scan.trigger, abi: l.scan.kind === "depeg" ? depegAbi : tvlAbi, functionName: "scans", args: [l.scan.key] });
+      return scanCalls.length - 1;
+    }),
+  );
+  const scans = await multicallAt(client, addr.multicall, snap.blockNumber, scanCalls);
+  return found.map(({ a, legs }, k) => {
+    const cursors = scanAt[k]!.map((i) => {
+      if (i === null) return null;
+      const r = scans[i]!;
+      if (r.status !== "success") return null;
+      const v = r.result as readonly unknown[];
+      const started = legs[scanAt[k]!.indexOf(i)]!.scan!.kind === "depeg" ? Boolean(v[4]) : Boolean(v[3]);
+      return started ? (v[0] as bigint) : null;
+    });
+    const proof = a.product.triggerKind === "all_of" ? encodeAllOfProof(legs.map((l) => l.proof)) : legs[0]!.proof;
+    const n = advancesNeeded(legs, cursors);
+    const data = encodeFunctionData({ abi: triggerIfaceAbi, functionName: "advance", args: [a.product.paramsHex as Hex, proof, BigInt(ADVANCE_ROUNDS)] });
+    return { productId: a.product.id, proof, trigger: getAddress(a.product.triggerAddress), advance: Array.from({ length: n }, () => data) };
+  });
 }

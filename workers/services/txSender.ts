@@ -6,7 +6,7 @@ import { receiptOrNull } from "../chain/client";
 
 /** Hot keys a TxSender may hold; each has its own Durable Object instance. */
 export type KeyName = "KEEPER_KEY" | "RELAYER_KEY";
-export type IntentKind = "observe" | "fire" | "confirm" | "settle" | "relay";
+export type IntentKind = "observe" | "advance" | "fire" | "confirm" | "settle" | "relay";
 
 /**
  * signed: recorded with its nonce and raw transaction, maybe not broadcast yet;

@@ -192,7 +192,7 @@ interface ICoverMarket is ITriggerRegistry {
     /// @notice Sales of this product are paused.
     error MarketProductSalesPaused(uint256 productId);
     /// @notice The product's condition holds or is being observed: no cover into a known loss.
-    error MarketObservationPending(uint256 productId);
+    error MarketConditionHolds(uint256 productId);
     /// @notice The product's cap would be exceeded.
     error MarketProductCapacityExceeded(uint256 productId, uint256 requested, uint256 available);
     /// @notice The trigger is not approved.

@@ -5,13 +5,20 @@ import {ITrigger} from "../interfaces/ITrigger.sol";
 import {ITriggerRegistry} from "../interfaces/ITriggerRegistry.sol";
 
 /// @title AllOfTrigger
-/// @notice Composite: trips only when every listed sub-trigger trips (say, a TVL drop and a
-/// pause), with the latest of their incident times as its own. Sub-triggers must be approved by
-/// the same registry (the market) that approves this contract.
+/// @notice Composite: trips only when every listed sub-trigger (leg) trips (say, a TVL drop and a
+/// pause) and their incident times lie within `maxSpreadSeconds` of each other (the pause within
+/// a day of the fall, say): legs proven from unrelated events do not make one incident.
+///
+/// Incident time (canonical): the latest of the legs' own canonical incident times, the moment
+/// every leg held. The earliest leg's time is returned as `earliestTime`, and the market requires
+/// it after the product's listing and within the incident age limit, so a leg proven from history
+/// before the product existed, long recovered, never counts. Sub-triggers must be approved by the
+/// same registry (the market) that approves this contract.
 contract AllOfTrigger is ITrigger {
     struct Params {
         address[] triggers;
         bytes[] params;
+        uint32 maxSpreadSeconds;
     }
 
     /// @notice Registry whose approval each sub-trigger needs.
@@ -26,6 +33,8 @@ contract AllOfTrigger is ITrigger {
     error AllOfSubTriggerNotApproved(address trigger);
     /// @notice The proof does not hold one sub-proof per sub-trigger.
     error AllOfProofArity(uint256 proofs, uint256 triggers);
+    /// @notice The legs' spread must be non-zero.
+    error AllOfSpreadInvalid(uint32 maxSpreadSeconds);
 
     constructor(ITriggerRegistry registry_) {
         registry = registry_;
@@ -34,6 +43,7 @@ contract AllOfTrigger is ITrigger {
     /// @inheritdoc ITrigger
     function validateParams(bytes calldata params) external view {
         Params memory p = _decode(params);
+        if (p.maxSpreadSeconds == 0) revert AllOfSpreadInvalid(0);
         for (uint256 i; i < p.triggers.length; ++i) {
             if (p.triggers[i] == address(this) || !registry.triggerApproved(p.triggers[i])) {
                 revert AllOfSubTriggerNotApproved(p.triggers[i]);
@@ -46,16 +56,20 @@ contract AllOfTrigger is ITrigger {
 
     /// @inheritdoc ITrigger
     /// @dev proof = abi.encode(bytes[] subProofs), one per sub-trigger in order.
-    function check(bytes calldata params, bytes calldata proof) external view returns (bool, uint64 latest) {
+    function check(bytes calldata params, bytes calldata proof) external view returns (bool, uint64 latest, uint64 earliest) {
         Params memory p = _decode(params);
         bytes[] memory proofs = abi.decode(proof, (bytes[]));
         if (proofs.length != p.triggers.length) revert AllOfProofArity(proofs.length, p.triggers.length);
+        earliest = type(uint64).max;
         for (uint256 i; i < p.triggers.length; ++i) {
-            (bool tripped, uint64 t) = ITrigger(p.triggers[i]).check(p.params[i], proofs[i]);
-            if (!tripped) return (false, 0);
+            (bool tripped, uint64 t, uint64 e) = ITrigger(p.triggers[i]).check(p.params[i], proofs[i]);
+            if (!tripped) return (false, 0, 0);
             if (t > latest) latest = t;
+            if (e < earliest) earliest = e;
         }
-        return (true, latest);
+        // Every leg's own time must be close to the others': the legs are one event.
+        if (latest - earliest > p.maxSpreadSeconds) return (false, 0, 0);
+        return (true, latest, earliest);
     }
 
     /// @inheritdoc ITrigger
@@ -64,14 +78,27 @@ contract AllOfTrigger is ITrigger {
         bytes[] memory proofs = new bytes[](p.triggers.length);
         for (uint256 i; i < p.triggers.length; ++i) {
             bool found;
-            // Sub-incidents may start before `notBefore` as long as the latest one does not;
-            // `check` on the whole decides, so search each without the bound.
-            (found, proofs[i]) = ITrigger(p.triggers[i]).findProof(p.params[i], 0);
+            // Every leg must begin after `notBefore` (the market checks the earliest).
+            (found, proofs[i]) = ITrigger(p.triggers[i]).findProof(p.params[i], notBefore);
             if (!found) return (false, "");
         }
         bytes memory proof = abi.encode(proofs);
-        (bool tripped, uint64 t) = this.check(params, proof);
-        return (tripped && t > notBefore, proof);
+        try this.check(params, proof) returns (bool tripped, uint64, uint64 e) {
+            return (tripped && e > notBefore, proof);
+        } catch {
+            return (false, "");
+        }
+    }
+
+    /// @inheritdoc ITrigger
+    function advance(bytes calldata params, bytes calldata proof, uint256 maxRounds) external returns (bool complete) {
+        Params memory p = _decode(params);
+        bytes[] memory proofs = abi.decode(proof, (bytes[]));
+        if (proofs.length != p.triggers.length) revert AllOfProofArity(proofs.length, p.triggers.length);
+        complete = true;
+        for (uint256 i; i < p.triggers.length; ++i) {
+            if (!ITrigger(p.triggers[i]).advance(p.params[i], proofs[i], maxRounds)) complete = false;
+        }
     }
 
     /// @inheritdoc ITrigger
@@ -92,10 +119,12 @@ contract AllOfTrigger is ITrigger {
     }
 
     /// @inheritdoc ITrigger
-    function observationPending(bytes calldata params) external view returns (bool) {
+    /// @dev True when any leg's condition holds: an all-of product is never sold while one leg of
+    /// it is already tripping.
+    function conditionHolds(bytes calldata params) external view returns (bool) {
         Params memory p = _decode(params);
         for (uint256 i; i < p.triggers.length; ++i) {
-            if (ITrigger(p.triggers[i]).observationPending(p.params[i])) return true;
+            if (ITrigger(p.triggers[i]).conditionHolds(p.params[i])) return true;
         }
         return false;
     }

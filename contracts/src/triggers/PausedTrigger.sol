@@ -4,90 +4,135 @@ pragma solidity ^0.8.24;
 import {ITrigger} from "../interfaces/ITrigger.sol";
 
 /// @title PausedTrigger
-/// @notice Trips when a covered contract's `paused()` has been true for at least
-/// `durationSeconds`. Anyone may `observe`: the first observation of a pause records its time
-/// (the incident time); an observation that finds the contract unpaused clears it, so a pause
-/// must be continuous as seen by observations. Observations are per covered contract, shared by
-/// every product that covers it.
+/// @notice Trips when a covered contract's `paused()` has been continuously true for at least
+/// `durationSeconds`.
+///
+/// What "continuously" means (and what the product's terms say): the contract was seen paused at
+/// every observation, and no two consecutive observations, nor the last observation and the
+/// proving call, are more than `maxGapSeconds` apart. Anyone may `observe`. An observation that
+/// finds the contract unpaused ends the pause; a gap longer than `maxGapSeconds` restarts it at
+/// the next observation. An unpause shorter than the gap between two observations cannot be seen
+/// and does not break continuity; that is the product's stated resolution.
+///
+/// Incident time (canonical): the first observation of the current continuous pause. It does not
+/// depend on the (empty) proof. Observations are kept per (covered contract, max gap) and shared
+/// by every product with that pair.
 contract PausedTrigger is ITrigger {
     struct Params {
         address target;
         uint32 durationSeconds;
+        uint32 maxGapSeconds;
     }
 
-    /// @notice When each covered contract was first observed paused (0 = not observed).
-    mapping(address target => uint64) public pausedSince;
+    /// @notice An observed pause: when it was first seen, and when last seen.
+    struct Observation {
+        uint40 since;
+        uint40 lastSeen;
+    }
 
-    /// @notice A pause was observed for the first time.
-    event PauseObserved(address indexed target, uint64 since);
-    /// @notice The covered contract was observed unpaused; its observation was cleared.
-    event PauseCleared(address indexed target, uint64 since, uint64 clearedAt);
+    /// @notice Observations by `observationKey(target, maxGap)`.
+    mapping(bytes32 key => Observation) public observations;
+
+    /// @notice A pause was observed for the first time (or again after a gap longer than allowed).
+    event PauseObserved(address indexed target, uint32 maxGapSeconds, uint64 since);
+    /// @notice The covered contract was observed unpaused, or a gap ran too long; the pause was cleared.
+    event PauseCleared(address indexed target, uint32 maxGapSeconds, uint64 since, uint64 clearedAt);
 
     /// @notice The target does not answer `paused()`.
     error PausedTargetUnsupported(address target);
     /// @notice The target is paused already: listing would sell cover on a known loss.
     error PausedTargetAlreadyPaused(address target);
-    /// @notice The duration must be non-zero.
-    error PausedDurationZero();
+    /// @notice The duration and the max gap must be non-zero, the gap at most the duration.
+    error PausedDurationInvalid(uint32 durationSeconds, uint32 maxGapSeconds);
 
     /// @inheritdoc ITrigger
     function validateParams(bytes calldata params) external view {
         Params memory p = abi.decode(params, (Params));
-        if (p.durationSeconds == 0) revert PausedDurationZero();
+        if (p.durationSeconds == 0 || p.maxGapSeconds == 0 || p.maxGapSeconds > p.durationSeconds) {
+            revert PausedDurationInvalid(p.durationSeconds, p.maxGapSeconds);
+        }
         (bool ok, bool paused) = _paused(p.target);
         if (!ok) revert PausedTargetUnsupported(p.target);
         if (paused) revert PausedTargetAlreadyPaused(p.target);
     }
 
     /// @inheritdoc ITrigger
-    /// @dev proof is unused (empty); the observation is the proof.
-    function check(bytes calldata params, bytes calldata) external view returns (bool, uint64) {
+    /// @dev proof is unused (empty); the observations are the proof.
+    function check(bytes calldata params, bytes calldata) external view returns (bool, uint64, uint64) {
         Params memory p = abi.decode(params, (Params));
         (bool ok, bool paused) = _paused(p.target);
-        uint64 since = pausedSince[p.target];
-        if (!ok || !paused || since == 0 || block.timestamp < uint256(since) + p.durationSeconds) return (false, 0);
-        return (true, since);
+        Observation memory o = observations[observationKey(p.target, p.maxGapSeconds)];
+        if (!ok || !paused || o.since == 0) return (false, 0, 0);
+        if (block.timestamp - o.lastSeen > p.maxGapSeconds) return (false, 0, 0);
+        if (block.timestamp < uint256(o.since) + p.durationSeconds) return (false, 0, 0);
+        return (true, o.since, o.since);
     }
 
     /// @inheritdoc ITrigger
     function findProof(bytes calldata params, uint64 notBefore) external view returns (bool, bytes memory) {
-        (bool tripped, uint64 since) = this.check(params, "");
+        (bool tripped, uint64 since,) = this.check(params, "");
         return (tripped && since > notBefore, "");
     }
 
     /// @inheritdoc ITrigger
+    function advance(bytes calldata, bytes calldata, uint256) external pure returns (bool) {
+        return true;
+    }
+
+    /// @inheritdoc ITrigger
     function observe(bytes calldata params) external returns (bool) {
-        address target = abi.decode(params, (Params)).target;
-        (bool ok, bool paused) = _paused(target);
+        Params memory p = abi.decode(params, (Params));
+        (bool ok, bool paused) = _paused(p.target);
         paused = ok && paused;
-        uint64 since = pausedSince[target];
-        if (paused && since == 0) {
-            pausedSince[target] = uint64(block.timestamp);
-            emit PauseObserved(target, uint64(block.timestamp));
-        } else if (!paused && since != 0) {
-            delete pausedSince[target];
-            emit PauseCleared(target, since, uint64(block.timestamp));
+        bytes32 key = observationKey(p.target, p.maxGapSeconds);
+        Observation memory o = observations[key];
+        uint40 nowTs = uint40(block.timestamp);
+        if (paused) {
+            if (o.since != 0 && block.timestamp - o.lastSeen > p.maxGapSeconds) {
+                emit PauseCleared(p.target, p.maxGapSeconds, o.since, nowTs);
+                o.since = 0;
+            }
+            if (o.since == 0) {
+                o.since = nowTs;
+                emit PauseObserved(p.target, p.maxGapSeconds, nowTs);
+            }
+            o.lastSeen = nowTs;
+            observations[key] = o;
+        } else if (o.since != 0) {
+            delete observations[key];
+            emit PauseCleared(p.target, p.maxGapSeconds, o.since, nowTs);
         }
         return paused;
     }
 
     /// @inheritdoc ITrigger
+    /// @dev Due when a pause is not yet recorded, when a recorded one has ended, and while paused
+    /// once half the max gap has passed since the last observation (so that a keeper observing
+    /// when due keeps a real pause continuous).
     function observationDue(bytes calldata params) external view returns (bool) {
-        address target = abi.decode(params, (Params)).target;
-        (bool ok, bool paused) = _paused(target);
-        return (ok && paused) != (pausedSince[target] != 0);
+        Params memory p = abi.decode(params, (Params));
+        (bool ok, bool paused) = _paused(p.target);
+        Observation memory o = observations[observationKey(p.target, p.maxGapSeconds)];
+        if (!(ok && paused)) return o.since != 0;
+        return o.since == 0 || block.timestamp - o.lastSeen >= p.maxGapSeconds / 2;
     }
 
     /// @inheritdoc ITrigger
-    /// @dev True while the target is paused, observed or not yet: cover is never sold into a pause.
-    function observationPending(bytes calldata params) external view returns (bool) {
-        (bool ok, bool paused) = _paused(abi.decode(params, (Params)).target);
-        return ok && paused;
+    /// @dev True while the target is paused (observed or not yet) or a pause is on record.
+    function conditionHolds(bytes calldata params) external view returns (bool) {
+        Params memory p = abi.decode(params, (Params));
+        (bool ok, bool paused) = _paused(p.target);
+        return (ok && paused) || observations[observationKey(p.target, p.maxGapSeconds)].since != 0;
     }
 
     /// @inheritdoc ITrigger
     function observes(bytes calldata) external pure returns (bool) {
         return true;
+    }
+
+    /// @notice The key observations of `target` at gap `maxGapSeconds` are kept under.
+    function observationKey(address target, uint32 maxGapSeconds) public pure returns (bytes32) {
+        return keccak256(abi.encode(target, maxGapSeconds));
     }
 
     function _paused(address target) private view returns (bool ok, bool paused) {

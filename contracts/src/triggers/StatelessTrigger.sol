@@ -5,7 +5,7 @@ import {ITrigger} from "../interfaces/ITrigger.sol";
 
 /// @title StatelessTrigger
 /// @notice Base for trigger kinds whose proof lies entirely in oracle history: they keep no
-/// observations, so there is never anything to observe or pending.
+/// observations, so there is never anything to observe.
 abstract contract StatelessTrigger is ITrigger {
     /// @inheritdoc ITrigger
     function observe(bytes calldata) external pure returns (bool) {
@@ -14,11 +14,6 @@ abstract contract StatelessTrigger is ITrigger {
 
     /// @inheritdoc ITrigger
     function observationDue(bytes calldata) external pure returns (bool) {
-        return false;
-    }
-
-    /// @inheritdoc ITrigger
-    function observationPending(bytes calldata) external pure returns (bool) {
         return false;
     }
 

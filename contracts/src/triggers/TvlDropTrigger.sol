@@ -5,12 +5,29 @@ import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interf
 import {ITrigger} from "../interfaces/ITrigger.sol";
 import {IOracleErrors} from "../interfaces/IOracleErrors.sol";
 import {OracleLib} from "../libraries/OracleLib.sol";
+import {FeedHistory} from "../libraries/FeedHistory.sol";
 import {StatelessTrigger} from "./StatelessTrigger.sol";
 
 /// @title TvlDropTrigger
-/// @notice Trips when a protocol's TVL feed fell by at least `dropBps` within `windowSeconds`,
-/// proven by two round ids that this contract reads back with `getRoundData`. The incident time
-/// is the earlier round's `updatedAt`: the last reading before the fall.
+/// @notice Trips when a protocol's TVL feed fell by at least `dropBps` within `windowSeconds`.
+///
+/// What is proven. The feed is a step function: each round's answer is in force from its
+/// `updatedAt` until the next round's (rounds in the proxy's timeline, across phases: see
+/// FeedHistory). For a round k, M(k) is the highest answer in force at any moment of the window
+/// [updatedAt(k) − W, updatedAt(k)] (the round in force when the window opened included). Round k
+/// *trips* when answer(k) ≤ M(k) × (1 − dropBps). A fall is a maximal run of consecutive tripping
+/// rounds; its tripping round j is the first of the run (the round before it does not trip).
+///
+/// Incident time (canonical): the `updatedAt` of the first round after the peak of j's window
+/// (the last round in force in that window whose answer is M(j)): the first reading of the fall.
+/// Cover that started after the fall first showed is not paid for it; cover active then is,
+/// even if it ended before the fall crossed the drop level. The proof is (start, prev, trip):
+/// `trip` must trip and `prev`, the round right before it, must not (else
+/// TvlDropTripNotFirst), and `start` must be in force when prev's window opened (or be the feed's
+/// first round), so the walk from start to trip sees every reading both windows contain.
+///
+/// Long windows: `check` walks at most MAX_CHECK_ROUNDS rounds past the stored progress;
+/// `advance` walks any number in segments (anyone may call it) and stores where it got.
 contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
     struct Params {
         address feed;
@@ -21,16 +38,53 @@ contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
         uint32 sequencerGraceSeconds;
     }
 
+    /// @notice Progress of one proof's walk, keyed by `scanKey`.
+    struct Scan {
+        uint80 cursor;
+        uint40 cursorAt;
+        uint40 peakNextAt;
+        bool started;
+        bool done;
+        uint256 cursorAnswer;
+        uint256 maxPrevWindow;
+        uint256 maxTripWindow;
+    }
+
+    /// @dev The two rounds a proof ends with.
+    struct Ends {
+        FeedHistory.Round prev;
+        FeedHistory.Round trip;
+    }
+
+    /// @notice Walk progress by scan key.
+    mapping(bytes32 key => Scan) public scans;
+    /// @notice The trip round's time of the latest fall proven through `advance`, per
+    /// (feed, drop, window): sales stop for a window after it (`conditionHolds`).
+    mapping(bytes32 paramsKey => uint40) public trippedAt;
+
+    uint256 private constant BPS = 10_000;
+    /// @notice Rounds one `check` walks beyond the stored progress.
+    uint256 public constant MAX_CHECK_ROUNDS = 1_000;
+    /// @notice Rounds `findProof` looks back over.
+    uint256 public constant SEARCH_ROUNDS = 64;
+
+    /// @notice A fall's walk was advanced.
+    event TvlDropScanAdvanced(bytes32 indexed key, uint80 tripRoundId, uint80 cursor, bool done);
+
     /// @notice `dropBps` must be in (0, 10000).
     error TvlDropBpsOutOfRange(uint16 dropBps);
     /// @notice The window and the max age must be non-zero.
     error TvlDropWindowInvalid(uint32 windowSeconds, uint32 maxAgeSeconds);
-    /// @notice The proof's later round is newer than the feed's latest round.
-    error TvlDropRoundAfterLatest(uint80 roundId, uint80 latestRoundId);
-
-    uint256 private constant BPS = 10_000;
-    /// @notice Rounds `findProof` looks back over.
-    uint256 public constant SEARCH_ROUNDS = 48;
+    /// @notice The start round is not in force when the previous round's window opens.
+    error TvlDropStartTooLate(uint80 startRoundId);
+    /// @notice `prev` is not the round right before `trip` in the feed's timeline.
+    error TvlDropPrevNotAdjacent(uint80 prevRoundId, uint80 foundRoundId);
+    /// @notice The walk from `start` reached the latest round without meeting `trip`.
+    error TvlDropTripNotReached(uint80 tripRoundId);
+    /// @notice The round before `trip` trips already: `trip` is not the first of its fall.
+    error TvlDropTripNotFirst(uint80 tripRoundId, uint80 prevRoundId);
+    /// @notice More rounds are left than one check walks: call `advance` first.
+    error TvlDropProofIncomplete(bytes32 key, uint80 cursor);
 
     /// @inheritdoc ITrigger
     function validateParams(bytes calldata params) external view {
@@ -43,68 +97,174 @@ contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
     }
 
     /// @inheritdoc ITrigger
-    /// @dev proof = abi.encode(uint80 fromRoundId, uint80 toRoundId)
-    function check(bytes calldata params, bytes calldata proof) external view returns (bool, uint64) {
+    /// @dev proof = abi.encode(uint80 startRoundId, uint80 prevRoundId, uint80 tripRoundId)
+    function check(bytes calldata params, bytes calldata proof) external view returns (bool, uint64, uint64) {
         Params memory p = abi.decode(params, (Params));
-        (uint80 fromId, uint80 toId) = abi.decode(proof, (uint80, uint80));
+        (uint80 startId, uint80 prevId, uint80 tripId) = abi.decode(proof, (uint80, uint80, uint80));
         OracleLib.requireSequencerUp(p.sequencerFeed, p.sequencerGraceSeconds);
         OracleLib.Round memory head = OracleLib.latest(p.feed, p.maxAgeSeconds);
-        OracleLib.samePhaseOrdered(p.feed, fromId, toId);
-        if (toId > head.roundId) revert TvlDropRoundAfterLatest(toId, head.roundId);
-        OracleLib.Round memory a = OracleLib.at(p.feed, fromId);
-        OracleLib.Round memory b = OracleLib.at(p.feed, toId);
-        if (!_dropped(p, a, b)) return (false, 0);
-        return (true, uint64(a.updatedAt));
+        Ends memory e = Ends(FeedHistory.read(p.feed, prevId), FeedHistory.read(p.feed, tripId));
+        bytes32 key = scanKey(p, startId, prevId, tripId);
+        (Scan memory s, bool complete) = _walk(p, startId, e, head.roundId, scans[key], MAX_CHECK_ROUNDS);
+        if (!complete) revert TvlDropProofIncomplete(key, s.cursor);
+        if (!_decide(p, e, s)) return (false, 0, 0);
+        return (true, s.peakNextAt, s.peakNextAt);
     }
 
     /// @inheritdoc ITrigger
-    /// @dev Returns the earliest tripping round within the last SEARCH_ROUNDS, paired with the
-    /// highest reading inside the window before it.
+    function advance(bytes calldata params, bytes calldata proof, uint256 maxRounds) external returns (bool complete) {
+        Params memory p = abi.decode(params, (Params));
+        (uint80 startId, uint80 prevId, uint80 tripId) = abi.decode(proof, (uint80, uint80, uint80));
+        (uint80 latestId,,,,) = AggregatorV3Interface(p.feed).latestRoundData();
+        Ends memory e = Ends(FeedHistory.read(p.feed, prevId), FeedHistory.read(p.feed, tripId));
+        bytes32 key = scanKey(p, startId, prevId, tripId);
+        Scan memory s;
+        (s, complete) = _walk(p, startId, e, latestId, scans[key], maxRounds);
+        scans[key] = s;
+        if (complete && _decide(p, e, s)) {
+            bytes32 pk = paramsKey(p.feed, p.dropBps, p.windowSeconds);
+            if (e.trip.at > trippedAt[pk]) trippedAt[pk] = uint40(e.trip.at);
+        }
+        emit TvlDropScanAdvanced(key, tripId, s.cursor, s.done);
+    }
+
+    /// @inheritdoc ITrigger
+    /// @dev Searches the last SEARCH_ROUNDS rounds for the latest fall whose windows lie inside
+    /// them; longer histories are searched off-chain by the Worker's keeper.
     function findProof(bytes calldata params, uint64 notBefore) external view returns (bool, bytes memory) {
         Params memory p = abi.decode(params, (Params));
-        (bool ok, OracleLib.Round[] memory rounds) = _recent(p.feed);
+        (bool ok, FeedHistory.Round[] memory r, bool fromStart) = _recent(p.feed);
         if (!ok) return (false, "");
-        for (uint256 j = 1; j < rounds.length; ++j) {
-            uint256 peak = type(uint256).max;
-            for (uint256 i = j; i > 0; --i) {
-                OracleLib.Round memory a = rounds[i - 1];
-                if (a.updatedAt > rounds[j].updatedAt) continue; // out-of-order history proves nothing
-                if (a.updatedAt <= notBefore || rounds[j].updatedAt - a.updatedAt > p.windowSeconds) break;
-                if (peak == type(uint256).max || a.answer > rounds[peak].answer) peak = i - 1;
-            }
-            if (peak != type(uint256).max && _dropped(p, rounds[peak], rounds[j])) {
-                return (true, abi.encode(rounds[peak].roundId, rounds[j].roundId));
-            }
+        uint256 n = r.length;
+        // Walk trip candidates from the newest; the first tripping round whose predecessor does not trip wins.
+        for (uint256 j = n - 1; j >= 1; --j) {
+            (bool coveredJ, bool tripsJ, uint64 peakNext,) = _tripsAt(p, r, j, fromStart);
+            if (!coveredJ) break;
+            if (!tripsJ) continue;
+            (bool coveredPrev, bool tripsPrev,, uint256 startIdx) = _tripsAt(p, r, j - 1, fromStart);
+            if (!coveredPrev) break;
+            if (tripsPrev) continue;
+            if (peakNext <= notBefore) return (false, "");
+            return (true, abi.encode(r[startIdx].id, r[j - 1].id, r[j].id));
         }
         return (false, "");
     }
 
-    function _dropped(Params memory p, OracleLib.Round memory a, OracleLib.Round memory b) private pure returns (bool) {
-        if (b.updatedAt < a.updatedAt || b.updatedAt - a.updatedAt > p.windowSeconds) return false;
-        // b <= a * (1 - drop): both answers are positive (checked on read), so the casts are exact.
-        return uint256(b.answer) * BPS <= uint256(a.answer) * (BPS - p.dropBps);
+    /// @inheritdoc ITrigger
+    /// @dev True for one window after a fall was proven through `advance` (the keeper advances a
+    /// fall as soon as it finds one). A fall fired at once stops sales by the product's status.
+    function conditionHolds(bytes calldata params) external view returns (bool) {
+        Params memory p = abi.decode(params, (Params));
+        return uint256(trippedAt[paramsKey(p.feed, p.dropBps, p.windowSeconds)]) + p.windowSeconds > block.timestamp;
     }
 
-    /// @dev Up to SEARCH_ROUNDS valid rounds ending at the latest, oldest first, within one phase.
-    function _recent(address feed) private view returns (bool ok, OracleLib.Round[] memory rounds) {
-        uint80 latestId;
-        try AggregatorV3Interface(feed).latestRoundData() returns (uint80 id, int256, uint256, uint256, uint80) {
-            latestId = id;
+    /// @notice The key a proof's walk progress is stored under.
+    function scanKey(Params memory p, uint80 startId, uint80 prevId, uint80 tripId) public pure returns (bytes32) {
+        return keccak256(abi.encode(p.feed, p.dropBps, p.windowSeconds, startId, prevId, tripId));
+    }
+
+    /// @notice The key of `trippedAt`.
+    function paramsKey(address feed, uint16 dropBps, uint32 windowSeconds) public pure returns (bytes32) {
+        return keccak256(abi.encode(feed, dropBps, windowSeconds));
+    }
+
+    /// @dev Trip of `e.trip` and non-trip of `e.prev`, from a finished walk.
+    function _decide(Params memory p, Ends memory e, Scan memory s) private pure returns (bool) {
+        if (e.trip.answer * BPS > s.maxTripWindow * (BPS - p.dropBps)) return false;
+        if (e.prev.answer * BPS <= s.maxPrevWindow * (BPS - p.dropBps)) revert TvlDropTripNotFirst(e.trip.id, e.prev.id);
+        return true;
+    }
+
+    /// @dev Continues (or starts) a walk from `start` to `trip` for at most `maxRounds` rounds.
+    function _walk(Params memory p, uint80 startId, Ends memory e, uint80 latestId, Scan memory s, uint256 maxRounds)
+        private
+        view
+        returns (Scan memory, bool)
+    {
+        if (!s.started) {
+            FeedHistory.Round memory start = FeedHistory.read(p.feed, startId);
+            (bool hasPrev,) = FeedHistory.predecessor(p.feed, start);
+            if (startId == e.trip.id || (hasPrev && uint256(start.at) + p.windowSeconds > e.prev.at)) revert TvlDropStartTooLate(startId);
+            s.started = true;
+            s.cursor = start.id;
+            s.cursorAt = uint40(start.at);
+            s.cursorAnswer = start.answer;
+        }
+        if (s.done) return (s, true);
+        FeedHistory.Round memory cur = FeedHistory.Round(s.cursor, s.cursorAnswer, s.cursorAt);
+        for (uint256 n; n < maxRounds; ++n) {
+            (bool ok, FeedHistory.Round memory next) = FeedHistory.successor(p.feed, cur, latestId);
+            if (!ok) revert TvlDropTripNotReached(e.trip.id);
+            // `cur` was in force over [cur.at, next.at): it counts for a window it overlaps.
+            if (uint256(next.at) + p.windowSeconds > e.prev.at && cur.answer > s.maxPrevWindow) s.maxPrevWindow = cur.answer;
+            if (uint256(next.at) + p.windowSeconds > e.trip.at && cur.answer >= s.maxTripWindow) {
+                s.maxTripWindow = cur.answer;
+                s.peakNextAt = uint40(next.at);
+            }
+            if (next.id == e.trip.id) {
+                if (cur.id != e.prev.id) revert TvlDropPrevNotAdjacent(e.prev.id, cur.id);
+                s.done = true;
+                cur = next;
+                break;
+            }
+            if (cur.id == e.prev.id) revert TvlDropPrevNotAdjacent(e.prev.id, next.id);
+            cur = next;
+        }
+        s.cursor = cur.id;
+        s.cursorAt = uint40(cur.at);
+        s.cursorAnswer = cur.answer;
+        return (s, s.done);
+    }
+
+    /// @dev Whether r[k] trips, judged on the buffered rounds: `covered` is false when the buffer
+    /// does not reach back to the round in force when k's window opened.
+    function _tripsAt(Params memory p, FeedHistory.Round[] memory r, uint256 k, bool fromStart)
+        private
+        pure
+        returns (bool covered, bool trips, uint64 peakNext, uint256 startIdx)
+    {
+        uint256 opens = r[k].at > p.windowSeconds ? r[k].at - p.windowSeconds : 0;
+        uint256 i = k;
+        while (i > 0 && r[i].at > opens) --i;
+        covered = r[i].at <= opens || (i == 0 && fromStart);
+        if (!covered) return (false, false, 0, 0);
+        startIdx = i;
+        uint256 peak;
+        for (uint256 x = i; x < k; ++x) {
+            if (uint256(r[x + 1].at) + p.windowSeconds > r[k].at && r[x].answer >= peak) {
+                peak = r[x].answer;
+                peakNext = r[x + 1].at;
+            }
+        }
+        trips = r[k].answer * BPS <= peak * (BPS - p.dropBps);
+    }
+
+    /// @dev Up to SEARCH_ROUNDS rounds ending at the latest, oldest first; `fromStart` when the
+    /// first of them is the feed's first round.
+    function _recent(address feed) private view returns (bool ok, FeedHistory.Round[] memory rounds, bool fromStart) {
+        FeedHistory.Round memory cur;
+        try AggregatorV3Interface(feed).latestRoundData() returns (uint80 id, int256 answer, uint256, uint256 updatedAt, uint80) {
+            if (answer <= 0 || updatedAt == 0 || updatedAt > block.timestamp) return (false, rounds, false);
+            cur = FeedHistory.Round(id, uint256(answer), uint64(updatedAt));
         } catch {
-            return (false, rounds);
+            return (false, rounds, false);
         }
-        uint80 phaseStart = (latestId >> 64) << 64;
-        uint256 span = latestId - phaseStart; // rounds before latest in this phase (round 0 unused)
-        if (span > SEARCH_ROUNDS - 1) span = SEARCH_ROUNDS - 1;
-        OracleLib.Round[] memory buf = new OracleLib.Round[](span + 1);
+        FeedHistory.Round[] memory back = new FeedHistory.Round[](SEARCH_ROUNDS);
         uint256 n;
-        for (uint80 id = latestId - uint80(span); id <= latestId; ++id) {
-            (bool good, OracleLib.Round memory r) = OracleLib.tryAt(feed, id);
-            if (good) buf[n++] = r;
+        back[n++] = cur;
+        FeedHistory.PhaseCtx memory ctx = FeedHistory.phaseCtx(feed, FeedHistory.phaseOf(cur.id));
+        while (n < SEARCH_ROUNDS) {
+            if (FeedHistory.phaseOf(cur.id) != ctx.phase) ctx = FeedHistory.phaseCtx(feed, FeedHistory.phaseOf(cur.id));
+            (bool has, FeedHistory.Round memory prev) = FeedHistory.predecessorIn(feed, cur, ctx);
+            if (!has) {
+                fromStart = true;
+                break;
+            }
+            back[n++] = prev;
+            cur = prev;
         }
-        assembly ("memory-safe") {
-            mstore(buf, n)
-        }
-        return (n > 1, buf);
+        rounds = new FeedHistory.Round[](n);
+        for (uint256 i; i < n; ++i) rounds[i] = back[n - 1 - i];
+        return (n > 1, rounds, fromStart);
     }
 }

@@ -16,6 +16,8 @@ import * as CoverMarket from "../../../contracts/out/CoverMarket";
 import * as CoverPool from "../../../contracts/out/CoverPool";
 import * as CoveredVault from "../../../contracts/out/CoveredVault";
 import * as DepegTrigger from "../../../contracts/out/DepegTrigger";
+import * as FeedHistory from "../../../contracts/out/FeedHistory";
+import * as MockFeed from "../../../contracts/out/MockFeed";
 import * as IOracleErrors from "../../../contracts/out/IOracleErrors";
 import * as MockPausableProtocol from "../../../contracts/out/MockPausableProtocol";
 import * as MockStablecoin from "../../../contracts/out/MockStablecoin";
@@ -36,6 +38,7 @@ const errorAbi = [
   ...CoverMarket.abi,
   ...CoverPool.abi,
   ...IOracleErrors.abi,
+  ...FeedHistory.abi,
   ...TvlDropTrigger.abi,
   ...DepegTrigger.abi,
   ...PausedTrigger.abi,
@@ -163,6 +166,11 @@ export async function createWorld(opts: { leverageBps?: number; cooldownSeconds?
     async newFeed(decimals: number, answer: bigint) {
       const { address } = await deploy(clients, acc.owner, MockV3Aggregator, [decimals, answer]);
       return getContract({ address, abi: MockV3Aggregator.abi, client: { public: clients.publicClient, wallet: acc.owner } });
+    },
+    /** A Chainlink-proxy-shaped feed with phases and one storage slot per round (MockFeed). */
+    async newProxyFeed(decimals: number, answer: bigint) {
+      const { address } = await deploy(clients, acc.owner, MockFeed, [decimals, answer]);
+      return getContract({ address, abi: MockFeed.abi, client: { public: clients.publicClient, wallet: acc.owner } });
     },
     async newPausable() {
       const { address } = await deploy(clients, acc.owner, MockPausableProtocol, [acc.owner.account!.address]);
