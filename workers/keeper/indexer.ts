@@ -191,7 +191,7 @@ async function addEvidence(client: PublicClient, dep: Deployment, c: IndexChange
   const describe = (incident: number, kind: TriggerKind | undefined, params: Hex, proof: Hex, trigger: Address) => {
     if (kind === "tvl_drop") {
       const [p] = decodeAbiParameters([{ type: "tuple", components: [{ name: "feed", type: "address" }] }], params) as unknown as [{ feed: Address }];
-      const [a, b] = decodeAbiParameters([{ type: "uint80" }, { type: "uint80" }], proof);
+      const [, a, b] = decodeAbiParameters([{ type: "uint80" }, { type: "uint80" }, { type: "uint80" }], proof); // (start, prev, trip): evidence is prev and trip
       needs.push({ incident, kind, feed: p.feed, rounds: [a, b] });
     } else if (kind === "depeg") {
       const [p] = decodeAbiParameters([{ type: "tuple", components: [{ name: "feed", type: "address" }] }], params) as unknown as [{ feed: Address }];

@@ -256,8 +256,10 @@ export async function proofsAndIncidents(
   knownIncidents: OpenIncident[],
 ): Promise<{ proofs: ProofFound[]; incidents: IncidentState[]; roundRequests: number }> {
   const candidates = snap.assessments.filter((a) => a.candidate && a.onChain);
-  const onChainSearch = candidates.filter((a) => a.product.triggerKind === "paused");
-  const offChain = candidates.filter((a) => a.product.triggerKind !== "paused");
+  // The off-chain search (searchOffChain) is only used when the trigger's bounded on-chain
+  // findProof finds nothing; see the README's keeper section for where it stands.
+  const onChainSearch = candidates;
+  const offChain: Assessment[] = [];
   const vetoOf = new Map(snap.assessments.map((a) => [a.product.id, a.onChain?.vetoWindowSeconds ?? 0]));
   const ids = new Set(knownIncidents.map((x) => BigInt(x.id)));
   for (const a of snap.assessments) if (a.onChain && a.onChain.openIncident !== 0n && a.onChain.status !== ProductStatus.Active) ids.add(a.onChain.openIncident);
