@@ -198,7 +198,8 @@ export async function readProducts(
       // The off-chain search over the feed's history then decides exactly.
       const skipped = p.wRoundId !== null && reading.roundId !== null ? BigInt(reading.roundId) - BigInt(p.wRoundId) : 0n;
       const belowPeak = reading.distanceBps !== null && reading.distanceBps < Number(conditions[k]![0]?.kind === "tvl_drop" ? (conditions[k]![0] as TvlDrop).dropBps : 0);
-      if (p.triggerKind === "tvl_drop") candidate = reading.distanceBps === 0 || (skipped > 1n && belowPeak);
+      // A product seen for the first time may have fallen before the keeper ever read it.
+      if (p.triggerKind === "tvl_drop") candidate = reading.distanceBps === 0 || p.wRoundId === null || (skipped > 1n && belowPeak);
       else if (p.triggerKind === "depeg" || p.triggerKind === "paused") candidate = reading.distanceBps === 0;
       else candidate = true; // all-of: few products, and a sub-condition may have tripped rounds ago
     }
@@ -256,10 +257,8 @@ export async function proofsAndIncidents(
   knownIncidents: OpenIncident[],
 ): Promise<{ proofs: ProofFound[]; incidents: IncidentState[]; roundRequests: number }> {
   const candidates = snap.assessments.filter((a) => a.candidate && a.onChain);
-  // The off-chain search (searchOffChain) is only used when the trigger's bounded on-chain
-  // findProof finds nothing; see the README's keeper section for where it stands.
-  const onChainSearch = candidates;
-  const offChain: Assessment[] = [];
+  const onChainSearch = candidates.filter((a) => a.product.triggerKind === "paused");
+  const offChain = candidates.filter((a) => a.product.triggerKind !== "paused");
   const vetoOf = new Map(snap.assessments.map((a) => [a.product.id, a.onChain?.vetoWindowSeconds ?? 0]));
   const ids = new Set(knownIncidents.map((x) => BigInt(x.id)));
   for (const a of snap.assessments) if (a.onChain && a.onChain.openIncident !== 0n && a.onChain.status !== ProductStatus.Active) ids.add(a.onChain.openIncident);
