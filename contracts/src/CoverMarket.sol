@@ -382,7 +382,11 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         if (block.timestamp < endsAt) revert MarketSettlementWindowOpen(incidentId, endsAt);
         inc.status = IncidentStatus.Closed;
         uint256 returned = inc.reserve - inc.paid;
-        if (returned > 0) asset.safeTransfer(address(pool), returned);
+        if (returned > 0) {
+            asset.safeTransfer(address(pool), returned);
+            // Earned back over time like a premium, not as one step anyone can time a deposit to.
+            pool.recordReturn(returned);
+        }
         emit IncidentClosed(incidentId, returned);
     }
 

@@ -62,7 +62,7 @@ const EXPECTED = new Set([
   "PoolCapacityExceeded", "MarketProductCapacityExceeded", "MarketProductNotActive", "MarketObservationPending",
   "PoolWithdrawalExceedsFreeCapital", "PoolWithdrawalCoolingDown", "PoolZeroAmount", "MarketTriggerNotTripped",
   "MarketIncidentBeforeListing", "MarketIncidentTooOld", "MarketVetoWindowOpen", "MarketIncidentTransitionInvalid",
-  "MarketVetoWindowClosed",
+  "MarketVetoWindowClosed", "PoolWithdrawalLapsed",
 ]);
 
 async function attempt<T>(p: Promise<T>): Promise<T | undefined> {
