@@ -39,6 +39,8 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     uint8 public constant PAUSE_NEW_COVER = 1;
     uint64 public constant MIN_DURATION_SECONDS = 1 days;
     uint64 public constant MAX_DURATION_SECONDS = 365 days;
+    /// @notice A quote may start cover at most this long after its purchase.
+    uint256 public constant MAX_START_DELAY_SECONDS = 90 days;
     uint32 public constant MIN_COVERAGE_LAG_SECONDS = 60;
     uint32 public constant MAX_COVERAGE_LAG_SECONDS = 30 days;
     uint32 public constant MAX_VETO_WINDOW_SECONDS = 7 days;
@@ -202,6 +204,10 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         // No cover starts before purchase + lag: cover bought after an event's onset can never
         // be active at that onset.
         uint256 earliest = block.timestamp + m.coverageLagSeconds;
+        // Bounded before the cast: a start above 2^40 would otherwise win the max and be
+        // truncated into the past. Below the bound, start + duration fits a uint40 for millennia.
+        uint256 latest = block.timestamp + MAX_START_DELAY_SECONDS;
+        if (q.start > latest) revert MarketQuoteStartOutOfRange(q.start, latest);
         start = uint40(q.start > earliest ? q.start : earliest);
         end = start + uint40(q.duration);
 

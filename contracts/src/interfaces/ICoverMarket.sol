@@ -33,7 +33,8 @@ interface ICoverMarket is ITriggerRegistry {
     /// @param productId product to cover
     /// @param amount cover amount in base units of the stablecoin
     /// @param premium premium in base units, paid at purchase
-    /// @param start earliest start (the policy starts at max(start, purchase + coverage lag))
+    /// @param start earliest start (the policy starts at max(start, purchase + coverage lag));
+    /// at most purchase + MAX_START_DELAY_SECONDS
     /// @param duration seconds of cover from the start
     /// @param buyer the only account the policy may be minted to, or zero for anyone
     /// @param deadline last second the quote can be used
@@ -185,6 +186,8 @@ interface ICoverMarket is ITriggerRegistry {
     error MarketQuoteAmountsInvalid(uint256 amount, uint256 premium);
     /// @notice Duration outside [1 day, 365 days].
     error MarketQuoteDurationOutOfRange(uint64 duration);
+    /// @notice The quote's start is later than purchase + MAX_START_DELAY_SECONDS.
+    error MarketQuoteStartOutOfRange(uint64 start, uint256 latest);
     /// @notice Fee without integrator, above the cap, or above the integrator's rate set by the owner.
     error MarketIntegratorFeeInvalid(address integrator, uint16 feeBps);
     /// @notice The product is unknown, in an incident or closed.
