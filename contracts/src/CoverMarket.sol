@@ -211,18 +211,20 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         start = uint40(q.start > earliest ? q.start : earliest);
         end = start + uint40(q.duration);
 
+        uint32 storedDay = m.lastDay;
         uint256 active = _settleProduct(q.productId, m);
         if (active + q.amount > m.capAmount) {
             revert MarketProductCapacityExceeded(q.productId, q.amount, m.capAmount > active ? m.capAmount - active : 0);
         }
         uint256 day = DayBitmap.bucketOf(end);
-        uint256 ending = _productEnding[q.productId][day];
-        _productEnding[q.productId][day] = ending + q.amount;
+        mapping(uint256 => uint256) storage endings = _productEnding[q.productId];
+        uint256 ending = endings[day];
+        endings[day] = ending + q.amount;
         // A bucket is marked when it first gets an amount; amounts are never zero, so a non-zero
         // bucket is already marked and the bitmap need not be read.
         if (ending == 0) _productDays[q.productId].mark(day);
         p.activeCover = uint96(active + q.amount); // ≤ capAmount, a uint96
-        p.lastDay = m.lastDay;
+        if (m.lastDay != storedDay) p.lastDay = m.lastDay; // most purchases: same day, no write
     }
 
     /// @dev Removes ended day buckets from the product's active cover; updates `m.lastDay`.
@@ -501,25 +503,20 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         return _quoteDigest(quote);
     }
 
+    /// @dev EIP-712 struct hash over the quote as it sits in calldata: every field is a static
+    /// type, so its ABI encoding is the 11 words abi.encode would write, and they are hashed in
+    /// place after the type hash. A field with dirty high bits hashes differently from what any
+    /// signer signed, so such a quote only fails the signature check.
     function _quoteDigest(Quote calldata q) private view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    QUOTE_TYPEHASH,
-                    q.productId,
-                    q.amount,
-                    q.premium,
-                    q.start,
-                    q.duration,
-                    q.buyer,
-                    q.deadline,
-                    q.quoteId,
-                    q.termsHash,
-                    q.integrator,
-                    q.integratorFeeBps
-                )
-            )
-        );
+        bytes32 typeHash = QUOTE_TYPEHASH;
+        bytes32 structHash;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typeHash)
+            calldatacopy(add(ptr, 0x20), q, 0x160)
+            structHash := keccak256(ptr, 0x180)
+        }
+        return _hashTypedDataV4(structHash);
     }
 
     /// @inheritdoc ICoverMarket

@@ -57,7 +57,7 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
 
     /// @dev What every purchase reads besides the book, in one slot. `pendingUnits` is the pending
     /// liability in units of `_pendingUnit`, rounded up (capacity only: conservative); the exact
-    /// figure is `_pendingLiability`, read by exits, reserves and views.
+    /// figure is `_pending()`, read by exits, reserves and views.
     struct Config {
         address market;
         uint32 leverageBps;
@@ -65,7 +65,9 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     }
 
     Config private _cfg;
-    uint256 private _pendingLiability;
+    /// @dev Pending liability + 1, kept only when `_pendingUnit` > 1 (the packed units are exact
+    /// otherwise). Never zero, so opening an incident rewrites a non-zero slot.
+    uint256 private _pendingPlusOne = 1;
     /// @dev 10^(decimals − 6) for assets with more than 6 decimals, else 1: a uint64 of units
     /// then holds 1.8e13 whole tokens of an 18-decimal asset.
     uint256 private immutable _pendingUnit;
@@ -112,7 +114,9 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     // ─── market ──────────────────────────────────────────────────────────────────────────────
 
     /// @inheritdoc ICoverPool
-    function recordCover(uint256 coverAmount, uint256 premium, uint256 endTime) external onlyMarket {
+    function recordCover(uint256 coverAmount, uint256 premium, uint256 endTime) external {
+        Config memory c = _cfg; // one read for the caller check and the capacity
+        if (msg.sender != c.market) revert PoolOnlyMarket(msg.sender);
         (Book memory b, uint256 rateEnd) = _settled();
         uint256 day = DayBitmap.bucketOf(endTime);
         uint256 earnedBy = day * DayBitmap.DAY;
@@ -121,7 +125,7 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
         b.rateSum = (b.rateSum + rate).toUint128();
         rateEnd += rate * earnedBy;
 
-        uint256 capacity = _capacity(_assets(b, rateEnd));
+        uint256 capacity = _capacityOf(c, _assets(b, rateEnd));
         if (b.activeCover > capacity) {
             revert PoolCapacityExceeded(coverAmount, capacity > b.activeCover - coverAmount ? capacity - (b.activeCover - coverAmount) : 0);
         }
@@ -137,18 +141,18 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
 
     /// @inheritdoc ICoverPool
     function addPendingLiability(uint256 liability) external onlyMarket {
-        _setPending(_pendingLiability + liability);
+        _setPending(_pending() + liability);
     }
 
     /// @inheritdoc ICoverPool
     function removePendingLiability(uint256 liability) external onlyMarket {
-        _setPending(_pendingLiability - liability);
+        _setPending(_pending() - liability);
     }
 
     /// @inheritdoc ICoverPool
     function reserveForIncident(uint256 liability) external onlyMarket returns (uint256 reserve) {
         uint256 assets = totalAssets();
-        uint256 pending = _pendingLiability;
+        uint256 pending = _pending();
         _setPending(pending - liability);
         // Every incident pending at once gets the same fraction: assets / pending. Confirming one
         // takes its share and its liability out together, so the fraction left for the others
@@ -239,7 +243,7 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
 
     /// @inheritdoc ICoverPool
     function pendingLiability() external view returns (uint256) {
-        return _pendingLiability;
+        return _pending();
     }
 
     /// @notice A withdrawal request (zero owner once completed or cancelled).
@@ -271,7 +275,7 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     function freeCapital() public view returns (uint256) {
         (Book memory b, uint256 rateEnd) = _settled();
         uint256 assets = _assets(b, rateEnd);
-        uint256 required = Math.mulDiv(b.activeCover, BPS, _cfg.leverageBps, Math.Rounding.Ceil) + _pendingLiability;
+        uint256 required = Math.mulDiv(b.activeCover, BPS, _cfg.leverageBps, Math.Rounding.Ceil) + _pending();
         return assets > required ? assets - required : 0;
     }
 
@@ -328,7 +332,10 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
 
     /// @dev Capacity reads the packed, rounded-up pending figure: one slot on every purchase.
     function _capacity(uint256 assets) private view returns (uint256) {
-        Config memory c = _cfg;
+        return _capacityOf(_cfg, assets);
+    }
+
+    function _capacityOf(Config memory c, uint256 assets) private view returns (uint256) {
         uint256 pending = uint256(c.pendingUnits) * _pendingUnit;
         return assets > pending ? (assets - pending) * c.leverageBps / BPS : 0;
     }
@@ -337,13 +344,17 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     /// conversion (virtual shares and assets, rounded down) over assets − pending liability.
     function _exitValue(uint256 shares) private view returns (uint256) {
         uint256 assets = totalAssets();
-        uint256 pending = _pendingLiability;
+        uint256 pending = _pending();
         uint256 net = assets > pending ? assets - pending : 0;
         return Math.mulDiv(shares, net + 1, totalSupply() + 10 ** _decimalsOffset());
     }
 
+    function _pending() private view returns (uint256) {
+        return _pendingUnit == 1 ? _cfg.pendingUnits : _pendingPlusOne - 1;
+    }
+
     function _setPending(uint256 pending) private {
-        _pendingLiability = pending;
+        if (_pendingUnit != 1) _pendingPlusOne = pending + 1;
         _cfg.pendingUnits = Math.ceilDiv(pending, _pendingUnit).toUint64();
         emit PendingLiabilityChanged(pending);
     }

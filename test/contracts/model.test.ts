@@ -130,9 +130,21 @@ class CompleteWithdraw extends Step {
     const queued = (await r.w.core.pool.read.withdrawalRequest([req.id])).shares;
     const shares = (queued * BigInt(this.pct)) / 100n;
     if (shares === 0n) return;
+    // The most this exit may take: its pro-rata share of (assets − open incident liability), in
+    // the block before (premium earned in the one block of the completion adds a few units).
+    const fair = await r.w.core.pool.read.exitValue([shares]);
+    const before = await r.w.balance(addr(lp));
     const done = await attempt(r.w.send(r.w.as(r.w.core.pool, lp).write.completeRedeem([req.id, shares, addr(lp)])));
+    if (!done && (await r.w.now()) > (await r.w.core.pool.read.withdrawalRequest([req.id])).claimableAt + (await r.w.core.pool.read.REDEEM_WINDOW_SECONDS())) {
+      // Lapsed: take the shares back and queue them again (an LP who requested early and waited).
+      await r.w.send(r.w.as(r.w.core.pool, lp).write.cancelRedeem([req.id]));
+      m.requests.splice(m.requests.indexOf(req), 1);
+      count("lapsed");
+      return;
+    }
     if (done) {
       count("withdrawn");
+      expect((await r.w.balance(addr(lp))) - before).toBeLessThanOrEqual(fair + fair / 1_000_000n + 10n);
       // Locked capital never withdrawn: what remains still backs every active cover and incident.
       const [assets, active, pending, leverage] = await Promise.all([
         r.w.core.pool.read.totalAssets(), r.w.core.pool.read.activeCover(), r.w.core.pool.read.pendingLiability(), r.w.core.pool.read.leverageBps(),
@@ -263,6 +275,29 @@ class Settle extends Step {
   toString = () => `settle(#${this.pick})`;
 }
 
+/** After the settlement window, anyone closes a confirmed incident; its unpaid reserve is streamed back. */
+class Close extends Step {
+  constructor(readonly pick: number) {
+    super();
+  }
+  check = (m: Readonly<Model>) => m.incidents.size > 0;
+  async act(m: Model, r: Real) {
+    const ids = [...m.incidents.keys()];
+    const id = ids[this.pick % ids.length]!;
+    const inc = await r.w.core.market.read.incident([id]);
+    if (inc.status !== 2) return;
+    const endsAt = BigInt(inc.confirmedAt) + (await r.w.core.market.read.SETTLEMENT_WINDOW_SECONDS());
+    const now = await r.w.now();
+    if (now < endsAt) await r.w.advance(endsAt - now);
+    // A deposit just before the close and a request just after: the return must not jump.
+    const assetsBefore = await r.w.core.pool.read.totalAssets();
+    await r.w.send(r.w.core.market.write.closeIncident([id]));
+    expect(await r.w.core.pool.read.totalAssets()).toBeLessThanOrEqual(assetsBefore + (inc.reserve - inc.paid) / 1_000n + 10n);
+    count("closed");
+  }
+  toString = () => `close(#${this.pick})`;
+}
+
 /** The curator puts a product closed by an incident back on sale. */
 class Reopen extends Step {
   constructor(readonly product: number) {
@@ -302,6 +337,7 @@ async function invariants(m: Model, r: Real) {
   for (const id of m.incidents.keys()) {
     const inc = await market.read.incident([id]);
     if (inc.status === 2) owed += inc.reserve - inc.paid;
+    expect(inc.paid).toBeLessThanOrEqual(inc.reserve);
     // Total paid for an incident ≤ the cover active at its incident time.
     const activeAtT = m.policies
       .filter((p) => p.product === BigInt(inc.productId) && p.start <= BigInt(inc.incidentTime) && BigInt(inc.incidentTime) < p.end)
@@ -339,6 +375,7 @@ const commands = [
   fc.nat().map((i) => new Confirm(i)),
   fc.nat().map((i) => new Veto(i)),
   fc.nat().map((i) => new Settle(i)),
+  fc.nat().map((i) => new Close(i)),
 ];
 
 describe("model-based: random LP, buyer, oracle and keeper sequences", () => {
