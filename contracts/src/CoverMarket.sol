@@ -12,6 +12,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ICoverMarket} from "./interfaces/ICoverMarket.sol";
 import {ICoverPool} from "./interfaces/ICoverPool.sol";
 import {ITrigger} from "./interfaces/ITrigger.sol";
+import {IConditionView} from "./interfaces/IConditionView.sol";
 import {ITriggerRegistry} from "./interfaces/ITriggerRegistry.sol";
 import {DayBitmap} from "./libraries/DayBitmap.sol";
 
@@ -77,6 +78,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     mapping(address account => uint256) private _claimable;
     mapping(address trigger => bool) private _approvedTriggers;
     mapping(address integrator => uint16) private _integratorFeeBps;
+    mapping(uint256 productId => bool) private _conditionFlagged;
 
     /// @param pool_ the pool whose market this is (its `market` must be this contract)
     /// @param owner_ admin of every role (a multisig or timelock in production)
@@ -293,6 +295,46 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         while ((day = days_.next(day, today)) != 0) {
             liability += _productEnding[productId][day];
         }
+    }
+
+    /// @inheritdoc ICoverMarket
+    function flagCondition(uint256 productId) external {
+        Product storage p = _products[productId];
+        if (_conditionFlagged[productId]) revert MarketConditionAlreadyFlagged(productId);
+        if (p.status != ProductStatus.Active || !_conditionHolds(p.trigger, _params[productId])) {
+            revert MarketConditionNotHolding(productId);
+        }
+        _conditionFlagged[productId] = true;
+        pool.setExitFreeze(true);
+        emit ConditionFlagged(productId, true);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function clearCondition(uint256 productId) external {
+        Product storage p = _products[productId];
+        if (!_conditionFlagged[productId]) revert MarketConditionNotHolding(productId);
+        // Once fired the incident's liability prices exits; before that the condition must be gone.
+        if (p.status == ProductStatus.Active && _conditionHolds(p.trigger, _params[productId])) {
+            revert MarketConditionStillHolds(productId);
+        }
+        delete _conditionFlagged[productId];
+        pool.setExitFreeze(false);
+        emit ConditionFlagged(productId, false);
+    }
+
+    /// @dev The trigger's `conditionHolds` when it has one; otherwise whether an observation is
+    /// pending (the paused kind reports a visible pause there; stateless kinds report false).
+    function _conditionHolds(address trigger, bytes memory params) private view returns (bool) {
+        try IConditionView(trigger).conditionHolds(params) returns (bool holds) {
+            return holds;
+        } catch {
+            return ITrigger(trigger).observationPending(params);
+        }
+    }
+
+    /// @inheritdoc ICoverMarket
+    function conditionFlagged(uint256 productId) external view returns (bool) {
+        return _conditionFlagged[productId];
     }
 
     /// @inheritdoc ICoverMarket

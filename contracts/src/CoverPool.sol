@@ -73,6 +73,8 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     uint256 private immutable _pendingUnit;
     /// @notice Seconds between a withdrawal request and its completion.
     uint32 public cooldownSeconds;
+    /// @notice Products whose visible condition freezes completions (set by the market).
+    uint256 public exitFreezes;
     /// @notice Id of the last withdrawal request.
     uint256 public lastRequestId;
     mapping(uint256 requestId => WithdrawalRequest) private _requests;
@@ -163,6 +165,12 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     }
 
     /// @inheritdoc ICoverPool
+    function setExitFreeze(bool frozen) external onlyMarket {
+        exitFreezes = frozen ? exitFreezes + 1 : exitFreezes - 1;
+        emit ExitFreezesChanged(exitFreezes);
+    }
+
+    /// @inheritdoc ICoverPool
     function recordReturn(uint256 amount) external onlyMarket {
         if (amount == 0) return;
         (Book memory b, uint256 rateEnd) = _settled();
@@ -203,6 +211,7 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     /// @inheritdoc ICoverPool
     function completeRedeem(uint256 requestId, uint256 shares, address receiver) external returns (uint256 assets) {
         WithdrawalRequest memory r = _ownRequest(requestId);
+        if (exitFreezes != 0) revert PoolExitsFrozen(exitFreezes);
         if (block.timestamp < r.claimableAt) revert PoolWithdrawalCoolingDown(requestId, r.claimableAt);
         uint256 lapsesAt = uint256(r.claimableAt) + REDEEM_WINDOW_SECONDS;
         if (block.timestamp > lapsesAt) revert PoolWithdrawalLapsed(requestId, lapsesAt);

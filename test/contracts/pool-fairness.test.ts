@@ -132,3 +132,36 @@ describe("a returned reserve stays on the books (issue 12.3)", () => {
     expect(await w.core.pool.read.totalAssets()).toBe(before + 20_000n * USD);
   });
 });
+
+describe("a visible condition not yet fired freezes exits (issue 12.1, second case)", () => {
+  it("anyone can freeze completions while a product's condition holds; after fire and clear they pay net of the incident", async () => {
+    const { encodePausedParams } = await import("../../workers/chain/triggerParams");
+    const protocol = await w.newPausable();
+    const { productId } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 3600 }), { cap: 10_000_000n * USD });
+    await w.deposit(w.acc.lp, 100_000n * USD);
+    await w.deposit(w.acc.lp2, 100_000n * USD);
+    await w.buy(w.acc.alice, await w.quote(productId, { amount: 60_000n * USD, premium: 1n * USD }));
+    const r = await request(w.acc.lp2);
+    await w.advance(COOLDOWN);
+    // The pause is visible on-chain; it cannot be fired for another hour.
+    await w.send(protocol.write.pause());
+    await w.send(w.core.market.write.observe([productId]));
+    await w.send(w.as(w.core.market, w.acc.lp).write.flagCondition([productId]));
+    // Before the hook the matured request took 100,000 here, leaving the other LP 40,000 after
+    // the 60k incident (with 150k of cover: 100,000 taken, the other LP's exit value 0).
+    await expectRevert(w.as(w.core.pool, w.acc.lp2).write.completeRedeem([r.id, r.shares, addr(w.acc.lp2)]), "PoolExitsFrozen");
+    await expectRevert(w.core.market.write.clearCondition([productId]), "MarketConditionStillHolds");
+    await expectRevert(w.core.market.write.flagCondition([productId]), "MarketConditionAlreadyFlagged");
+    await w.advance(3600);
+    await w.send(w.core.market.write.fire([productId, "0x"]));
+    await w.send(w.core.market.write.clearCondition([productId])); // fired: pending pricing takes over
+    const got = await complete(w.acc.lp2, r);
+    expect(got).toBeLessThanOrEqual(70_001n * USD); // (200k − 60k) / 2
+    expect(got).toBeGreaterThan(69_999n * USD);
+  });
+
+  it("a condition that does not hold cannot freeze exits", async () => {
+    const { productId } = await tvlProduct();
+    await expectRevert(w.core.market.write.flagCondition([productId]), "MarketConditionNotHolding");
+  });
+});

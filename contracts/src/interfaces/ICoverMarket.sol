@@ -154,6 +154,8 @@ interface ICoverMarket is ITriggerRegistry {
     event PoliciesSettled(uint256 indexed incidentId, uint256[] policyIds, uint256[] amounts, address[] recipients);
     /// @notice A payout could not be transferred; it is claimable by `recipient` instead.
     event PayoutDeferred(uint256 indexed policyId, uint256 indexed incidentId, address indexed recipient, uint256 amount);
+    /// @notice A product's visible condition froze LP exits (`flagged`), or the freeze was lifted.
+    event ConditionFlagged(uint256 indexed productId, bool flagged);
     /// @notice A deferred payout was claimed.
     event PayoutClaimed(address indexed account, address indexed to, uint256 amount);
 
@@ -216,6 +218,12 @@ interface ICoverMarket is ITriggerRegistry {
     error MarketVetoWindowClosed(uint256 incidentId, uint256 endedAt);
     /// @notice The settlement window is open until `endsAt`.
     error MarketSettlementWindowOpen(uint256 incidentId, uint256 endsAt);
+    /// @notice The product is not on sale with its condition holding (or is not flagged, to clear).
+    error MarketConditionNotHolding(uint256 productId);
+    /// @notice The product's condition is flagged already.
+    error MarketConditionAlreadyFlagged(uint256 productId);
+    /// @notice The flagged condition still holds and has not been fired.
+    error MarketConditionStillHolds(uint256 productId);
     /// @notice Nothing is claimable for the caller.
     error MarketNothingToClaim(address account);
     /// @notice The pool's market is another contract.
@@ -267,6 +275,18 @@ interface ICoverMarket is ITriggerRegistry {
 
     /// @notice Opens an incident when the product's trigger accepts `proof`.
     function fire(uint256 productId, bytes calldata proof) external returns (uint256 incidentId);
+
+    /// @notice Anyone: while an Active product's trigger reports its condition holding (its
+    /// `conditionHolds` view, or a pending observation for kinds without it), freezes LP exits
+    /// in the pool, so nobody leaves at the pre-loss price before the incident can be fired.
+    function flagCondition(uint256 productId) external;
+
+    /// @notice Anyone: lifts a product's freeze once its condition no longer holds or its
+    /// incident has been fired (pending liability then prices every exit).
+    function clearCondition(uint256 productId) external;
+
+    /// @notice Whether the product's condition currently freezes LP exits.
+    function conditionFlagged(uint256 productId) external view returns (bool);
 
     /// @notice Confirms a pending incident once the product's veto window has passed, reserving
     /// its payouts from the pool.

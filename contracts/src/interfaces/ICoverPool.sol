@@ -27,6 +27,8 @@ interface ICoverPool {
     event WithdrawalCompleted(uint256 indexed requestId, address indexed receiver, uint256 shares, uint256 assets);
     /// @notice A closed incident's unpaid reserve came back; it is earned back linearly until `earnedBy`.
     event ReserveReturned(uint256 amount, uint256 earnedBy);
+    /// @notice The number of visible conditions freezing completions changed.
+    event ExitFreezesChanged(uint256 freezes);
     /// @notice Risk settings changed.
     event RiskParamsSet(uint32 leverageBps, uint32 cooldownSeconds);
     /// @notice The market that may sell cover against this pool was set.
@@ -46,6 +48,8 @@ interface ICoverPool {
     error PoolWithdrawalCoolingDown(uint256 requestId, uint64 claimableAt);
     /// @notice The request matured and was not completed within the window; cancel and request again.
     error PoolWithdrawalLapsed(uint256 requestId, uint256 lapsedAt);
+    /// @notice A product's condition holds and is not fired yet (CoverMarket.flagCondition).
+    error PoolExitsFrozen(uint256 freezes);
     /// @notice More shares than queued.
     error PoolWithdrawalExceedsRequest(uint256 requestId, uint256 shares, uint256 queued);
     /// @notice The assets asked for back active cover or pending incidents.
@@ -67,6 +71,10 @@ interface ICoverPool {
     /// the pool (min(1, assets / pending liability)); this one's reserve is sent to the market.
     /// @return reserve the amount transferred to the market for this incident's payouts
     function reserveForIncident(uint256 liability) external returns (uint256 reserve);
+
+    /// @notice Market only: one more (true) or one fewer (false) visible condition freezes
+    /// completions; while any does, `completeRedeem` reverts with PoolExitsFrozen.
+    function setExitFreeze(bool frozen) external;
 
     /// @notice Market only: a closed incident's unpaid reserve, already transferred back to the
     /// pool; it is earned back linearly over RETURN_STREAM_SECONDS, like a premium.
