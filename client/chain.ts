@@ -96,12 +96,14 @@ export async function buyCover(publicClient: PublicClient, wallet: Wallet, quote
  * @param args.vault the CoveredVault's address
  * @param args.assets the deposit, in the asset's base units
  * @param args.receiver who the deposit and the cover are for (default: the wallet's account)
+ * @param args.minShares fewest vault shares accepted (default: the vault's previewDeposit less 1%);
+ *   below it the vault reverts with `CoveredVaultSharesBelowMinimum`
  * @returns the vault shares minted, the policy id, and the transaction
  */
 export async function depositWithCover(
   publicClient: PublicClient,
   wallet: Wallet,
-  args: { vault: Address; assets: bigint; quote: QuoteResponse; receiver?: Address },
+  args: { vault: Address; assets: bigint; quote: QuoteResponse; receiver?: Address; minShares?: bigint },
 ): Promise<{ shares: bigint; policyId: bigint; txHash: Hash; approvalTxHash: Hash | null }> {
   const q = quoteStruct(args.quote);
   const receiver = args.receiver ?? wallet.account.address;
@@ -109,8 +111,11 @@ export async function depositWithCover(
   await checkUsable(publicClient, market, q);
   const token = getAddress(args.quote.transaction.approval.token);
   const approvalTxHash = await ensureAllowance(publicClient, wallet, token, args.vault, args.assets + q.premium);
+  // Default floor: the vault's preview less 1% (interest accrues between preview and inclusion;
+  // a donation that moves the price further makes the deposit revert instead of minting less).
+  const minShares = args.minShares ?? ((await publicClient.readContract({ address: args.vault, abi: vaultAbi, functionName: "previewDeposit", args: [args.assets] })) * 99n) / 100n;
   const { request, result } = await publicClient.simulateContract({
-    address: args.vault, abi: [...vaultAbi, ...errors], functionName: "depositWithCover", args: [args.assets, receiver, q, args.quote.signature as Hash], account: wallet.account, chain: wallet.chain,
+    address: args.vault, abi: [...vaultAbi, ...errors], functionName: "depositWithCover", args: [args.assets, receiver, minShares, q, args.quote.signature as Hash], account: wallet.account, chain: wallet.chain,
   });
   const txHash = await wallet.writeContract(request);
   const policyId = await purchasedIn(publicClient, txHash);

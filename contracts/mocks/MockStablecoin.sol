@@ -5,18 +5,22 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 
 /// @title MockStablecoin (local only, never deployed to production)
-/// @notice A 6-decimal stablecoin with EIP-2612 permit, an open faucet, and a USDC-style blocklist
+/// @notice A stablecoin (6 decimals by default, like USDC; 18 like DAI when asked) with EIP-2612 permit, an open faucet, and a USDC-style blocklist
 /// so tests can make a payout recipient's transfer revert.
 contract MockStablecoin is ERC20, ERC20Permit {
     mapping(address account => bool) public blocked;
+    uint8 private immutable _decimals;
 
     error MockStablecoinBlocked(address account);
 
-    constructor() ERC20("Local USD", "lUSD") ERC20Permit("Local USD") {}
+    /// @param decimals_ the token's decimals (6 for a USDC-like coin, 18 for a DAI-like one)
+    constructor(uint8 decimals_) ERC20("Local USD", "lUSD") ERC20Permit("Local USD") {
+        _decimals = decimals_;
+    }
 
-    /// @notice Six decimals, like USDC.
-    function decimals() public pure override returns (uint8) {
-        return 6;
+    /// @notice The decimals set at deployment.
+    function decimals() public view override returns (uint8) {
+        return _decimals;
     }
 
     /// @notice Faucet: anyone can mint on the local chain.

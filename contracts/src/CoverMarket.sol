@@ -39,6 +39,8 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     uint8 public constant PAUSE_NEW_COVER = 1;
     uint64 public constant MIN_DURATION_SECONDS = 1 days;
     uint64 public constant MAX_DURATION_SECONDS = 365 days;
+    /// @notice A quote may start cover at most this long after its purchase.
+    uint256 public constant MAX_START_DELAY_SECONDS = 90 days;
     uint32 public constant MIN_COVERAGE_LAG_SECONDS = 60;
     uint32 public constant MAX_COVERAGE_LAG_SECONDS = 30 days;
     uint32 public constant MAX_VETO_WINDOW_SECONDS = 7 days;
@@ -75,6 +77,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     mapping(address account => uint256) private _claimable;
     mapping(address trigger => bool) private _approvedTriggers;
     mapping(address integrator => uint16) private _integratorFeeBps;
+    mapping(uint256 productId => bool) private _conditionFlagged;
 
     /// @param pool_ the pool whose market this is (its `market` must be this contract)
     /// @param owner_ admin of every role (a multisig or timelock in production)
@@ -202,21 +205,27 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         // No cover starts before purchase + lag: cover bought after an event's onset can never
         // be active at that onset.
         uint256 earliest = block.timestamp + m.coverageLagSeconds;
+        // Bounded before the cast: a start above 2^40 would otherwise win the max and be
+        // truncated into the past. Below the bound, start + duration fits a uint40 for millennia.
+        uint256 latest = block.timestamp + MAX_START_DELAY_SECONDS;
+        if (q.start > latest) revert MarketQuoteStartOutOfRange(q.start, latest);
         start = uint40(q.start > earliest ? q.start : earliest);
         end = start + uint40(q.duration);
 
+        uint32 storedDay = m.lastDay;
         uint256 active = _settleProduct(q.productId, m);
         if (active + q.amount > m.capAmount) {
             revert MarketProductCapacityExceeded(q.productId, q.amount, m.capAmount > active ? m.capAmount - active : 0);
         }
         uint256 day = DayBitmap.bucketOf(end);
-        uint256 ending = _productEnding[q.productId][day];
-        _productEnding[q.productId][day] = ending + q.amount;
+        mapping(uint256 => uint256) storage endings = _productEnding[q.productId];
+        uint256 ending = endings[day];
+        endings[day] = ending + q.amount;
         // A bucket is marked when it first gets an amount; amounts are never zero, so a non-zero
         // bucket is already marked and the bitmap need not be read.
         if (ending == 0) _productDays[q.productId].mark(day);
         p.activeCover = uint96(active + q.amount); // ≤ capAmount, a uint96
-        p.lastDay = m.lastDay;
+        if (m.lastDay != storedDay) p.lastDay = m.lastDay; // most purchases: same day, no write
     }
 
     /// @dev Removes ended day buckets from the product's active cover; updates `m.lastDay`.
@@ -289,6 +298,41 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         while ((day = days_.next(day, today)) != 0) {
             liability += _productEnding[productId][day];
         }
+    }
+
+    /// @inheritdoc ICoverMarket
+    function flagCondition(uint256 productId) external {
+        Product storage p = _products[productId];
+        if (_conditionFlagged[productId]) revert MarketConditionAlreadyFlagged(productId);
+        if (p.status != ProductStatus.Active || !_conditionHolds(p.trigger, _params[productId])) {
+            revert MarketConditionNotHolding(productId);
+        }
+        _conditionFlagged[productId] = true;
+        pool.setExitFreeze(true);
+        emit ConditionFlagged(productId, true);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function clearCondition(uint256 productId) external {
+        Product storage p = _products[productId];
+        if (!_conditionFlagged[productId]) revert MarketConditionNotHolding(productId);
+        // Once fired the incident's liability prices exits; before that the condition must be gone.
+        if (p.status == ProductStatus.Active && _conditionHolds(p.trigger, _params[productId])) {
+            revert MarketConditionStillHolds(productId);
+        }
+        delete _conditionFlagged[productId];
+        pool.setExitFreeze(false);
+        emit ConditionFlagged(productId, false);
+    }
+
+    /// @dev Whether the product's condition holds now (every trigger kind answers it).
+    function _conditionHolds(address trigger, bytes memory params) private view returns (bool) {
+        return ITrigger(trigger).conditionHolds(params);
+    }
+
+    /// @inheritdoc ICoverMarket
+    function conditionFlagged(uint256 productId) external view returns (bool) {
+        return _conditionFlagged[productId];
     }
 
     /// @inheritdoc ICoverMarket
@@ -386,7 +430,11 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         if (block.timestamp < endsAt) revert MarketSettlementWindowOpen(incidentId, endsAt);
         inc.status = IncidentStatus.Closed;
         uint256 returned = inc.reserve - inc.paid;
-        if (returned > 0) asset.safeTransfer(address(pool), returned);
+        if (returned > 0) {
+            asset.safeTransfer(address(pool), returned);
+            // Earned back over time like a premium, not as one step anyone can time a deposit to.
+            pool.recordReturn(returned);
+        }
         emit IncidentClosed(incidentId, returned);
     }
 
@@ -495,25 +543,20 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         return _quoteDigest(quote);
     }
 
+    /// @dev EIP-712 struct hash over the quote as it sits in calldata: every field is a static
+    /// type, so its ABI encoding is the 11 words abi.encode would write, and they are hashed in
+    /// place after the type hash. A field with dirty high bits hashes differently from what any
+    /// signer signed, so such a quote only fails the signature check.
     function _quoteDigest(Quote calldata q) private view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    QUOTE_TYPEHASH,
-                    q.productId,
-                    q.amount,
-                    q.premium,
-                    q.start,
-                    q.duration,
-                    q.buyer,
-                    q.deadline,
-                    q.quoteId,
-                    q.termsHash,
-                    q.integrator,
-                    q.integratorFeeBps
-                )
-            )
-        );
+        bytes32 typeHash = QUOTE_TYPEHASH;
+        bytes32 structHash;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typeHash)
+            calldatacopy(add(ptr, 0x20), q, 0x160)
+            structHash := keccak256(ptr, 0x180)
+        }
+        return _hashTypedDataV4(structHash);
     }
 
     /// @inheritdoc ICoverMarket

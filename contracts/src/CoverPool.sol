@@ -30,6 +30,12 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     uint256 private constant RATE_SCALE = 1e12;
     uint32 private constant MAX_LEVERAGE_BPS = 100_000;
     uint32 private constant MAX_COOLDOWN_SECONDS = 90 days;
+    /// @notice A matured withdrawal request can be completed for this long; after that it lapses
+    /// (cancel it and request again), so a request is never a standing option on later prices.
+    uint256 public constant REDEEM_WINDOW_SECONDS = 3 days;
+    /// @notice A reserve returned by a closed incident is earned back over this long, like a
+    /// premium, so a deposit timed around `closeIncident` gains only what time held earns.
+    uint256 public constant RETURN_STREAM_SECONDS = 30 days;
 
     /// @dev Everything a purchase updates, in one slot.
     struct Book {
@@ -49,16 +55,26 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     mapping(uint256 day => Bucket) private _buckets;
     DayBitmap.Bitmap private _days;
 
-    /// @dev What every purchase reads besides the book, in one slot.
+    /// @dev What every purchase reads besides the book, in one slot. `pendingUnits` is the pending
+    /// liability in units of `_pendingUnit`, rounded up (capacity only: conservative); the exact
+    /// figure is `_pending()`, read by exits, reserves and views.
     struct Config {
         address market;
         uint32 leverageBps;
-        uint64 pendingLiability;
+        uint64 pendingUnits;
     }
 
     Config private _cfg;
+    /// @dev Pending liability + 1, kept only when `_pendingUnit` > 1 (the packed units are exact
+    /// otherwise). Never zero, so opening an incident rewrites a non-zero slot.
+    uint256 private _pendingPlusOne = 1;
+    /// @dev 10^(decimals − 6) for assets with more than 6 decimals, else 1: a uint64 of units
+    /// then holds 1.8e13 whole tokens of an 18-decimal asset.
+    uint256 private immutable _pendingUnit;
     /// @notice Seconds between a withdrawal request and its completion.
     uint32 public cooldownSeconds;
+    /// @notice Products whose visible condition freezes completions (set by the market).
+    uint256 public exitFreezes;
     /// @notice Id of the last withdrawal request.
     uint256 public lastRequestId;
     mapping(uint256 requestId => WithdrawalRequest) private _requests;
@@ -77,6 +93,8 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
         ERC20(name_, symbol_)
         Ownable(owner_)
     {
+        uint8 d = decimals() - _decimalsOffset(); // the asset's decimals, as ERC4626 read them
+        _pendingUnit = d > 6 ? 10 ** (d - 6) : 1;
         _setRiskParams(leverageBps_, cooldownSeconds_);
         _book.lastDay = DayBitmap.today(block.timestamp).toUint32();
     }
@@ -98,7 +116,9 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     // ─── market ──────────────────────────────────────────────────────────────────────────────
 
     /// @inheritdoc ICoverPool
-    function recordCover(uint256 coverAmount, uint256 premium, uint256 endTime) external onlyMarket {
+    function recordCover(uint256 coverAmount, uint256 premium, uint256 endTime) external {
+        Config memory c = _cfg; // one read for the caller check and the capacity
+        if (msg.sender != c.market) revert PoolOnlyMarket(msg.sender);
         (Book memory b, uint256 rateEnd) = _settled();
         uint256 day = DayBitmap.bucketOf(endTime);
         uint256 earnedBy = day * DayBitmap.DAY;
@@ -107,7 +127,7 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
         b.rateSum = (b.rateSum + rate).toUint128();
         rateEnd += rate * earnedBy;
 
-        uint256 capacity = _capacity(_assets(b, rateEnd));
+        uint256 capacity = _capacityOf(c, _assets(b, rateEnd));
         if (b.activeCover > capacity) {
             revert PoolCapacityExceeded(coverAmount, capacity > b.activeCover - coverAmount ? capacity - (b.activeCover - coverAmount) : 0);
         }
@@ -123,30 +143,47 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
 
     /// @inheritdoc ICoverPool
     function addPendingLiability(uint256 liability) external onlyMarket {
-        uint64 pending = (_cfg.pendingLiability + liability).toUint64();
-        _cfg.pendingLiability = pending;
-        emit PendingLiabilityChanged(pending);
+        _setPending(_pending() + liability);
     }
 
     /// @inheritdoc ICoverPool
     function removePendingLiability(uint256 liability) external onlyMarket {
-        uint64 pending = uint64(_cfg.pendingLiability - liability); // ≤ the stored uint64
-        _cfg.pendingLiability = pending;
-        emit PendingLiabilityChanged(pending);
+        _setPending(_pending() - liability);
     }
 
     /// @inheritdoc ICoverPool
     function reserveForIncident(uint256 liability) external onlyMarket returns (uint256 reserve) {
         uint256 assets = totalAssets();
-        uint256 pending = _cfg.pendingLiability;
-        _cfg.pendingLiability = uint64(pending - liability); // ≤ the stored uint64
+        uint256 pending = _pending();
+        _setPending(pending - liability);
         // Every incident pending at once gets the same fraction: assets / pending. Confirming one
         // takes its share and its liability out together, so the fraction left for the others
         // stays (assets − L·a/P) / (P − L) = a/P.
         reserve = pending <= assets ? liability : Math.mulDiv(liability, assets, pending);
         if (reserve > 0) IERC20(asset()).safeTransfer(msg.sender, reserve);
-        emit PendingLiabilityChanged(pending - liability);
         emit IncidentReserved(liability, reserve);
+    }
+
+    /// @inheritdoc ICoverPool
+    function setExitFreeze(bool frozen) external onlyMarket {
+        exitFreezes = frozen ? exitFreezes + 1 : exitFreezes - 1;
+        emit ExitFreezesChanged(exitFreezes);
+    }
+
+    /// @inheritdoc ICoverPool
+    function recordReturn(uint256 amount) external onlyMarket {
+        if (amount == 0) return;
+        (Book memory b, uint256 rateEnd) = _settled();
+        uint256 day = DayBitmap.bucketOf(block.timestamp + RETURN_STREAM_SECONDS);
+        uint256 earnedBy = day * DayBitmap.DAY;
+        uint256 rate = amount * RATE_SCALE / (earnedBy - block.timestamp);
+        b.rateSum = (b.rateSum + rate).toUint128();
+        _book = b;
+        _rateEndSum = rateEnd + rate * earnedBy;
+        Bucket memory k = _buckets[day];
+        _days.mark(day);
+        _buckets[day] = Bucket(k.cover, (k.rate + rate).toUint160());
+        emit ReserveReturned(amount, earnedBy);
     }
 
     // ─── LPs ─────────────────────────────────────────────────────────────────────────────────
@@ -154,10 +191,12 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     /// @inheritdoc ICoverPool
     function requestRedeem(uint256 shares) external returns (uint256 requestId) {
         if (shares == 0) revert PoolZeroAmount();
+        // Valued before the shares move: escrow changes neither supply nor assets.
+        uint256 assets = _exitValue(shares);
         _transfer(msg.sender, address(this), shares);
         requestId = ++lastRequestId;
         uint64 claimableAt = uint64(block.timestamp) + cooldownSeconds;
-        _requests[requestId] = WithdrawalRequest(msg.sender, claimableAt, shares);
+        _requests[requestId] = WithdrawalRequest(msg.sender, claimableAt, shares, assets);
         emit WithdrawalRequested(requestId, msg.sender, shares, claimableAt);
     }
 
@@ -172,18 +211,33 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     /// @inheritdoc ICoverPool
     function completeRedeem(uint256 requestId, uint256 shares, address receiver) external returns (uint256 assets) {
         WithdrawalRequest memory r = _ownRequest(requestId);
+        if (exitFreezes != 0) revert PoolExitsFrozen(exitFreezes);
         if (block.timestamp < r.claimableAt) revert PoolWithdrawalCoolingDown(requestId, r.claimableAt);
+        uint256 lapsesAt = uint256(r.claimableAt) + REDEEM_WINDOW_SECONDS;
+        if (block.timestamp > lapsesAt) revert PoolWithdrawalLapsed(requestId, lapsesAt);
         if (shares > r.shares) revert PoolWithdrawalExceedsRequest(requestId, shares, r.shares);
-        assets = previewRedeem(shares);
+        // The lower of the request-time value and today's value net of pending incidents: a
+        // request stops earning once made and still bears every loss until it is completed.
+        uint256 atRequest = shares == r.shares ? r.assets : Math.mulDiv(r.assets, shares, r.shares);
+        assets = Math.min(atRequest, _exitValue(shares));
         if (assets == 0) revert PoolZeroAmount();
         uint256 free = freeCapital();
         if (assets > free) revert PoolWithdrawalExceedsFreeCapital(assets, free);
-        if (shares == r.shares) delete _requests[requestId];
-        else _requests[requestId].shares = r.shares - shares;
+        if (shares == r.shares) {
+            delete _requests[requestId];
+        } else {
+            _requests[requestId].shares = r.shares - shares;
+            _requests[requestId].assets = r.assets - atRequest;
+        }
         _burn(address(this), shares);
         IERC20(asset()).safeTransfer(receiver, assets);
         emit Withdraw(msg.sender, receiver, msg.sender, assets, shares);
         emit WithdrawalCompleted(requestId, receiver, shares, assets);
+    }
+
+    /// @inheritdoc ICoverPool
+    function exitValue(uint256 shares) external view returns (uint256) {
+        return _exitValue(shares);
     }
 
     /// @notice The market allowed to book cover and open incidents.
@@ -198,7 +252,7 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
 
     /// @inheritdoc ICoverPool
     function pendingLiability() external view returns (uint256) {
-        return _cfg.pendingLiability;
+        return _pending();
     }
 
     /// @notice A withdrawal request (zero owner once completed or cancelled).
@@ -230,8 +284,7 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     function freeCapital() public view returns (uint256) {
         (Book memory b, uint256 rateEnd) = _settled();
         uint256 assets = _assets(b, rateEnd);
-        Config memory c = _cfg;
-        uint256 required = Math.mulDiv(b.activeCover, BPS, c.leverageBps, Math.Rounding.Ceil) + c.pendingLiability;
+        uint256 required = Math.mulDiv(b.activeCover, BPS, _cfg.leverageBps, Math.Rounding.Ceil) + _pending();
         return assets > required ? assets - required : 0;
     }
 
@@ -286,9 +339,33 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
         return balance > unearned ? balance - unearned : 0;
     }
 
+    /// @dev Capacity reads the packed, rounded-up pending figure: one slot on every purchase.
     function _capacity(uint256 assets) private view returns (uint256) {
-        Config memory c = _cfg;
-        return assets > c.pendingLiability ? (assets - c.pendingLiability) * c.leverageBps / BPS : 0;
+        return _capacityOf(_cfg, assets);
+    }
+
+    function _capacityOf(Config memory c, uint256 assets) private view returns (uint256) {
+        uint256 pending = uint256(c.pendingUnits) * _pendingUnit;
+        return assets > pending ? (assets - pending) * c.leverageBps / BPS : 0;
+    }
+
+    /// @dev What `shares` are worth once every pending incident is paid in full: ERC-4626's
+    /// conversion (virtual shares and assets, rounded down) over assets − pending liability.
+    function _exitValue(uint256 shares) private view returns (uint256) {
+        uint256 assets = totalAssets();
+        uint256 pending = _pending();
+        uint256 net = assets > pending ? assets - pending : 0;
+        return Math.mulDiv(shares, net + 1, totalSupply() + 10 ** _decimalsOffset());
+    }
+
+    function _pending() private view returns (uint256) {
+        return _pendingUnit == 1 ? _cfg.pendingUnits : _pendingPlusOne - 1;
+    }
+
+    function _setPending(uint256 pending) private {
+        if (_pendingUnit != 1) _pendingPlusOne = pending + 1;
+        _cfg.pendingUnits = Math.ceilDiv(pending, _pendingUnit).toUint64();
+        emit PendingLiabilityChanged(pending);
     }
 
     function _ownRequest(uint256 requestId) private view returns (WithdrawalRequest memory r) {

@@ -12,28 +12,47 @@ import {ITrigger} from "./interfaces/ITrigger.sol";
 /// finds the next observation, fire, confirmation or settlement batch; `performUpkeep` hands it
 /// to the market, whose functions re-validate everything (a trigger is re-read, a policy is paid
 /// at most once), and refuses work that has gone stale since the check.
+///
+/// Settlement is found through incidents, not products: an incident cursor walks every incident
+/// id from the lowest that may still need work, and each confirmed incident has its own policy-id
+/// cursor that moves forward one bounded window per upkeep until it passes the market's highest
+/// policy id. So every confirmed incident is finished whatever the product's status (reopened,
+/// in a later incident) and however many policies exist, with bounded work per upkeep.
 contract TripwireKeeper is AutomationCompatible, Ownable2Step {
     enum Action {
         Observe,
         Fire,
         Confirm,
-        Settle
+        Settle,
+        Advance
     }
 
     /// @notice The market this keeper works for.
     ICoverMarket public immutable market;
     /// @notice When set, only this address (the Automation forwarder) may perform upkeep.
     address public forwarder;
+    /// @notice The lowest incident id that may still need confirming or settling.
+    uint256 public incidentCursor = 1;
+    /// @dev Next policy id to settle for each incident, minus one (zero: start at id 1).
+    mapping(uint256 incidentId => uint256) private _settledThrough;
 
     /// @notice Most policies one settlement batch pays.
     uint256 public constant MAX_BATCH = 50;
-    /// @notice Most policy ids one check scans.
+    /// @notice Most policy ids one settlement window covers when the forwarder performs it (the
+    /// forwarder's check simulation chose the ids; the window's other ids were not payable then).
     uint256 public constant MAX_POLICY_SCAN = 2_000;
+    /// @notice Most policy ids one window covers when anyone may perform: performUpkeep then
+    /// verifies that no id of the window is left payable before moving the cursor past it.
+    uint256 public constant MAX_VERIFIED_SCAN = 400;
+    /// @notice Most incidents one check looks at from the cursor.
+    uint256 public constant MAX_INCIDENT_SCAN = 20;
 
     /// @notice The forwarder changed.
     event ForwarderSet(address forwarder);
     /// @notice An upkeep ran `action` on `target` (product or incident id).
     event UpkeepPerformed(Action indexed action, uint256 indexed target, uint256 count);
+    /// @notice An incident's policy-id cursor moved: ids up to `settledThrough` are done.
+    event SettlementCursorMoved(uint256 indexed incidentId, uint256 settledThrough);
 
     /// @notice Caller is not the configured forwarder.
     error KeeperOnlyForwarder(address caller);
@@ -50,17 +69,25 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
         emit ForwarderSet(forwarder_);
     }
 
-    /// @notice Simulation only. `checkData` = abi.encode(productFrom, productTo, policyFrom,
-    /// policyTo), zeros meaning "all"; empty checkData scans everything.
+    /// @notice Policy ids of `incidentId` up to this one have been settled (or were not payable).
+    function settledThrough(uint256 incidentId) external view returns (uint256) {
+        return _settledThrough[incidentId];
+    }
+
+    /// @notice Simulation only. `checkData` = abi.encode(uint256[4]) whose first two entries are
+    /// a product range (zeros: all) for observations and fires; the last two are unused (settlement
+    /// walks every policy id). Empty checkData scans everything. Incidents come first.
     /// @return upkeepNeeded whether there is work
     /// @return performData abi.encode(Action, target, data) for `performUpkeep`
     function checkUpkeep(bytes calldata checkData) external view cannotExecute returns (bool, bytes memory) {
-        (, uint256 productCount,, uint256 highestPolicyId) = market.counts();
+        (, uint256 productCount, uint256 incidentCount, uint256 highestPolicyId) = market.counts();
+        (bool found, bytes memory work) = _incidentWork(incidentCount, highestPolicyId);
+        if (found) return (true, work);
         uint256[4] memory r;
         if (checkData.length > 0) r = abi.decode(checkData, (uint256[4]));
         uint256 productTo = r[1] == 0 || r[1] > productCount ? productCount : r[1];
         for (uint256 id = r[0] == 0 ? 1 : r[0]; id <= productTo; ++id) {
-            (bool found, bytes memory work) = _productWork(id, r[2] == 0 ? 1 : r[2], r[3] == 0 || r[3] > highestPolicyId ? highestPolicyId : r[3]);
+            (found, work) = _productWork(id);
             if (found) return (true, work);
         }
         return (false, "");
@@ -79,42 +106,108 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
             market.fire(target, data);
         } else if (action == Action.Confirm) {
             market.confirmIncident(target);
+        } else if (action == Action.Settle) {
+            count = _performSettle(target, data);
         } else {
-            (count,) = market.settle(target, abi.decode(data, (uint256[])));
-            if (count == 0) revert KeeperWorkStale(action, target);
+            _performAdvance(target);
         }
         emit UpkeepPerformed(action, target, count);
     }
 
-    function _productWork(uint256 productId, uint256 policyFrom, uint256 policyTo) private view returns (bool, bytes memory) {
-        ICoverMarket.Product memory p = market.product(productId);
-        if (p.status == ICoverMarket.ProductStatus.Active) {
-            bytes memory params = market.productParams(productId);
-            if (ITrigger(p.trigger).observationDue(params)) return (true, abi.encode(Action.Observe, productId, ""));
-            (bool tripped, bytes memory proof) = ITrigger(p.trigger).findProof(params, uint64(p.activeSince));
-            if (tripped) return (true, abi.encode(Action.Fire, productId, proof));
-            return (false, "");
+    // ─── settlement ──────────────────────────────────────────────────────────────────────────
+
+    function _performSettle(uint256 incidentId, bytes memory data) private returns (uint256 count) {
+        (uint256 from, uint256 to, uint256[] memory ids) = abi.decode(data, (uint256, uint256, uint256[]));
+        uint256 through = _settledThrough[incidentId];
+        (,,, uint256 highest) = market.counts();
+        uint256 window = forwarder == address(0) ? MAX_VERIFIED_SCAN : MAX_POLICY_SCAN;
+        if (from != through + 1 || to < from || to > highest || to - from >= window || ids.length > MAX_BATCH) {
+            revert KeeperWorkStale(Action.Settle, incidentId);
         }
-        uint256 incidentId = market.openIncidentOf(productId);
-        ICoverMarket.Incident memory inc = market.incident(incidentId);
-        if (inc.status == ICoverMarket.IncidentStatus.Pending) {
-            if (block.timestamp >= uint256(inc.firedAt) + p.vetoWindowSeconds) {
-                return (true, abi.encode(Action.Confirm, incidentId, ""));
+        if (ids.length > 0) (count,) = market.settle(incidentId, ids);
+        // Anyone may perform: before the cursor passes the window, nothing in it may be left payable.
+        if (forwarder == address(0)) {
+            for (uint256 id = from; id <= to; ++id) {
+                if (market.payableAmount(incidentId, id) > 0) revert KeeperWorkStale(Action.Settle, incidentId);
             }
-        } else if (inc.status == ICoverMarket.IncidentStatus.Confirmed && policyTo >= policyFrom) {
-            uint256[] memory ids = new uint256[](MAX_BATCH);
-            uint256 n;
-            uint256 last = policyTo - policyFrom >= MAX_POLICY_SCAN ? policyFrom + MAX_POLICY_SCAN - 1 : policyTo;
-            for (uint256 id = policyFrom; id <= last && n < MAX_BATCH; ++id) {
-                if (market.payableAmount(incidentId, id) > 0) ids[n++] = id;
+        }
+        if (count == 0 && ids.length > 0) revert KeeperWorkStale(Action.Settle, incidentId);
+        _settledThrough[incidentId] = to;
+        emit SettlementCursorMoved(incidentId, to);
+    }
+
+    function _performAdvance(uint256 newCursor) private {
+        (,, uint256 incidentCount, uint256 highest) = market.counts();
+        uint256 cursor = incidentCursor;
+        if (newCursor <= cursor || newCursor > incidentCount + 1 || newCursor - cursor > MAX_INCIDENT_SCAN) {
+            revert KeeperWorkStale(Action.Advance, newCursor);
+        }
+        for (uint256 id = cursor; id < newCursor; ++id) {
+            if (!_done(id, highest)) revert KeeperWorkStale(Action.Advance, newCursor);
+        }
+        incidentCursor = newCursor;
+    }
+
+    /// @dev Nothing more can be paid for the incident by this keeper.
+    function _done(uint256 incidentId, uint256 highestPolicyId) private view returns (bool) {
+        ICoverMarket.IncidentStatus s = market.incident(incidentId).status;
+        return s == ICoverMarket.IncidentStatus.Vetoed || s == ICoverMarket.IncidentStatus.Closed
+            || (s == ICoverMarket.IncidentStatus.Confirmed && _settledThrough[incidentId] >= highestPolicyId);
+    }
+
+    function _incidentWork(uint256 incidentCount, uint256 highest) private view returns (bool, bytes memory) {
+        uint256 cursor = incidentCursor;
+        if (incidentCount < cursor) return (false, "");
+        uint256 last = incidentCount - cursor >= MAX_INCIDENT_SCAN ? cursor + MAX_INCIDENT_SCAN - 1 : incidentCount;
+        uint256 doneThrough = cursor; // the cursor may move past a leading run of finished incidents
+        bool leading = true;
+        for (uint256 id = cursor; id <= last; ++id) {
+            ICoverMarket.Incident memory inc = market.incident(id);
+            if (inc.status == ICoverMarket.IncidentStatus.Pending) {
+                uint256 vetoEnds = uint256(inc.firedAt) + market.product(inc.productId).vetoWindowSeconds;
+                if (block.timestamp >= vetoEnds) return (true, abi.encode(Action.Confirm, id, ""));
+            } else if (inc.status == ICoverMarket.IncidentStatus.Confirmed && _settledThrough[id] < highest) {
+                return (true, abi.encode(Action.Settle, id, _settleWindow(id, highest)));
             }
-            if (n > 0) {
-                assembly ("memory-safe") {
-                    mstore(ids, n)
+            if (leading && _done(id, highest)) doneThrough = id + 1;
+            else leading = false;
+        }
+        if (doneThrough > cursor) return (true, abi.encode(Action.Advance, doneThrough, ""));
+        return (false, "");
+    }
+
+    /// @dev The next window of policy ids for an incident: up to MAX_BATCH payable ids, and the
+    /// last id the window covers.
+    function _settleWindow(uint256 incidentId, uint256 highest) private view returns (bytes memory) {
+        uint256 from = _settledThrough[incidentId] + 1;
+        uint256 span = forwarder == address(0) ? MAX_VERIFIED_SCAN : MAX_POLICY_SCAN;
+        uint256 to = highest - from + 1 > span ? from + span - 1 : highest;
+        uint256[] memory ids = new uint256[](MAX_BATCH);
+        uint256 n;
+        for (uint256 id = from; id <= to; ++id) {
+            if (market.payableAmount(incidentId, id) > 0) {
+                ids[n++] = id;
+                if (n == MAX_BATCH) {
+                    to = id;
+                    break;
                 }
-                return (true, abi.encode(Action.Settle, incidentId, abi.encode(ids)));
             }
         }
+        assembly ("memory-safe") {
+            mstore(ids, n)
+        }
+        return abi.encode(from, to, ids);
+    }
+
+    // ─── observations and fires ──────────────────────────────────────────────────────────────
+
+    function _productWork(uint256 productId) private view returns (bool, bytes memory) {
+        ICoverMarket.Product memory p = market.product(productId);
+        if (p.status != ICoverMarket.ProductStatus.Active) return (false, "");
+        bytes memory params = market.productParams(productId);
+        if (ITrigger(p.trigger).observationDue(params)) return (true, abi.encode(Action.Observe, productId, ""));
+        (bool tripped, bytes memory proof) = ITrigger(p.trigger).findProof(params, uint64(p.activeSince));
+        if (tripped) return (true, abi.encode(Action.Fire, productId, proof));
         return (false, "");
     }
 }

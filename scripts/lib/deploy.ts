@@ -44,6 +44,8 @@ export type CoreOptions = {
   cooldownSeconds?: number;
   /** An existing stablecoin; a local MockStablecoin is deployed when absent. */
   asset?: Address;
+  /** Decimals of the local MockStablecoin (6 unless given). */
+  assetDecimals?: number;
 };
 
 /**
@@ -52,7 +54,7 @@ export type CoreOptions = {
  */
 export async function deployCore(clients: LocalClients, opts: CoreOptions) {
   const { owner } = opts;
-  const asset = opts.asset ?? (await deploy(clients, owner, MockStablecoin)).address;
+  const asset = opts.asset ?? (await deploy(clients, owner, MockStablecoin, [opts.assetDecimals ?? 6])).address;
   const ownerAddress = owner.account!.address;
   const pool = await deploy(clients, owner, CoverPool, [
     asset,

@@ -25,6 +25,8 @@ useWorld(async (world) => {
   vault = getAddress((await deploy(w.clients, w.acc.owner, CoveredVault, [lending, w.core.market.address, w.core.asset.address, "Covered Lending USD", "cvUSD"])).address);
 });
 
+/** Vault shares carry 6 decimals of virtual offset over the asset. */
+const SHARE = 10n ** 6n;
 const alice = () => w.acc.alice.account!.address;
 const bob = () => w.acc.bob.account!.address;
 const vaultAs = (wallet = w.acc.alice) => getContract({ address: vault, abi: CoveredVault.abi, client: { public: w.clients.publicClient, wallet } });
@@ -39,19 +41,19 @@ describe("CoveredVault.depositWithCover", () => {
     const q = await w.quote(productId, { amount: 5_000n * USD, premium: 40n * USD, buyer: alice() });
     await fundForVault(w.acc.alice, 5_040n * USD);
     const poolBefore = await w.balance(w.core.pool.address);
-    const receipt = await w.send(vaultAs().write.depositWithCover([5_000n * USD, alice(), q, await w.sign(q)]));
+    const receipt = await w.send(vaultAs().write.depositWithCover([5_000n * USD, alice(), 0n, q, await w.sign(q)]));
 
     expect(await w.core.market.read.ownerOf([q.quoteId])).toBe(alice());
     expect((await w.core.market.read.policy([q.quoteId])).coverAmount).toBe(5_000n * USD);
     const v = vaultAs();
-    expect(await v.read.balanceOf([alice()])).toBe(5_000n * USD);
+    expect(await v.read.balanceOf([alice()])).toBe(5_000n * USD * SHARE);
     expect(await v.read.totalAssets()).toBe(5_000n * USD);
     expect(await w.balance(lending)).toBe(5_000n * USD); // supplied on to the lending market
     expect(await w.balance(alice())).toBe(0n);
     expect(await w.balance(vault)).toBe(0n);
     expect((await w.balance(w.core.pool.address)) - poolBefore).toBe(40n * USD);
     const [covered] = parseEventLogs({ abi: CoveredVault.abi, logs: receipt.logs, eventName: "DepositCovered" });
-    expect(covered!.args).toEqual({ caller: alice(), receiver: alice(), policyId: q.quoteId, assets: 5_000n * USD, shares: 5_000n * USD, coverAmount: 5_000n * USD, premium: 40n * USD });
+    expect(covered!.args).toEqual({ caller: alice(), receiver: alice(), policyId: q.quoteId, assets: 5_000n * USD, shares: 5_000n * USD * SHARE, coverAmount: 5_000n * USD, premium: 40n * USD });
     // One transaction: everything above came from this receipt.
     const purchased = parseEventLogs({ abi: w.core.market.abi, logs: receipt.logs, eventName: "CoverPurchased" });
     expect(purchased.map((e) => e.args.holder)).toEqual([alice()]);
@@ -61,9 +63,9 @@ describe("CoveredVault.depositWithCover", () => {
   it("a deposit for someone else covers them, paid by the caller", async () => {
     const q = await w.quote(productId, { amount: 1_000n * USD, premium: 10n * USD, buyer: bob() });
     await fundForVault(w.acc.alice, 1_010n * USD);
-    await w.send(vaultAs().write.depositWithCover([1_000n * USD, bob(), q, await w.sign(q)]));
+    await w.send(vaultAs().write.depositWithCover([1_000n * USD, bob(), 0n, q, await w.sign(q)]));
     expect(await w.core.market.read.ownerOf([q.quoteId])).toBe(bob());
-    expect(await vaultAs().read.balanceOf([bob()])).toBe(1_000n * USD);
+    expect(await vaultAs().read.balanceOf([bob()])).toBe(1_000n * USD * SHARE);
   });
 
   it("the integrator named in the quote is paid its share inside the same transaction", async () => {
@@ -71,7 +73,7 @@ describe("CoveredVault.depositWithCover", () => {
     await w.send(w.core.market.write.setIntegratorFee([treasury, 1_000]));
     const q = await w.quote(productId, { amount: 2_000n * USD, premium: 20n * USD, buyer: alice(), integrator: treasury, integratorFeeBps: 1_000 });
     await fundForVault(w.acc.alice, 2_020n * USD);
-    await w.send(vaultAs().write.depositWithCover([2_000n * USD, alice(), q, await w.sign(q)]));
+    await w.send(vaultAs().write.depositWithCover([2_000n * USD, alice(), 0n, q, await w.sign(q)]));
     expect(await w.balance(treasury)).toBe(2n * USD);
   });
 
@@ -91,7 +93,7 @@ describe("CoveredVault.depositWithCover", () => {
       message: { owner: alice(), spender: vault, value: 3_030n * USD, nonce, deadline },
     });
     const { r, s, v } = parseSignature(permit);
-    await w.send(vaultAs().write.depositWithCoverPermit([3_000n * USD, alice(), q, await w.sign(q), deadline, Number(v), r, s]));
+    await w.send(vaultAs().write.depositWithCoverPermit([3_000n * USD, alice(), 0n, q, await w.sign(q), deadline, Number(v), r, s]));
     expect(await w.core.market.read.ownerOf([q.quoteId])).toBe(alice());
     expect(await w.balance(alice())).toBe(0n);
   });
@@ -99,11 +101,11 @@ describe("CoveredVault.depositWithCover", () => {
   it("refuses a quote for another beneficiary (CoveredVaultWrongBeneficiary), an open quote, and cover above the deposit", async () => {
     await fundForVault(w.acc.alice, 10_000n * USD);
     const forBob = await w.quote(productId, { amount: 1_000n * USD, buyer: bob() });
-    await expectRevert(vaultAs().write.depositWithCover([1_000n * USD, alice(), forBob, await w.sign(forBob)]), "CoveredVaultWrongBeneficiary", [bob(), alice()]);
+    await expectRevert(vaultAs().write.depositWithCover([1_000n * USD, alice(), 0n, forBob, await w.sign(forBob)]), "CoveredVaultWrongBeneficiary", [bob(), alice()]);
     const open = await w.quote(productId, { amount: 1_000n * USD });
-    await expectRevert(vaultAs().write.depositWithCover([1_000n * USD, alice(), open, await w.sign(open)]), "CoveredVaultWrongBeneficiary");
+    await expectRevert(vaultAs().write.depositWithCover([1_000n * USD, alice(), 0n, open, await w.sign(open)]), "CoveredVaultWrongBeneficiary");
     const big = await w.quote(productId, { amount: 2_000n * USD, buyer: alice() });
-    await expectRevert(vaultAs().write.depositWithCover([1_000n * USD, alice(), big, await w.sign(big)]), "CoveredVaultCoverAboveDeposit", [2_000n * USD, 1_000n * USD]);
+    await expectRevert(vaultAs().write.depositWithCover([1_000n * USD, alice(), 0n, big, await w.sign(big)]), "CoveredVaultCoverAboveDeposit", [2_000n * USD, 1_000n * USD]);
     // Nothing moved.
     expect(await vaultAs().read.totalSupply()).toBe(0n);
     expect(await w.balance(alice())).toBe(10_000n * USD);
@@ -113,16 +115,16 @@ describe("CoveredVault.depositWithCover", () => {
     const q = await w.quote(productId, { amount: 1_000n * USD, premium: 10n * USD, buyer: alice() });
     const sig = await w.sign(q);
     await fundForVault(w.acc.alice, 2_020n * USD);
-    await w.send(vaultAs().write.depositWithCover([1_000n * USD, alice(), q, sig]));
-    await expectRevert(vaultAs().write.depositWithCover([1_000n * USD, alice(), q, sig]), "MarketQuoteAlreadyUsed", [q.quoteId]);
-    expect(await vaultAs().read.balanceOf([alice()])).toBe(1_000n * USD);
+    await w.send(vaultAs().write.depositWithCover([1_000n * USD, alice(), 0n, q, sig]));
+    await expectRevert(vaultAs().write.depositWithCover([1_000n * USD, alice(), 0n, q, sig]), "MarketQuoteAlreadyUsed", [q.quoteId]);
+    expect(await vaultAs().read.balanceOf([alice()])).toBe(1_000n * USD * SHARE);
     expect(await w.balance(alice())).toBe(1_010n * USD);
   });
 
   it("withdrawals come back from the lending market, interest included; the cover stays with the depositor", async () => {
     const q = await w.quote(productId, { amount: 1_000n * USD, premium: 10n * USD, buyer: alice() });
     await fundForVault(w.acc.alice, 1_010n * USD);
-    await w.send(vaultAs().write.depositWithCover([1_000n * USD, alice(), q, await w.sign(q)]));
+    await w.send(vaultAs().write.depositWithCover([1_000n * USD, alice(), 0n, q, await w.sign(q)]));
     await w.send(w.core.asset.write.mint([w.acc.owner.account!.address, 100n * USD]));
     await w.send(w.core.asset.write.approve([lending, 100n * USD]));
     const market = getContract({ address: lending, abi: SampleLendingMarket.abi, client: { public: w.clients.publicClient, wallet: w.acc.owner } });
@@ -138,5 +140,30 @@ describe("CoveredVault.depositWithCover", () => {
     // A constructor's revert carries no function to decode against: match the error's selector.
     const selector = toFunctionSelector("CoveredVaultAssetMismatch(address,address)");
     await expect(deploy(w.clients, w.acc.owner, CoveredVault, [other, w.core.market.address, w.core.asset.address, "x", "x"])).rejects.toThrow(selector);
+  });
+
+  it("first-deposit inflation: a donation of lending-market shares cannot zero the next deposit, and minShares bounds what it can take", async () => {
+    const attacker = w.acc.attacker;
+    const lendingAs = (wallet: typeof attacker) => getContract({ address: lending, abi: SampleLendingMarket.abi, client: { public: w.clients.publicClient, wallet } });
+    // The attacker takes the first vault share with one base unit, then donates 10k of
+    // lending-market shares to the vault.
+    await w.send(w.core.asset.write.mint([attacker.account!.address, 10_001n * USD]));
+    await w.send(w.as(w.core.asset, attacker).write.approve([vault, 1n]));
+    await w.send(vaultAs(attacker).write.deposit([1n, attacker.account!.address]));
+    await w.send(w.as(w.core.asset, attacker).write.approve([lending, 10_000n * USD]));
+    await w.send(lendingAs(attacker).write.deposit([10_000n * USD, attacker.account!.address]));
+    await w.send(lendingAs(attacker).write.transfer([vault, await lendingAs(attacker).read.balanceOf([attacker.account!.address])]));
+    // The victim's deposit with cover: before the fix it minted 0 shares and the attacker took it.
+    const q = await w.quote(productId, { amount: 1_000n * USD, premium: 10n * USD, buyer: alice() });
+    await fundForVault(w.acc.alice, 1_010n * USD);
+    const preview = await vaultAs().read.previewDeposit([1_000n * USD]);
+    await expectRevert(vaultAs().write.depositWithCover([1_000n * USD, alice(), preview + 1n, q, await w.sign(q)]), "CoveredVaultSharesBelowMinimum", [preview, preview + 1n]);
+    await w.send(vaultAs().write.depositWithCover([1_000n * USD, alice(), preview, q, await w.sign(q)]));
+    const shares = await vaultAs().read.balanceOf([alice()]);
+    expect(shares).toBe(preview);
+    // The victim keeps all but a sliver; the donor loses about half the donation to the
+    // virtual shares (10,001 in, ~5,000 recoverable).
+    expect(await vaultAs().read.previewRedeem([shares])).toBeGreaterThan(999n * USD);
+    expect(await vaultAs().read.previewRedeem([await vaultAs().read.balanceOf([attacker.account!.address])])).toBeLessThan(5_001n * USD);
   });
 });

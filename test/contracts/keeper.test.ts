@@ -5,7 +5,7 @@ import { useWorld, expectRevert, USD, type World } from "./helpers/fixture";
 
 let w: World;
 const E8 = 10n ** 8n;
-const Action = { Observe: 0, Fire: 1, Confirm: 2, Settle: 3 } as const;
+const Action = { Observe: 0, Fire: 1, Confirm: 2, Settle: 3, Advance: 4 } as const;
 
 useWorld(async (world) => {
   w = world;
@@ -53,6 +53,11 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
     expect(performed!.args).toMatchObject({ action: Action.Settle, target: 1n, count: 2n });
     expect(await w.balance(addr(w.acc.alice))).toBe(10_000n * USD);
     expect(await w.balance(addr(w.acc.bob))).toBe(2_000n * USD);
+    // The incident is finished: one upkeep moves the incident cursor past it, then nothing is left.
+    const advance = await check();
+    expect(advance).toMatchObject({ needed: true, action: Action.Advance, target: 2n });
+    await perform(advance.data);
+    expect(await w.core.keeper.read.incidentCursor()).toBe(2n);
     expect((await check()).needed).toBe(false);
     // A replayed settle batch is stale work: nothing is paid twice.
     await expectRevert(w.as(w.core.keeper, w.acc.keeper).write.performUpkeep([settle.data]), "KeeperWorkStale");
@@ -88,5 +93,71 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
     const confirm = encodeAbiParameters([{ type: "uint8" }, { type: "uint256" }, { type: "bytes" }], [Action.Confirm, 1n, "0x"]);
     await expectRevert(w.as(w.core.keeper, w.acc.carol).write.performUpkeep([confirm]), "MarketIncidentTransitionInvalid");
     await expectRevert(w.as(w.core.keeper, w.acc.bob).write.setForwarder([addr(w.acc.bob)]), "OwnableUnauthorizedAccount");
+  });
+
+  it("finishes every confirmed incident: after a reopen, a second incident of the product, and policy ids far above any fixed scan", async () => {
+    // Before: settlement was looked for only while the product was not Active, through
+    // openIncidentOf (overwritten by the next incident), over policy ids 1–2000 — so after the
+    // reopen below the keeper never paid, and ids 5,000 and 9,000 were never found.
+    const feed = await w.newFeed(8, 100n * E8);
+    const { productId } = await w.listProduct(
+      w.core.tvlDrop.address,
+      encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 86_400 }),
+    );
+    await w.deposit(w.acc.lp, 100_000n * USD);
+    await w.buy(w.acc.alice, await w.quote(productId, { quoteId: 5_000n, amount: 1_000n * USD }));
+    await w.buy(w.acc.bob, await w.quote(productId, { quoteId: 7n, amount: 2_000n * USD }));
+    const run = async () => {
+      for (let i = 0; i < 100; i++) {
+        const c = await check();
+        if (!c.needed) return i;
+        await perform(c.data);
+      }
+      throw new Error("keeper never ran out of work");
+    };
+    const crash = async () => {
+      await w.advance(3600);
+      await w.send(feed.write.updateAnswer([100n * E8]));
+      await w.advance(60);
+      await w.send(feed.write.updateAnswer([50n * E8]));
+    };
+    await crash();
+    await run();
+    expect(await w.balance(addr(w.acc.alice))).toBe(1_000n * USD);
+    expect(await w.balance(addr(w.acc.bob))).toBe(2_000n * USD);
+    // The curator reopens the product; new cover is sold and the product trips again.
+    await w.send(w.core.market.write.reopenProduct([productId]));
+    await w.send(feed.write.updateAnswer([100n * E8]));
+    await w.buy(w.acc.carol, await w.quote(productId, { quoteId: 9_000n, amount: 3_000n * USD }));
+    await crash();
+    await run();
+    expect(await w.balance(addr(w.acc.carol))).toBe(3_000n * USD);
+    const [, , incidents] = await w.core.market.read.counts();
+    expect(incidents).toBe(2n);
+    expect(await w.core.keeper.read.incidentCursor()).toBe(3n);
+  }, 120_000);
+
+  it("a settlement window that would skip a payable policy is refused when anyone may perform", async () => {
+    const feed = await w.newFeed(8, 100n * E8);
+    const { productId } = await w.listProduct(
+      w.core.tvlDrop.address,
+      encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 86_400 }),
+    );
+    await w.deposit(w.acc.lp, 100_000n * USD);
+    await w.buy(w.acc.alice, await w.quote(productId, { quoteId: 3n }));
+    await w.advance(3600);
+    await w.send(feed.write.updateAnswer([100n * E8]));
+    await w.advance(60);
+    await w.send(feed.write.updateAnswer([50n * E8]));
+    for (;;) {
+      const c = await check();
+      if (c.action === Action.Settle) break;
+      await perform(c.data);
+    }
+    const skip = encodeAbiParameters(
+      [{ type: "uint8" }, { type: "uint256" }, { type: "bytes" }],
+      [Action.Settle, 1n, encodeAbiParameters([{ type: "uint256" }, { type: "uint256" }, { type: "uint256[]" }], [1n, 3n, []])],
+    );
+    await expectRevert(w.as(w.core.keeper, w.acc.keeper).write.performUpkeep([skip]), "KeeperWorkStale");
   });
 });

@@ -229,6 +229,15 @@ describe("buyCover refuses bad quotes with named errors", () => {
     await expectRevert(attempt(await w.quote(productId, { duration: 366n * DAY })), "MarketQuoteDurationOutOfRange");
   });
 
+  it("MarketQuoteStartOutOfRange for a start past purchase + MAX_START_DELAY_SECONDS (no uint40 truncation into the past)", async () => {
+    // Before the fix a start of 2^40 + now won the max against purchase + lag and was truncated
+    // to `now`: cover active at once, skipping the coverage lag.
+    const t = await w.now();
+    await expectRevert(attempt(await w.quote(productId, { start: 2n ** 40n + t })), "MarketQuoteStartOutOfRange");
+    const delay = await w.core.market.read.MAX_START_DELAY_SECONDS();
+    await expectRevert(attempt(await w.quote(productId, { start: t + delay + 100n })), "MarketQuoteStartOutOfRange");
+  });
+
   it("MarketIntegratorFeeInvalid for a fee without integrator or above the cap", async () => {
     await expectRevert(attempt(await w.quote(productId, { integratorFeeBps: 10 })), "MarketIntegratorFeeInvalid");
     await expectRevert(
@@ -274,7 +283,7 @@ describe("buyCover refuses bad quotes with named errors", () => {
     await expectRevert(attempt(await w.quote(productId, { amount: 200_000n * USD })), "PoolCapacityExceeded");
   });
 
-  it("MarketObservationPending while a paused-kind product's protocol is paused", async () => {
+  it("MarketConditionHolds while a paused-kind product's protocol is paused", async () => {
     const protocol = await w.newPausable();
     const { productId: pid } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 3600, maxGapSeconds: 3600 }));
     await w.send(protocol.write.pause());

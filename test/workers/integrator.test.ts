@@ -142,9 +142,9 @@ describe("deposit and cover in one transaction (CoveredVault + viem helpers), pa
     const { shares, policyId, txHash, approvalTxHash } = await depositWithCover(publicClient, depositor, { vault, assets: 5_000n * USD, quote: q });
     expect(approvalTxHash).not.toBeNull();
     expect(policyId).toBe(BigInt(q.quoteId));
-    expect(shares).toBe(5_000n * USD);
+    expect(shares).toBe(5_000n * USD * 10n ** 6n); // the vault's 6-decimal virtual-share offset
     expect(await publicClient.readContract({ address: market, abi: marketAbi, functionName: "ownerOf", args: [policyId] })).toBe(depositor.account.address);
-    expect(await publicClient.readContract({ address: vault, abi: CoveredVault.abi, functionName: "balanceOf", args: [depositor.account.address] })).toBe(5_000n * USD);
+    expect(await publicClient.readContract({ address: vault, abi: CoveredVault.abi, functionName: "balanceOf", args: [depositor.account.address] })).toBe(5_000n * USD * 10n ** 6n);
     expect((await balanceOf(integrator)) - integratorBefore).toBe(BigInt(q.integratorFee.amount));
     expect(BigInt(q.integratorFee.amount)).toBeGreaterThan(0n);
     expect(await balanceOf(depositor.account.address)).toBe(10_000n * USD - 5_000n * USD - BigInt(q.premium));
@@ -160,7 +160,7 @@ describe("deposit and cover in one transaction (CoveredVault + viem helpers), pa
     // The vault itself refuses the replay too (a caller without the helper's check, allowance in place).
     await mined(await depositor.writeContract({ address: stablecoin, abi: tokenAbi, functionName: "mint", args: [depositor.account.address, 10_000n * USD] }));
     await mined(await depositor.writeContract({ address: stablecoin, abi: tokenAbi, functionName: "approve", args: [vault, 10_000n * USD] }));
-    await expect(publicClient.simulateContract({ account: depositor.account, address: vault, abi: [...CoveredVault.abi, ...marketAbi.filter((x) => x.type === "error")], functionName: "depositWithCover", args: [5_000n * USD, depositor.account.address, quoteStruct(q), q.signature as Hex] })
+    await expect(publicClient.simulateContract({ account: depositor.account, address: vault, abi: [...CoveredVault.abi, ...marketAbi.filter((x) => x.type === "error")], functionName: "depositWithCover", args: [5_000n * USD, depositor.account.address, 0n, quoteStruct(q), q.signature as Hex] })
       .catch((e: unknown) => Promise.reject(new Error(revertName(e))))).rejects.toThrow("MarketQuoteAlreadyUsed");
 
     // The covered protocol's TVL collapses: the keeper fires, confirms and pays the depositor.

@@ -33,7 +33,8 @@ interface ICoverMarket is ITriggerRegistry {
     /// @param productId product to cover
     /// @param amount cover amount in base units of the stablecoin
     /// @param premium premium in base units, paid at purchase
-    /// @param start earliest start (the policy starts at max(start, purchase + coverage lag))
+    /// @param start earliest start (the policy starts at max(start, purchase + coverage lag));
+    /// at most purchase + MAX_START_DELAY_SECONDS
     /// @param duration seconds of cover from the start
     /// @param buyer the only account the policy may be minted to, or zero for anyone
     /// @param deadline last second the quote can be used
@@ -153,6 +154,8 @@ interface ICoverMarket is ITriggerRegistry {
     event PoliciesSettled(uint256 indexed incidentId, uint256[] policyIds, uint256[] amounts, address[] recipients);
     /// @notice A payout could not be transferred; it is claimable by `recipient` instead.
     event PayoutDeferred(uint256 indexed policyId, uint256 indexed incidentId, address indexed recipient, uint256 amount);
+    /// @notice A product's visible condition froze LP exits (`flagged`), or the freeze was lifted.
+    event ConditionFlagged(uint256 indexed productId, bool flagged);
     /// @notice A deferred payout was claimed.
     event PayoutClaimed(address indexed account, address indexed to, uint256 amount);
 
@@ -185,6 +188,8 @@ interface ICoverMarket is ITriggerRegistry {
     error MarketQuoteAmountsInvalid(uint256 amount, uint256 premium);
     /// @notice Duration outside [1 day, 365 days].
     error MarketQuoteDurationOutOfRange(uint64 duration);
+    /// @notice The quote's start is later than purchase + MAX_START_DELAY_SECONDS.
+    error MarketQuoteStartOutOfRange(uint64 start, uint256 latest);
     /// @notice Fee without integrator, above the cap, or above the integrator's rate set by the owner.
     error MarketIntegratorFeeInvalid(address integrator, uint16 feeBps);
     /// @notice The product is unknown, in an incident or closed.
@@ -213,6 +218,12 @@ interface ICoverMarket is ITriggerRegistry {
     error MarketVetoWindowClosed(uint256 incidentId, uint256 endedAt);
     /// @notice The settlement window is open until `endsAt`.
     error MarketSettlementWindowOpen(uint256 incidentId, uint256 endsAt);
+    /// @notice The product is not on sale with its condition holding (or is not flagged, to clear).
+    error MarketConditionNotHolding(uint256 productId);
+    /// @notice The product's condition is flagged already.
+    error MarketConditionAlreadyFlagged(uint256 productId);
+    /// @notice The flagged condition still holds and has not been fired.
+    error MarketConditionStillHolds(uint256 productId);
     /// @notice Nothing is claimable for the caller.
     error MarketNothingToClaim(address account);
     /// @notice The pool's market is another contract.
@@ -264,6 +275,18 @@ interface ICoverMarket is ITriggerRegistry {
 
     /// @notice Opens an incident when the product's trigger accepts `proof`.
     function fire(uint256 productId, bytes calldata proof) external returns (uint256 incidentId);
+
+    /// @notice Anyone: while an Active product's trigger reports its condition holding (its
+    /// `conditionHolds` view, or a pending observation for kinds without it), freezes LP exits
+    /// in the pool, so nobody leaves at the pre-loss price before the incident can be fired.
+    function flagCondition(uint256 productId) external;
+
+    /// @notice Anyone: lifts a product's freeze once its condition no longer holds or its
+    /// incident has been fired (pending liability then prices every exit).
+    function clearCondition(uint256 productId) external;
+
+    /// @notice Whether the product's condition currently freezes LP exits.
+    function conditionFlagged(uint256 productId) external view returns (bool);
 
     /// @notice Confirms a pending incident once the product's veto window has passed, reserving
     /// its payouts from the pool.

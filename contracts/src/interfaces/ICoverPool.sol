@@ -11,6 +11,8 @@ interface ICoverPool {
         address owner;
         uint64 claimableAt;
         uint256 shares;
+        /// @dev what the shares were worth net of pending liability when requested (the cap)
+        uint256 assets;
     }
 
     /// @notice An incident's liability was added to (or removed from) what the pool may owe.
@@ -23,6 +25,10 @@ interface ICoverPool {
     event WithdrawalCancelled(uint256 indexed requestId, address indexed owner, uint256 shares);
     /// @notice Queued shares were burned for assets.
     event WithdrawalCompleted(uint256 indexed requestId, address indexed receiver, uint256 shares, uint256 assets);
+    /// @notice A closed incident's unpaid reserve came back; it is earned back linearly until `earnedBy`.
+    event ReserveReturned(uint256 amount, uint256 earnedBy);
+    /// @notice The number of visible conditions freezing completions changed.
+    event ExitFreezesChanged(uint256 freezes);
     /// @notice Risk settings changed.
     event RiskParamsSet(uint32 leverageBps, uint32 cooldownSeconds);
     /// @notice The market that may sell cover against this pool was set.
@@ -40,6 +46,10 @@ interface ICoverPool {
     error PoolWithdrawalNotOwner(uint256 requestId, address caller);
     /// @notice The cooldown has not passed.
     error PoolWithdrawalCoolingDown(uint256 requestId, uint64 claimableAt);
+    /// @notice The request matured and was not completed within the window; cancel and request again.
+    error PoolWithdrawalLapsed(uint256 requestId, uint256 lapsedAt);
+    /// @notice A product's condition holds and is not fired yet (CoverMarket.flagCondition).
+    error PoolExitsFrozen(uint256 freezes);
     /// @notice More shares than queued.
     error PoolWithdrawalExceedsRequest(uint256 requestId, uint256 shares, uint256 queued);
     /// @notice The assets asked for back active cover or pending incidents.
@@ -62,15 +72,28 @@ interface ICoverPool {
     /// @return reserve the amount transferred to the market for this incident's payouts
     function reserveForIncident(uint256 liability) external returns (uint256 reserve);
 
+    /// @notice Market only: one more (true) or one fewer (false) visible condition freezes
+    /// completions; while any does, `completeRedeem` reverts with PoolExitsFrozen.
+    function setExitFreeze(bool frozen) external;
+
+    /// @notice Market only: a closed incident's unpaid reserve, already transferred back to the
+    /// pool; it is earned back linearly over RETURN_STREAM_SECONDS, like a premium.
+    function recordReturn(uint256 amount) external;
+
     /// @notice Queues `shares` of the caller for withdrawal after the cooldown.
     function requestRedeem(uint256 shares) external returns (uint256 requestId);
 
     /// @notice Returns queued shares to their owner.
     function cancelRedeem(uint256 requestId) external;
 
-    /// @notice Burns up to the queued shares for assets once the cooldown has passed, as long as
-    /// the assets are free capital.
+    /// @notice Burns up to the queued shares once the cooldown has passed and before the request
+    /// lapses (REDEEM_WINDOW_SECONDS later), for the lower of their value when requested and
+    /// `exitValue` now, as long as the assets are free capital.
     function completeRedeem(uint256 requestId, uint256 shares, address receiver) external returns (uint256 assets);
+
+    /// @notice What `shares` are worth if every pending (fired, unconfirmed) incident is paid in
+    /// full: shares × (totalAssets − pending liability) / supply, with ERC-4626's virtual offset.
+    function exitValue(uint256 shares) external view returns (uint256);
 
     /// @notice Cover currently booked (counted until the end of each policy's last day).
     function activeCover() external view returns (uint256);

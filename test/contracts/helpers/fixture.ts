@@ -110,7 +110,7 @@ function accounts(clients: LocalClients) {
 export type World = Awaited<ReturnType<typeof createWorld>>;
 
 /** Starts anvil and deploys the core contracts plus local mocks. One per test file. */
-export async function createWorld(opts: { leverageBps?: number; cooldownSeconds?: number } = {}) {
+export async function createWorld(opts: { leverageBps?: number; cooldownSeconds?: number; assetDecimals?: number } = {}) {
   const anvil: Anvil = await startAnvil();
   const clients = localClients(anvil.rpcUrl);
   const acc = accounts(clients);
@@ -121,6 +121,7 @@ export async function createWorld(opts: { leverageBps?: number; cooldownSeconds?
     pauser: acc.owner.account!.address,
     leverageBps: opts.leverageBps,
     cooldownSeconds: opts.cooldownSeconds,
+    assetDecimals: opts.assetDecimals,
   });
   const chainId = await clients.publicClient.getChainId();
   // Every block one second after the last, whatever the wall clock does: chain time in tests
