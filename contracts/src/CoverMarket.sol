@@ -317,7 +317,9 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         Product storage p = _products[productId];
         if (!_conditionFlagged[productId]) revert MarketConditionNotHolding(productId);
         // Once fired the incident's liability prices exits; before that the condition must be gone.
-        if (p.status == ProductStatus.Active && _conditionHolds(p.trigger, _params[productId])) {
+        // A guardian may clear a flag that cannot clear itself (a feed retired or stuck stale,
+        // whose `conditionHolds` stays true without any loss): exits are not frozen for good.
+        if (p.status == ProductStatus.Active && _conditionHolds(p.trigger, _params[productId]) && !hasRole(GUARDIAN_ROLE, msg.sender)) {
             revert MarketConditionStillHolds(productId);
         }
         delete _conditionFlagged[productId];

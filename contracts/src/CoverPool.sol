@@ -308,6 +308,35 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
 
     // ─── internals ───────────────────────────────────────────────────────────────────────────
 
+    /// @notice No deposits while a visible condition has frozen exits: a newcomer would share a
+    /// loss that is already known but not yet booked.
+    function maxDeposit(address) public view override returns (uint256) {
+        return exitFreezes != 0 ? 0 : type(uint256).max;
+    }
+
+    /// @inheritdoc ERC4626
+    function maxMint(address) public view override returns (uint256) {
+        return exitFreezes != 0 ? 0 : type(uint256).max;
+    }
+
+    /// @dev Shares are priced on assets net of pending liability, both ways: a deposit made while
+    /// an incident is pending buys at the post-incident price, so it never absorbs the incumbents'
+    /// loss (exits are priced the same way, `_exitValue`).
+    function _convertToShares(uint256 assets, Math.Rounding rounding) internal view override returns (uint256) {
+        return Math.mulDiv(assets, totalSupply() + 10 ** _decimalsOffset(), _netAssets() + 1, rounding);
+    }
+
+    /// @inheritdoc ERC4626
+    function _convertToAssets(uint256 shares, Math.Rounding rounding) internal view override returns (uint256) {
+        return Math.mulDiv(shares, _netAssets() + 1, totalSupply() + 10 ** _decimalsOffset(), rounding);
+    }
+
+    function _netAssets() private view returns (uint256) {
+        uint256 assets = totalAssets();
+        uint256 pending = _pending();
+        return assets > pending ? assets - pending : 0;
+    }
+
     function _decimalsOffset() internal pure override returns (uint8) {
         return 6;
     }
@@ -352,10 +381,7 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     /// @dev What `shares` are worth once every pending incident is paid in full: ERC-4626's
     /// conversion (virtual shares and assets, rounded down) over assets − pending liability.
     function _exitValue(uint256 shares) private view returns (uint256) {
-        uint256 assets = totalAssets();
-        uint256 pending = _pending();
-        uint256 net = assets > pending ? assets - pending : 0;
-        return Math.mulDiv(shares, net + 1, totalSupply() + 10 ** _decimalsOffset());
+        return Math.mulDiv(shares, _netAssets() + 1, totalSupply() + 10 ** _decimalsOffset());
     }
 
     function _pending() private view returns (uint256) {

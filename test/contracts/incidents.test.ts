@@ -273,12 +273,14 @@ describe("incident lifecycle", () => {
   it("refuses a fall whose first reading came before the product was listed", async () => {
     const feed = await w.newFeed(8, 100n * E8);
     await w.advance(60);
-    await w.send(feed.write.updateAnswer([80n * E8])); // the fall begins before listing
+    await w.send(feed.write.updateAnswer([60n * E8])); // a 40% fall, tripping, before listing
     const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 40 * 86_400 });
     const { productId } = await w.listProduct(w.core.tvlDrop.address, params);
     await w.advance(60);
     await w.send(feed.write.updateAnswer([10n * E8]));
-    await expectRevert(w.core.market.write.fire([productId, encodeTvlDropProof(1n, 2n, 3n)]), "MarketIncidentBeforeListing");
+    await expectRevert(w.core.market.write.fire([productId, encodeTvlDropProof(1n, 1n, 2n)]), "MarketIncidentBeforeListing");
+    // The later round belongs to the same fall: it cannot be named as a new one.
+    await expectRevert(w.core.market.write.fire([productId, encodeTvlDropProof(1n, 2n, 3n)]), "TvlDropTripNotFirst");
   });
 
   it("refuses untripped, too old and closed-product fires", async () => {

@@ -36,10 +36,13 @@ describe("oracle hygiene (every read)", () => {
     expect(tripped).toBe(true);
   });
 
-  it("OracleAnswerNotPositive for a zero answer", async () => {
+  it("a zero answer is a TVL reading (a full drain); for a price feed it means the feed cannot be trusted", async () => {
     const { feed, params, proof } = await setup();
     await w.send(feed.write.updateAnswer([0n]));
-    await expectRevert(w.core.tvlDrop.read.check([params, proof]), "OracleAnswerNotPositive");
+    expect((await w.core.tvlDrop.read.check([params, proof]))[0]).toBe(true);
+    const price = encodeDepegParams({ feed: feed.address, thresholdE18: 97n * 10n ** 16n, durationSeconds: 3600, maxAgeSeconds: 86_400 });
+    await expectRevert(w.core.depeg.read.latestBelow([{ feed: feed.address, thresholdE18: 97n * 10n ** 16n, durationSeconds: 3600, maxAgeSeconds: 86_400, sequencerFeed: "0x0000000000000000000000000000000000000000", sequencerGraceSeconds: 0 }]), "OracleAnswerNotPositive");
+    expect(await w.core.depeg.read.conditionHolds([price])).toBe(true); // no sales on an untrustworthy price
   });
 
   it("OracleAnswerNotPositive for a negative answer", async () => {
@@ -283,7 +286,7 @@ describe("all-of", () => {
     return { feed, protocol, params, pausedParams };
   };
 
-  it("trips only when every sub-trigger holds, at the latest of their incident times", async () => {
+  it("trips only when every sub-trigger holds, at the earliest of their incident times", async () => {
     const { feed, protocol, params } = await setup();
     await w.core.allOf.read.validateParams([params]);
     await w.advance(60);
@@ -296,7 +299,7 @@ describe("all-of", () => {
     await w.send(w.core.allOf.write.observe([params]));
     const since = await w.now();
     await w.advance(3600);
-    expect(await w.core.allOf.read.check([params, proof])).toEqual([true, since, fallAt]);
+    expect(await w.core.allOf.read.check([params, proof])).toEqual([true, fallAt, fallAt]); // the earliest leg: when the event first showed
     expect(await w.core.allOf.read.findProof([params, 0n])).toEqual([true, proof]);
   });
 

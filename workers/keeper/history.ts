@@ -48,7 +48,7 @@ export class RoundCache {
         if (r.status !== "success") return this.cache.set(ck, null);
         const [, answer, , updatedAt] = r.result as readonly [bigint, bigint, bigint, bigint, bigint];
         if (updatedAt === 0n) return this.cache.set(ck, null);
-        if (answer <= 0n) throw new FeedInvalidError(x.feed, x.id, "answer-not-positive");
+        if (answer < 0n) throw new FeedInvalidError(x.feed, x.id, "answer-negative");
         this.cache.set(ck, { id: x.id, answer, at: updatedAt });
       });
     }
@@ -201,15 +201,17 @@ export function tripsAt(rounds: Round[], k: number, fromStart: boolean, dropBps:
   let i = k;
   while (i > 0 && rounds[i]!.at > opens) i--;
   if (!(rounds[i]!.at <= opens || (i === 0 && fromStart))) return null;
-  let peak = 0n;
+  // The last reading in force in the window high enough that the fall from it to rounds[k] is
+  // the whole drop; the incident time is the reading after it.
   let peakNext = 0n;
+  let trips = false;
   for (let x = i; x < k; x++) {
-    if (rounds[x + 1]!.at + window > rounds[k]!.at && rounds[x]!.answer >= peak) {
-      peak = rounds[x]!.answer;
+    if (rounds[x + 1]!.at + window > rounds[k]!.at && rounds[x]!.answer * (10_000n - dropBps) >= rounds[k]!.answer * 10_000n) {
       peakNext = rounds[x + 1]!.at;
+      trips = true;
     }
   }
-  return { trips: rounds[k]!.answer * 10_000n <= peak * (10_000n - dropBps), peakNext, startIdx: i };
+  return { trips, peakNext, startIdx: i };
 }
 
 /**

@@ -220,7 +220,7 @@ function assess(c: Condition, read: FeedRead | boolean | null | undefined, now: 
   if (!f) return { ...base, roundId: null, answer: null, updatedAt: null, valid: false, problem: "unreadable", distance: null };
   const shown = { roundId: f.roundId.toString(), answer: f.answer.toString(), updatedAt: Number(f.updatedAt) };
   const problem =
-    f.answer <= 0n ? "answer-not-positive"
+    (c.kind === "tvl_drop" ? f.answer < 0n : f.answer <= 0n) ? "answer-not-positive"
     : f.updatedAt === 0n ? "round-incomplete"
     : f.updatedAt > now ? "updated-in-future"
     : now - f.updatedAt > BigInt(c.maxAgeSeconds) ? "stale"

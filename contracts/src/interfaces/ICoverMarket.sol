@@ -282,7 +282,8 @@ interface ICoverMarket is ITriggerRegistry {
     function flagCondition(uint256 productId) external;
 
     /// @notice Anyone: lifts a product's freeze once its condition no longer holds or its
-    /// incident has been fired (pending liability then prices every exit).
+    /// incident has been fired (pending liability then prices every exit). A guardian may lift
+    /// it at any time (a retired or stuck-stale feed whose condition view never clears).
     function clearCondition(uint256 productId) external;
 
     /// @notice Whether the product's condition currently freezes LP exits.

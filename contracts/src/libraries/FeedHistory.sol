@@ -16,7 +16,7 @@ import {IOracleErrors} from "../interfaces/IOracleErrors.sol";
 /// proxy reported, so they are not part of the timeline. Walking backwards across a phase needs
 /// the old phase's last round, which the walk finds by searching which of its rounds exist.
 ///
-/// Every round read is sane (answer > 0, not in the future) or the walk reverts with the
+/// Every round read is sane (answer ≥ 0, not in the future) or the walk reverts with the
 /// oracle error; a round whose `updatedAt` is zero, or that the feed cannot answer, does not exist.
 library FeedHistory {
     struct Round {
@@ -36,7 +36,8 @@ library FeedHistory {
     function tryRead(address feed, uint80 id) internal view returns (bool exists, Round memory r) {
         try AggregatorV3Interface(feed).getRoundData(id) returns (uint80, int256 answer, uint256, uint256 updatedAt, uint80) {
             if (updatedAt == 0) return (false, r);
-            if (answer <= 0) revert IOracleErrors.OracleAnswerNotPositive(feed, id, answer);
+            // Zero is a reading (a TVL drained to nothing); a negative answer is not.
+            if (answer < 0) revert IOracleErrors.OracleAnswerNotPositive(feed, id, answer);
             if (updatedAt > block.timestamp) revert IOracleErrors.OracleUpdatedInFuture(feed, id, updatedAt);
             // answer > 0 checked; updatedAt ≤ block.timestamp fits 64 bits.
             return (true, Round(id, uint256(answer), uint64(updatedAt)));

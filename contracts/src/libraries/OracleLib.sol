@@ -25,6 +25,16 @@ library OracleLib {
         }
     }
 
+    /// @dev As `latest`, but a zero answer is a reading (a TVL feed may report a full drain as 0).
+    function latestAllowingZero(address feed, uint256 maxAgeSeconds) internal view returns (Round memory r) {
+        (uint80 roundId, int256 answer,, uint256 updatedAt,) = AggregatorV3Interface(feed).latestRoundData();
+        r = Round(roundId, answer, updatedAt);
+        if (answer < 0) revert IOracleErrors.OracleAnswerNotPositive(feed, roundId, answer);
+        if (updatedAt == 0) revert IOracleErrors.OracleRoundIncomplete(feed, roundId);
+        if (updatedAt > block.timestamp) revert IOracleErrors.OracleUpdatedInFuture(feed, roundId, updatedAt);
+        if (block.timestamp - updatedAt > maxAgeSeconds) revert IOracleErrors.OracleStale(feed, updatedAt, maxAgeSeconds);
+    }
+
     /// @dev Reads a historical round. Staleness does not apply to history; the caller has checked
     /// that the feed is live through `latest`.
     function at(address feed, uint80 roundId) internal view returns (Round memory r) {

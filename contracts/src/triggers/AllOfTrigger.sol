@@ -9,8 +9,9 @@ import {ITriggerRegistry} from "../interfaces/ITriggerRegistry.sol";
 /// pause) and their incident times lie within `maxSpreadSeconds` of each other (the pause within
 /// a day of the fall, say): legs proven from unrelated events do not make one incident.
 ///
-/// Incident time (canonical): the latest of the legs' own canonical incident times, the moment
-/// every leg held. The earliest leg's time is returned as `earliestTime`, and the market requires
+/// Incident time (canonical): the earliest of the legs' own canonical incident times, the moment
+/// the event first showed. Cover bought after any leg had tripped is never paid for the event,
+/// whether or not that leg's condition still held when the cover was bought. The market requires
 /// it after the product's listing and within the incident age limit, so a leg proven from history
 /// before the product existed, long recovered, never counts. Sub-triggers must be approved by the
 /// same registry (the market) that approves this contract.
@@ -56,7 +57,9 @@ contract AllOfTrigger is ITrigger {
 
     /// @inheritdoc ITrigger
     /// @dev proof = abi.encode(bytes[] subProofs), one per sub-trigger in order.
-    function check(bytes calldata params, bytes calldata proof) external view returns (bool, uint64 latest, uint64 earliest) {
+    function check(bytes calldata params, bytes calldata proof) external view returns (bool, uint64, uint64) {
+        uint64 latest;
+        uint64 earliest;
         Params memory p = _decode(params);
         bytes[] memory proofs = abi.decode(proof, (bytes[]));
         if (proofs.length != p.triggers.length) revert AllOfProofArity(proofs.length, p.triggers.length);
@@ -69,7 +72,7 @@ contract AllOfTrigger is ITrigger {
         }
         // Every leg's own time must be close to the others': the legs are one event.
         if (latest - earliest > p.maxSpreadSeconds) return (false, 0, 0);
-        return (true, latest, earliest);
+        return (true, earliest, earliest);
     }
 
     /// @inheritdoc ITrigger

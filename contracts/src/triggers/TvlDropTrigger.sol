@@ -18,10 +18,13 @@ import {StatelessTrigger} from "./StatelessTrigger.sol";
 /// *trips* when answer(k) ≤ M(k) × (1 − dropBps). A fall is a maximal run of consecutive tripping
 /// rounds; its tripping round j is the first of the run (the round before it does not trip).
 ///
-/// Incident time (canonical): the `updatedAt` of the first round after the peak of j's window
-/// (the last round in force in that window whose answer is M(j)): the first reading of the fall.
-/// Cover that started after the fall first showed is not paid for it; cover active then is,
-/// even if it ended before the fall crossed the drop level. The proof is (start, prev, trip):
+/// Incident time (canonical): the `updatedAt` of the first round after the last round in force in
+/// j's window from which the fall to answer(j) is at least `dropBps` (answer ≥ answer(j) / (1 −
+/// dropBps)): the latest moment a qualifying fall can have begun. Cover that started after that
+/// reading is not paid for the fall; cover active then is. A slow drift before a crash does not
+/// move the time back (the drift's readings are not high enough to make the crash alone a fall),
+/// and a partial fall that is visible before the drop level is reached does (1,000 → 700 → 400
+/// for 50%: the time is the 700 reading's). The proof is (start, prev, trip):
 /// `trip` must trip and `prev`, the round right before it, must not (else
 /// TvlDropTripNotFirst), and `start` must be in force when prev's window opened (or be the feed's
 /// first round), so the walk from start to trip sees every reading both windows contain.
@@ -102,7 +105,7 @@ contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
         Params memory p = abi.decode(params, (Params));
         (uint80 startId, uint80 prevId, uint80 tripId) = abi.decode(proof, (uint80, uint80, uint80));
         OracleLib.requireSequencerUp(p.sequencerFeed, p.sequencerGraceSeconds);
-        OracleLib.Round memory head = OracleLib.latest(p.feed, p.maxAgeSeconds);
+        OracleLib.Round memory head = OracleLib.latestAllowingZero(p.feed, p.maxAgeSeconds);
         Ends memory e = Ends(FeedHistory.read(p.feed, prevId), FeedHistory.read(p.feed, tripId));
         bytes32 key = scanKey(p, startId, prevId, tripId);
         (Scan memory s, bool complete) = _walk(p, startId, e, head.roundId, scans[key], MAX_CHECK_ROUNDS);
@@ -197,9 +200,10 @@ contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
             if (!ok) revert TvlDropTripNotReached(e.trip.id);
             // `cur` was in force over [cur.at, next.at): it counts for a window it overlaps.
             if (uint256(next.at) + p.windowSeconds > e.prev.at && cur.answer > s.maxPrevWindow) s.maxPrevWindow = cur.answer;
-            if (uint256(next.at) + p.windowSeconds > e.trip.at && cur.answer >= s.maxTripWindow) {
-                s.maxTripWindow = cur.answer;
-                s.peakNextAt = uint40(next.at);
+            if (uint256(next.at) + p.windowSeconds > e.trip.at) {
+                if (cur.answer > s.maxTripWindow) s.maxTripWindow = cur.answer;
+                // High enough that the fall from it to the trip reading is the whole drop.
+                if (cur.answer * (BPS - p.dropBps) >= e.trip.answer * BPS) s.peakNextAt = uint40(next.at);
             }
             if (next.id == e.trip.id) {
                 if (cur.id != e.prev.id) revert TvlDropPrevNotAdjacent(e.prev.id, cur.id);
@@ -229,14 +233,12 @@ contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
         covered = r[i].at <= opens || (i == 0 && fromStart);
         if (!covered) return (false, false, 0, 0);
         startIdx = i;
-        uint256 peak;
         for (uint256 x = i; x < k; ++x) {
-            if (uint256(r[x + 1].at) + p.windowSeconds > r[k].at && r[x].answer >= peak) {
-                peak = r[x].answer;
+            if (uint256(r[x + 1].at) + p.windowSeconds > r[k].at && r[x].answer * (BPS - p.dropBps) >= r[k].answer * BPS) {
                 peakNext = r[x + 1].at;
+                trips = true;
             }
         }
-        trips = r[k].answer * BPS <= peak * (BPS - p.dropBps);
     }
 
     /// @dev Up to SEARCH_ROUNDS rounds ending at the latest, oldest first; `fromStart` when the
@@ -244,7 +246,7 @@ contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
     function _recent(address feed) private view returns (bool ok, FeedHistory.Round[] memory rounds, bool fromStart) {
         FeedHistory.Round memory cur;
         try AggregatorV3Interface(feed).latestRoundData() returns (uint80 id, int256 answer, uint256, uint256 updatedAt, uint80) {
-            if (answer <= 0 || updatedAt == 0 || updatedAt > block.timestamp) return (false, rounds, false);
+            if (answer < 0 || updatedAt == 0 || updatedAt > block.timestamp) return (false, rounds, false);
             cur = FeedHistory.Round(id, uint256(answer), uint64(updatedAt));
         } catch {
             return (false, rounds, false);
