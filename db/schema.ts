@@ -59,6 +59,8 @@ export const products = sqliteTable(
     coverageLagSeconds: integer("coverage_lag_seconds").notNull(),
     vetoWindowSeconds: integer("veto_window_seconds").notNull(),
     rateMultiplierBps: integer("rate_multiplier_bps").notNull().default(10_000),
+    /** How close to its trigger the product may be and still sell (bps); null: the kind's default (workers/pricing/salesMargin.ts). */
+    salesMarginBps: integer("sales_margin_bps"),
     status: text("status", { enum: ["active", "paused", "incident", "closed"] }).notNull(),
     listedAt: integer("listed_at").notNull(),
     updatedAt: integer("updated_at").notNull().default(now),

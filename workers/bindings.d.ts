@@ -11,7 +11,6 @@ declare namespace Cloudflare {
     QUOTE_SIGNER_KEY?: string;
     QUOTE_TTL_SECONDS: string;
     MIN_PREMIUM: string;
-    NEAR_TRIGGER_BPS: string;
     RATE_LIMIT_ANON: RateLimit;
     RATE_LIMIT_KEYED: RateLimit;
     /** Browser origins allowed by CORS, comma-separated. */

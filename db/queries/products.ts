@@ -1,20 +1,27 @@
 import { asc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { products, protocols } from "../schema";
+import { keeperWatch, products, protocols } from "../schema";
 
 export type ProductRow = typeof products.$inferSelect;
 export type ProtocolRow = typeof protocols.$inferSelect;
 
 /** Every product with its protocol, in one query. */
-export async function listProductsWithProtocols(db: D1Database): Promise<{ product: ProductRow; protocol: ProtocolRow }[]> {
-  return drizzle(db).select({ product: products, protocol: protocols }).from(products).innerJoin(protocols, eq(products.protocolId, protocols.id)).orderBy(asc(products.id));
+/** Every product with its protocol and the keeper's last distance from its trigger, in one query. */
+export async function listProductsWithProtocols(db: D1Database): Promise<{ product: ProductRow; protocol: ProtocolRow; distanceBps: number | null }[]> {
+  return drizzle(db)
+    .select({ product: products, protocol: protocols, distanceBps: keeperWatch.distanceBps })
+    .from(products)
+    .innerJoin(protocols, eq(products.protocolId, protocols.id))
+    .leftJoin(keeperWatch, eq(keeperWatch.productId, products.id))
+    .orderBy(asc(products.id));
 }
 
 export async function getProductWithProtocol(db: D1Database, id: number) {
   const [row] = await drizzle(db)
-    .select({ product: products, protocol: protocols })
+    .select({ product: products, protocol: protocols, distanceBps: keeperWatch.distanceBps })
     .from(products)
     .innerJoin(protocols, eq(products.protocolId, protocols.id))
+    .leftJoin(keeperWatch, eq(keeperWatch.productId, products.id))
     .where(eq(products.id, id))
     .limit(1);
   return row;

@@ -55,6 +55,7 @@ describe("all-of: sales reopen while a leg is tripped but its conditionHolds is 
     const proof = encodeAllOfProof([encodeTvlDropProof(base + 1n, base + 1n, base + 2n), "0x"]);
     const [tripped, t, e] = await w.core.allOf.read.check([params, proof]);
     expect(tripped).toBe(true);
+    expect([BigInt(t), BigInt(e)]).toEqual([crashAt, crashAt]); // the earliest leg: before the purchase
     await w.send(w.core.market.write.fire([productId, proof]));
     await w.send(w.core.market.write.confirmIncident([1n]));
     await w.send(w.core.market.write.settle([1n, [policy]]));

@@ -297,7 +297,7 @@ describe("all-of", () => {
     await w.send(protocol.write.pause());
     expect(await w.core.allOf.read.conditionHolds([params])).toBe(true);
     await w.send(w.core.allOf.write.observe([params]));
-    const since = await w.now();
+    expect(BigInt(await w.now())).toBeGreaterThan(fallAt); // the pause comes after the fall
     await w.advance(3600);
     expect(await w.core.allOf.read.check([params, proof])).toEqual([true, fallAt, fallAt]); // the earliest leg: when the event first showed
     expect(await w.core.allOf.read.findProof([params, 0n])).toEqual([true, proof]);

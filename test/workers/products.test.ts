@@ -2,6 +2,9 @@ import { env, exports } from "cloudflare:workers";
 import { createPublicClient, getAddress, http } from "viem";
 import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { beforeAll, describe, expect, it } from "vitest";
+import { drizzle } from "drizzle-orm/d1";
+import { eq } from "drizzle-orm";
+import { keeperWatch } from "../../db/schema";
 import { createKey, json } from "./helpers/keys";
 import type { TestChain } from "./test-chain";
 
@@ -70,9 +73,30 @@ describe("product catalog", () => {
     expect(((await noProtocol.json()) as { type: string }).type).toBe("https://tripwire.dev/problems/unknown-protocol");
   });
 
+  it("the sales margin is per product with a default per kind, and GET /v1/products says what POST /v1/quotes does", async () => {
+    // The sample depeg product ($0.97) at a perfect peg: 309 bps from its trigger. It sells (it
+    // used to be refused by one global 10% margin while the catalog showed it on sale).
+    expect((await register(5, { protocolId: "lendwise-v2", name: sample(5).name, termsText: sample(5).terms })).status).toBe(201);
+    await drizzle(env.DB).insert(keeperWatch).values({ productId: 5, source: chain.contracts.DepegTrigger!, valid: true, distanceBps: 309, blockNumber: 1, observedAt: NOW });
+    const both = async () => {
+      const shown = (await (await api("/v1/products/5")).json()) as ProductView & { salesMarginBps: number; refusal: { code: string } | null };
+      const q = await api("/v1/quotes", json("POST", { product: 5, amount: "1000000000", duration: 30 }));
+      const body = (await q.json()) as { type?: string };
+      return { margin: shown.salesMarginBps, shown: shown.refusal?.code ?? null, quoted: q.status === 201 ? null : body.type!.split("/").pop()! };
+    };
+    expect(await both()).toEqual({ margin: 25, shown: null, quoted: null });
+    await drizzle(env.DB).update(keeperWatch).set({ distanceBps: 20 }).where(eq(keeperWatch.productId, 5));
+    expect(await both()).toEqual({ margin: 25, shown: "condition-near-trigger", quoted: "condition-near-trigger" });
+    // The operator widens this product's margin: at the peg it is now too close as well.
+    await drizzle(env.DB).update(keeperWatch).set({ distanceBps: 309 }).where(eq(keeperWatch.productId, 5));
+    expect((await register(5, { protocolId: "lendwise-v2", name: sample(5).name, termsText: sample(5).terms, salesMarginBps: 400 })).status).toBe(200);
+    expect(await both()).toEqual({ margin: 400, shown: "condition-near-trigger", quoted: "condition-near-trigger" });
+    expect((await register(5, { protocolId: "lendwise-v2", name: sample(5).name, termsText: sample(5).terms, salesMarginBps: -1 })).status).toBe(400);
+  });
+
   it("400 for a malformed id, 404 for an unregistered product", async () => {
     expect((await api("/v1/products/abc")).status).toBe(400);
     expect((await api("/v1/products/0")).status).toBe(400);
-    expect((await api("/v1/products/5")).status).toBe(404);
+    expect((await api("/v1/products/4")).status).toBe(404);
   });
 });

@@ -146,7 +146,8 @@ describe("POST /v1/quotes", () => {
     expect(((await tooBig.json()) as Problem).type).toBe("https://tripwire.dev/problems/capacity-exceeded");
     const risky = await quote({ product: 3, amount: "1000000000", duration: 30 });
     expect(((await risky.json()) as Problem & { code: string })).toMatchObject({ type: "https://tripwire.dev/problems/protocol-refused", code: "unaudited" });
-    await drizzle(env.DB).insert(keeperWatch).values({ productId: 5, source: chain.contracts.CoverMarket!, valid: true, distanceBps: 300, blockNumber: 1, observedAt: NOW });
+    // Product 5 is the sample depeg product ($0.97): its default sales margin is 25 bps.
+    await drizzle(env.DB).insert(keeperWatch).values({ productId: 5, source: chain.contracts.CoverMarket!, valid: true, distanceBps: 20, blockNumber: 1, observedAt: NOW });
     const near = await quote({ product: 5, amount: "1000000000", duration: 30 });
     expect(((await near.json()) as Problem).type).toBe("https://tripwire.dev/problems/condition-near-trigger");
   });

@@ -36,7 +36,6 @@ function quoteDeps(env: Env): QuoteDeps {
     nextQuoteId: (floor) => env.QUOTE_SEQUENCER.get(env.QUOTE_SEQUENCER.idFromName(`quotes:${chainId}`)).next(floor),
     ttlSeconds: Number(env.QUOTE_TTL_SECONDS),
     minimumPremium: BigInt(env.MIN_PREMIUM),
-    nearTriggerBps: Number(env.NEAR_TRIGGER_BPS),
     now: Math.floor(Date.now() / 1000),
   };
 }

@@ -14,6 +14,9 @@ export const ProductInput = z
     name: z.string().min(1).max(120).openapi({ example: "Lendwise TVL collapse" }),
     termsText: z.string().min(1).max(4_000).openapi({ description: "the terms in words; their keccak256 must equal the on-chain terms hash" }),
     rateMultiplierBps: z.int().min(1_000).max(50_000).default(10_000).openapi({ description: "product rate over the protocol's risk rate, 10000 = 1×" }),
+    salesMarginBps: z.int().min(0).max(5_000).nullable().default(null).openapi({
+      description: "how close to its trigger (bps of distance from the trip level) the product may be and still sell; null: the kind's default (TVL drop 500, depeg 25, paused 0, all-of 500)",
+    }),
   })
   .strict()
   .openapi("ProductInput");
@@ -38,8 +41,9 @@ export const Product = z
     coverageLagSeconds: z.int(),
     vetoWindowSeconds: z.int(),
     rateMultiplierBps: z.int(),
+    salesMarginBps: z.int().openapi({ description: "the sales margin in force (the product's own, or its kind's default)" }),
     indicativeAnnualRateBps: z.int().nullable().openapi({ description: "the rate before the demand multiplier; null when the protocol is refused" }),
-    refusal: z.object({ code: z.string(), reason: z.string() }).nullable(),
+    refusal: z.object({ code: z.string(), reason: z.string() }).nullable().openapi({ description: "why POST /v1/quotes refuses this product now (the protocol's risk, or the keeper's reading within the sales margin); null when it sells" }),
     listedAt: UnixSeconds,
   })
   .openapi("Product");

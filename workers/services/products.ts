@@ -9,6 +9,7 @@ import { deploymentOf, type Deployment, type TriggerKind } from "../chain/deploy
 import { decodeTriggerParams } from "../chain/triggerParams";
 import { notFound, ProblemError } from "../errors";
 import { riskRate } from "../pricing/risk";
+import { salesMarginBps, salesRefusal } from "../pricing/salesMargin";
 import type { Product, ProductInput } from "../schemas/product";
 import { riskInputsOf } from "./protocols";
 
@@ -21,7 +22,7 @@ function statusOf(p: ChainProduct): z.infer<typeof Product>["status"] {
   return s === "none" ? "closed" : s;
 }
 
-function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, poolCapacityLeft: bigint, now: number): z.infer<typeof Product> {
+function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, poolCapacityLeft: bigint, now: number, distanceBps: number | null): z.infer<typeof Product> {
   const cap = BigInt(row.capAmount);
   const productLeft = cap > chain.activeCover ? cap - chain.activeCover : 0n;
   const risk = riskRate(riskInputsOf(protocol), now);
@@ -39,8 +40,10 @@ function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, poolC
     coverageLagSeconds: row.coverageLagSeconds,
     vetoWindowSeconds: row.vetoWindowSeconds,
     rateMultiplierBps: row.rateMultiplierBps,
+    salesMarginBps: salesMarginBps(row.triggerKind, row.salesMarginBps),
     indicativeAnnualRateBps: risk.ok ? Math.ceil((risk.annualRateBps * row.rateMultiplierBps) / 10_000) : null,
-    refusal: risk.ok ? null : { code: risk.code, reason: risk.reason },
+    // The same decisions POST /v1/quotes makes, in its order: the protocol's risk, then the reading.
+    refusal: !risk.ok ? { code: risk.code, reason: risk.reason } : salesRefusal(row.triggerKind, row.salesMarginBps, distanceBps),
     listedAt: row.listedAt,
   };
 }
@@ -69,7 +72,7 @@ export async function listProductViews(db: D1Database, client: PublicClient, cha
   if (rows.length === 0) return [];
   const dep = await deploymentOf(db, chainId);
   const chain = await readChain(client, dep, rows.map((r) => r.product.id));
-  return rows.map((r) => view(r.product, r.protocol, chain.byId.get(r.product.id)!, chain.poolCapacityLeft, now));
+  return rows.map((r) => view(r.product, r.protocol, chain.byId.get(r.product.id)!, chain.poolCapacityLeft, now, r.distanceBps));
 }
 
 export async function productViewById(db: D1Database, client: PublicClient, chainId: number, id: number, now: number) {
@@ -77,7 +80,7 @@ export async function productViewById(db: D1Database, client: PublicClient, chai
   if (!row) throw notFound(`Product ${id}`);
   const dep = await deploymentOf(db, chainId);
   const chain = await readChain(client, dep, [id]);
-  return view(row.product, row.protocol, chain.byId.get(id)!, chain.poolCapacityLeft, now);
+  return view(row.product, row.protocol, chain.byId.get(id)!, chain.poolCapacityLeft, now, row.distanceBps);
 }
 
 const unprocessable = (slug: string, title: string, detail: string) => new ProblemError(422, slug, title, detail);
@@ -122,8 +125,9 @@ export async function registerProduct(db: D1Database, client: PublicClient, chai
     coverageLagSeconds: onchain.coverageLagSeconds,
     vetoWindowSeconds: onchain.vetoWindowSeconds,
     rateMultiplierBps: input.rateMultiplierBps,
+    salesMarginBps: input.salesMarginBps,
     status: statusOf({ status: onchain.status, salesPaused: onchain.salesPaused, activeCover }),
     listedAt: onchain.activeSince,
   });
-  return { product: view(row, protocol, { status: onchain.status, salesPaused: onchain.salesPaused, activeCover }, poolLeft, now), created };
+  return { product: view(row, protocol, { status: onchain.status, salesPaused: onchain.salesPaused, activeCover }, poolLeft, now, null), created };
 }

@@ -4,6 +4,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { productForQuote } from "../../db/queries/quoting";
+import { salesRefusal } from "../pricing/salesMargin";
 import type { quotes } from "../../db/schema";
 import { onChain } from "../chain/client";
 import { deploymentOf } from "../chain/deployment";
@@ -25,7 +26,6 @@ export type QuoteDeps = {
   nextQuoteId: (floor: number) => Promise<number>;
   ttlSeconds: number;
   minimumPremium: bigint;
-  nearTriggerBps: number;
   now: number;
 };
 
@@ -44,10 +44,8 @@ export type QuoteContext = Awaited<ReturnType<typeof loadQuoteContext>>;
 export async function loadQuoteContext(deps: QuoteDeps, productId: number, integrator: Address | null) {
   const row = await productForQuote(deps.db, productId);
   if (!row) throw notFound(`Product ${productId}`);
-  if (row.distanceBps !== null && row.distanceBps <= deps.nearTriggerBps) {
-    throw refuse(422, "condition-near-trigger", "Condition close to tripping",
-      `The keeper's last observation puts this product ${row.distanceBps} bps from its trigger; no cover is sold this close to a loss.`);
-  }
+  const near = salesRefusal(row.product.triggerKind, row.product.salesMarginBps, row.distanceBps);
+  if (near) throw refuse(422, near.code, "Condition close to tripping", near.reason);
   const dep = await deploymentOf(deps.db, deps.chainId);
   const id = BigInt(productId);
   const [onchain, productActive, poolLeft, poolActive, assets, pending, leverage, counts, feeBps] = await onChain(() =>

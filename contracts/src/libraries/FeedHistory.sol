@@ -33,17 +33,31 @@ library FeedHistory {
     }
 
     /// @dev Reads one round; `exists` is false when the feed cannot answer it or it was never set.
+    /// A plain staticcall (no try/catch, no full ABI decode): it is the inner loop of every walk.
     function tryRead(address feed, uint80 id) internal view returns (bool exists, Round memory r) {
-        try AggregatorV3Interface(feed).getRoundData(id) returns (uint80, int256 answer, uint256, uint256 updatedAt, uint80) {
-            if (updatedAt == 0) return (false, r);
-            // Zero is a reading (a TVL drained to nothing); a negative answer is not.
-            if (answer < 0) revert IOracleErrors.OracleAnswerNotPositive(feed, id, answer);
-            if (updatedAt > block.timestamp) revert IOracleErrors.OracleUpdatedInFuture(feed, id, updatedAt);
-            // answer > 0 checked; updatedAt ≤ block.timestamp fits 64 bits.
-            return (true, Round(id, uint256(answer), uint64(updatedAt)));
-        } catch {
-            return (false, r);
+        bool ok;
+        int256 answer;
+        uint256 updatedAt;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, shl(224, 0x9a6fc8f5)) // getRoundData(uint80)
+            mstore(add(ptr, 4), id)
+            ok := staticcall(gas(), feed, ptr, 36, ptr, 160)
+            if lt(returndatasize(), 160) { ok := 0 }
+            if ok {
+                answer := mload(add(ptr, 32))
+                updatedAt := mload(add(ptr, 96))
+            }
         }
+        if (!ok || updatedAt == 0) return (false, r);
+        // Zero is a reading (a TVL drained to nothing); a negative answer is not.
+        if (answer < 0) revert IOracleErrors.OracleAnswerNotPositive(feed, id, answer);
+        if (updatedAt > block.timestamp) revert IOracleErrors.OracleUpdatedInFuture(feed, id, updatedAt);
+        // answer ≥ 0 checked; updatedAt ≤ block.timestamp fits 64 bits.
+        r.id = id;
+        r.answer = uint256(answer);
+        r.at = uint64(updatedAt);
+        return (true, r);
     }
 
     /// @dev Reads a round that must exist.

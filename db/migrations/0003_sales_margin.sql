@@ -1,0 +1,1 @@
+ALTER TABLE `products` ADD `sales_margin_bps` integer;
