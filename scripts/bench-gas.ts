@@ -24,6 +24,7 @@ const { deploy, deployCore, send } = await import("./lib/deploy");
 const BatchTransfer = await import("../contracts/out/BatchTransfer");
 const MockV3Aggregator = await import("../contracts/out/MockV3Aggregator");
 const MockPausableProtocol = await import("../contracts/out/MockPausableProtocol");
+const MockFeed = await import("../contracts/out/MockFeed");
 
 const USD = 1_000_000n;
 const E8 = 10n ** 8n;
@@ -102,7 +103,9 @@ try {
   await advance(120n);
   await send(clients, protocol.write.pause());
   const observe = (await send(clients, core.market.write.observe([paused.productId]))).gasUsed;
-  await advance(3600n);
+  await advance(1800n);
+  await send(clients, core.market.write.observe([paused.productId])); // keeps the pause continuous (max gap 3,600 s)
+  await advance(1800n);
   const firePaused = (await send(clients, core.market.write.fire([paused.productId, "0x"]))).gasUsed;
 
   const priceFeed = await feed(8, E8);
@@ -115,6 +118,23 @@ try {
   await send(clients, priceFeed.write.updateAnswer([94n * E8 / 100n]));
   await advance(1800n);
   const fireDepeg = (await send(clients, core.market.write.fire([depeg.productId, encodeDepegProof(onset)]))).gasUsed;
+
+  // ── a long, dense depeg: 1,440 rounds (24 h, one a minute) through a phased proxy feed ──
+  // Everything needed to fire it: the advance segments, then fire (which walks what is left).
+  const { address: longFeedAddress } = await deploy(clients, owner!, MockFeed, [8, E8]);
+  const longFeed = getContract({ address: longFeedAddress, abi: MockFeed.abi, client: { public: clients.publicClient, wallet: owner! } });
+  const longParams = encodeDepegParams({ feed: longFeedAddress, thresholdE18: 995n * 10n ** 15n, durationSeconds: 86_400, maxAgeSeconds: 86_400 });
+  const longDepeg = await list(core.depeg.address, longParams);
+  const longStart = (await clients.publicClient.getBlock()).timestamp + 60n;
+  await advance(120n + 1440n * 60n);
+  for (let s = 0; s < 1440; s += 720) {
+    await send(clients, longFeed.write.postRounds([Array.from({ length: 720 }, () => 99n * E8 / 100n), Array.from({ length: 720 }, (_, i) => longStart + BigInt(s + i) * 60n)]));
+  }
+  const longProof = encodeDepegProof((1n << 64n) + 2n); // round 1 is the listing-time $1.00
+  // One advance of 900 rounds leaves fire the rest (at most 1,000 rounds per check).
+  const depegLongAdvance = (await send(clients, core.depeg.write.advance([longParams, longProof, 900n]))).gasUsed;
+  const depegLongFire = (await send(clients, core.market.write.fire([longDepeg.productId, longProof]))).gasUsed;
+  const depegLong = depegLongAdvance + depegLongFire;
 
   // ── settlement per policy, each to a fresh holder ──
   const settlePerPolicy: Record<string, number> = {};
@@ -151,7 +171,7 @@ try {
   const result = {
     buyCover: Number(buyCover),
     buyCoverFor: Number(buyCoverFor),
-    fire: { tvlDrop: Number(fireTvl), paused: Number(firePaused), depeg: Number(fireDepeg) },
+    fire: { tvlDrop: Number(fireTvl), paused: Number(firePaused), depeg: Number(fireDepeg), depegLong: Number(depegLong) },
     settlePerPolicy,
     erc20BatchPerRecipient,
   };
@@ -167,6 +187,7 @@ try {
     ["fire tvlDrop", String(result.fire.tvlDrop), ""],
     ["fire paused", String(result.fire.paused), `after observe: ${observe}`],
     ["fire depeg", String(result.fire.depeg), ""],
+    ["fire depegLong (1,440 rounds)", String(result.fire.depegLong), `advance ${depegLongAdvance} + fire ${depegLongFire}; target ≤ 5,000,000`],
     ["settle per policy ×1", String(settlePerPolicy["1"]), ""],
     ["settle per policy ×10", String(settlePerPolicy["10"]), ""],
     ["settle per policy ×100", String(settlePerPolicy["100"]), `${ratio.toFixed(3)} × floor (target ≤ 1.3)`],

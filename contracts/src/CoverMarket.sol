@@ -78,6 +78,8 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     mapping(address trigger => bool) private _approvedTriggers;
     mapping(address integrator => uint16) private _integratorFeeBps;
     mapping(uint256 productId => bool) private _conditionFlagged;
+    /// @dev The key each product's trigger registered its parameters under (`ITrigger.register`).
+    mapping(uint256 productId => bytes32) private _salesKey;
 
     /// @param pool_ the pool whose market this is (its `market` must be this contract)
     /// @param owner_ admin of every role (a multisig or timelock in production)
@@ -201,7 +203,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         if (q.termsHash != m.termsHash) revert MarketQuoteTermsMismatch(q.productId, m.termsHash, q.termsHash);
         // Every kind says whether its condition holds (or is being observed) now: no cover is sold
         // into a loss already under way.
-        if (ITrigger(m.trigger).conditionHolds(_params[q.productId])) revert MarketConditionHolds(q.productId);
+        if (ITrigger(m.trigger).conditionHoldsAt(_salesKey[q.productId])) revert MarketConditionHolds(q.productId);
         // No cover starts before purchase + lag: cover bought after an event's onset can never
         // be active at that onset.
         uint256 earliest = block.timestamp + m.coverageLagSeconds;
@@ -483,6 +485,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
             termsHash: c.termsHash
         });
         _params[productId] = c.params;
+        _salesKey[productId] = ITrigger(c.trigger).register(c.params);
         emit ProductListed(productId, c.trigger, c.termsHash, c.capAmount, c.coverageLagSeconds, c.vetoWindowSeconds, c.params);
     }
 

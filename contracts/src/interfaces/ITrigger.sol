@@ -57,6 +57,15 @@ interface ITrigger {
     /// true the market sells no cover for the product (every kind answers it).
     function conditionHolds(bytes calldata params) external view returns (bool);
 
+    /// @notice Stores, under a key, what `conditionHoldsAt` needs to answer for `params` (the
+    /// market calls it when listing a product). Permissionless and idempotent: it only records
+    /// facts derived from `params`.
+    function register(bytes calldata params) external returns (bytes32 key);
+
+    /// @notice `conditionHolds` for registered parameters, reading a slot or two instead of the
+    /// whole parameter blob: the market asks it on every purchase.
+    function conditionHoldsAt(bytes32 key) external view returns (bool);
+
     /// @notice Whether this kind keeps observations at all.
     function observes(bytes calldata params) external view returns (bool);
 }

@@ -22,6 +22,15 @@ contract AllOfTrigger is ITrigger {
         uint32 maxSpreadSeconds;
     }
 
+    /// @notice A registered leg: its trigger and the key it registered its parameters under.
+    struct Leg {
+        address trigger;
+        bytes32 key;
+    }
+
+    /// @notice Registered legs by key (keccak256 of the params).
+    mapping(bytes32 key => Leg[]) private _legs;
+
     /// @notice Registry whose approval each sub-trigger needs.
     ITriggerRegistry public immutable registry;
 
@@ -117,6 +126,26 @@ contract AllOfTrigger is ITrigger {
         Params memory p = _decode(params);
         for (uint256 i; i < p.triggers.length; ++i) {
             if (ITrigger(p.triggers[i]).observationDue(p.params[i])) return true;
+        }
+        return false;
+    }
+
+    /// @inheritdoc ITrigger
+    function register(bytes calldata params) external returns (bytes32 key) {
+        Params memory p = _decode(params);
+        key = keccak256(params);
+        if (_legs[key].length != 0) return key;
+        for (uint256 i; i < p.triggers.length; ++i) {
+            _legs[key].push(Leg(p.triggers[i], ITrigger(p.triggers[i]).register(p.params[i])));
+        }
+    }
+
+    /// @inheritdoc ITrigger
+    function conditionHoldsAt(bytes32 key) external view returns (bool) {
+        Leg[] storage legs = _legs[key];
+        if (legs.length == 0) return true; // never registered
+        for (uint256 i; i < legs.length; ++i) {
+            if (ITrigger(legs[i].trigger).conditionHoldsAt(legs[i].key)) return true;
         }
         return false;
     }

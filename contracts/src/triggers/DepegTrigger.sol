@@ -48,6 +48,18 @@ contract DepegTrigger is StatelessTrigger, IOracleErrors {
     /// @notice Walk progress by scan key (`scanKey`).
     mapping(bytes32 key => Scan) public scans;
 
+    /// @notice What `conditionHoldsAt` reads for registered parameters (threshold in feed units).
+    struct Registered {
+        address feed;
+        uint96 threshold;
+        address sequencerFeed;
+        uint32 maxAgeSeconds;
+        uint32 sequencerGraceSeconds;
+    }
+
+    /// @notice Registered parameters by key (keccak256 of the params).
+    mapping(bytes32 key => Registered) public registered;
+
     /// @notice Rounds one `check` walks beyond the stored progress.
     uint256 public constant MAX_CHECK_ROUNDS = 1_000;
     /// @notice Rounds `findProof` walks back from the latest round.
@@ -145,6 +157,34 @@ contract DepegTrigger is StatelessTrigger, IOracleErrors {
         } catch {
             return true;
         }
+    }
+
+    /// @inheritdoc ITrigger
+    function register(bytes calldata params) external returns (bytes32 key) {
+        Params memory p = abi.decode(params, (Params));
+        uint256 threshold = _threshold(p);
+        key = keccak256(params);
+        // A threshold above 2^96 in feed units cannot be a stablecoin price; store it saturated.
+        registered[key] = Registered(p.feed, threshold > type(uint96).max ? type(uint96).max : uint96(threshold), p.sequencerFeed, p.maxAgeSeconds, p.sequencerGraceSeconds);
+    }
+
+    /// @inheritdoc ITrigger
+    /// @dev True when the key was never registered: nothing is sold against unknown parameters.
+    function conditionHoldsAt(bytes32 key) external view returns (bool) {
+        Registered memory r = registered[key];
+        if (r.feed == address(0)) return true;
+        try this.latestBelowRegistered(r) returns (bool below) {
+            return below;
+        } catch {
+            return true;
+        }
+    }
+
+    /// @notice `latestBelow` for registered parameters.
+    function latestBelowRegistered(Registered calldata r) external view returns (bool) {
+        OracleLib.requireSequencerUp(r.sequencerFeed, r.sequencerGraceSeconds);
+        OracleLib.Round memory head = OracleLib.latest(r.feed, r.maxAgeSeconds);
+        return uint256(head.answer) < r.threshold;
     }
 
     /// @notice Whether the latest sane, fresh reading is below the threshold (reverts when the feed

@@ -32,6 +32,8 @@ contract PausedTrigger is ITrigger {
 
     /// @notice Observations by `observationKey(target, maxGap)`.
     mapping(bytes32 key => Observation) public observations;
+    /// @notice The covered contract of each registered observation key.
+    mapping(bytes32 key => address) public targetOf;
 
     /// @notice A pause was observed for the first time (or again after a gap longer than allowed).
     event PauseObserved(address indexed target, uint32 maxGapSeconds, uint64 since);
@@ -123,6 +125,22 @@ contract PausedTrigger is ITrigger {
         Params memory p = abi.decode(params, (Params));
         (bool ok, bool paused) = _paused(p.target);
         return (ok && paused) || observations[observationKey(p.target, p.maxGapSeconds)].since != 0;
+    }
+
+    /// @inheritdoc ITrigger
+    /// @dev The key is `observationKey`.
+    function register(bytes calldata params) external returns (bytes32 key) {
+        Params memory p = abi.decode(params, (Params));
+        key = observationKey(p.target, p.maxGapSeconds);
+        targetOf[key] = p.target;
+    }
+
+    /// @inheritdoc ITrigger
+    function conditionHoldsAt(bytes32 key) external view returns (bool) {
+        address target = targetOf[key];
+        if (target == address(0)) return true; // never registered
+        (bool ok, bool paused) = _paused(target);
+        return (ok && paused) || observations[key].since != 0;
     }
 
     /// @inheritdoc ITrigger

@@ -61,9 +61,15 @@ contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
 
     /// @notice Walk progress by scan key.
     mapping(bytes32 key => Scan) public scans;
-    /// @notice The trip round's time of the latest fall proven through `advance`, per
-    /// (feed, drop, window): sales stop for a window after it (`conditionHolds`).
-    mapping(bytes32 paramsKey => uint40) public trippedAt;
+    /// @notice Per (feed, drop, window): the trip round's time of the latest fall proven through
+    /// `advance` (sales stop for a window after it, `conditionHolds`), and the window.
+    struct Trip {
+        uint40 at;
+        uint32 windowSeconds;
+    }
+
+    /// @notice Proven falls by `paramsKey`.
+    mapping(bytes32 paramsKey => Trip) public falls;
 
     uint256 private constant BPS = 10_000;
     /// @notice Rounds one `check` walks beyond the stored progress.
@@ -126,7 +132,7 @@ contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
         scans[key] = s;
         if (complete && _decide(p, e, s)) {
             bytes32 pk = paramsKey(p.feed, p.dropBps, p.windowSeconds);
-            if (e.trip.at > trippedAt[pk]) trippedAt[pk] = uint40(e.trip.at);
+            if (e.trip.at > falls[pk].at) falls[pk] = Trip(uint40(e.trip.at), p.windowSeconds);
         }
         emit TvlDropScanAdvanced(key, tripId, s.cursor, s.done);
     }
@@ -158,7 +164,22 @@ contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
     /// fall as soon as it finds one). A fall fired at once stops sales by the product's status.
     function conditionHolds(bytes calldata params) external view returns (bool) {
         Params memory p = abi.decode(params, (Params));
-        return uint256(trippedAt[paramsKey(p.feed, p.dropBps, p.windowSeconds)]) + p.windowSeconds > block.timestamp;
+        return uint256(falls[paramsKey(p.feed, p.dropBps, p.windowSeconds)].at) + p.windowSeconds > block.timestamp;
+    }
+
+    /// @inheritdoc ITrigger
+    /// @dev The key is `paramsKey`: one slot holds everything `conditionHoldsAt` reads.
+    function register(bytes calldata params) external returns (bytes32 key) {
+        Params memory p = abi.decode(params, (Params));
+        key = paramsKey(p.feed, p.dropBps, p.windowSeconds);
+        if (falls[key].windowSeconds == 0) falls[key].windowSeconds = p.windowSeconds;
+    }
+
+    /// @inheritdoc ITrigger
+    function conditionHoldsAt(bytes32 key) external view returns (bool) {
+        Trip memory t = falls[key];
+        if (t.windowSeconds == 0) return true; // never registered
+        return uint256(t.at) + t.windowSeconds > block.timestamp;
     }
 
     /// @notice The key a proof's walk progress is stored under.
@@ -166,7 +187,7 @@ contract TvlDropTrigger is StatelessTrigger, IOracleErrors {
         return keccak256(abi.encode(p.feed, p.dropBps, p.windowSeconds, startId, prevId, tripId));
     }
 
-    /// @notice The key of `trippedAt`.
+    /// @notice The key of `falls` (and of `register`).
     function paramsKey(address feed, uint16 dropBps, uint32 windowSeconds) public pure returns (bytes32) {
         return keccak256(abi.encode(feed, dropBps, windowSeconds));
     }
