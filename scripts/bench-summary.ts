@@ -27,6 +27,7 @@ if (gas) {
   add("gas", "buyCover (steady state)", gas.buyCover, { max: 150_000 });
   add("gas", "buyCoverFor (steady state)", gas.buyCoverFor);
   add("gas", "fire tvlDrop / paused / depeg", `${fmt(gas.fire.tvlDrop!)} / ${fmt(gas.fire.paused!)} / ${fmt(gas.fire.depeg!)}`);
+  if (gas.fire.depegLong !== undefined) add("gas", "fire a 1,440-round depeg (advance + fire)", gas.fire.depegLong, { max: 5_000_000 });
   add("gas", "settle per policy, batch of 100", gas.settlePerPolicy["100"]!);
   add("gas", "settle ÷ ERC-20 batch floor at 100", +(gas.settlePerPolicy["100"]! / gas.erc20BatchPerRecipient["100"]!).toFixed(3), { max: 1.3 });
 }
@@ -43,8 +44,8 @@ if (keeper) {
   add("keeper", `detection → payout, worst (cron ${keeper.detectionToPayout.intervalSeconds} s)`, keeper.detectionToPayoutIntervals, { max: 1.5, label: "1.5 intervals" });
   add("keeper", "detection → payout, mean", keeper.detectionToPayout.meanIntervals);
   for (const [size, t] of Object.entries(keeper.tick)) {
-    add("keeper", `${size}-product run: subrequests`, t.subrequests, size === "1000" ? { max: 50 } : undefined);
-    add("keeper", `${size}-product run: D1 queries`, t.d1Queries, size === "1000" ? { max: 50 } : undefined);
+    add("keeper", `${size}-product run: subrequests`, t.subrequests, size !== "100" ? { max: 50 } : undefined);
+    add("keeper", `${size}-product run: D1 queries`, t.d1Queries, size !== "100" ? { max: 50 } : undefined);
     add("keeper", `${size}-product run: CPU ms (workerd)`, t.cpuMs);
   }
 }

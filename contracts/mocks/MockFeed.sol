@@ -134,6 +134,11 @@ contract MockFeed is AggregatorV3Interface {
         return (id, answer, startedAt, updatedAt, id);
     }
 
+    /// @notice The latest answer (AggregatorV2's view, as MockV3Aggregator has it).
+    function latestAnswer() external view returns (int256 answer) {
+        (, answer,,,) = this.latestRoundData();
+    }
+
     /// @notice The current phase's latest round id (proxy form).
     function latestRound() external view returns (uint256) {
         return (uint256(phaseId) << 64) | phaseAggregators[phaseId].latestRound();

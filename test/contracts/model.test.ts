@@ -8,6 +8,7 @@ import { parseEventLogs, type Address, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as CoverMarket from "../../contracts/out/CoverMarket";
 import { encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
+import { FeedReader, findTvlFall, RoundCache } from "../../workers/keeper/history";
 import type { Wallet } from "../../scripts/lib/clients";
 import { createWorld, revertName, USD, type World } from "./helpers/fixture";
 
@@ -26,7 +27,15 @@ type Real = {
   w: World;
   lps: Wallet[];
   buyers: Wallet[];
-  products: { id: bigint; kind: "tvl" | "paused"; feed?: Awaited<ReturnType<World["newFeed"]>>; protocol?: Awaited<ReturnType<World["newPausable"]>> }[];
+  products: {
+    id: bigint;
+    kind: "tvl" | "paused" | "dense";
+    feed?: Awaited<ReturnType<World["newFeed"]>>;
+    /** A phased, Chainlink-shaped proxy feed that posts bursts of rounds (the dense product). */
+    proxy?: Awaited<ReturnType<World["newProxyFeed"]>>;
+    params?: Hex;
+    protocol?: Awaited<ReturnType<World["newPausable"]>>;
+  }[];
 };
 
 let w: World;
@@ -52,6 +61,11 @@ async function setup(decimals: number) {
     cap: 400_000n * USD * SCALE, lag: 600,
   });
   products.push({ id: productId, kind: "paused", protocol });
+  // A TVL product on a dense feed: bursts of deviation rounds 20 s apart, and phase changes.
+  const proxy = await w.newProxyFeed(8, 1_000n * E8);
+  const denseParams = encodeTvlDropParams({ feed: proxy.address, dropBps: 4000, windowSeconds: 86_400, maxAgeSeconds: 400 * 86_400 });
+  const dense = await w.listProduct(w.core.tvlDrop.address, denseParams, { cap: 400_000n * USD * SCALE, lag: 600 });
+  products.push({ id: dense.productId, kind: "dense", proxy, params: denseParams });
   const lps = [w.acc.lp, w.acc.lp2];
   const buyers = [w.acc.alice, w.acc.bob, w.acc.carol];
   for (const b of [...lps, ...buyers]) await w.fund(b, 0n);
@@ -82,7 +96,7 @@ const addr = (x: Wallet) => x.account!.address;
 
 /** What the runs exercised, so a run that silently did nothing shows up. */
 const stats = new Map<string, number>();
-const count = (k: string) => stats.set(k, (stats.get(k) ?? 0) + 1);
+const count = (k: string, n = 1) => stats.set(k, (stats.get(k) ?? 0) + n);
 
 /** Every command counts itself and checks every invariant after it acts. */
 abstract class Step implements fc.AsyncCommand<Model, Real> {
@@ -185,6 +199,7 @@ class Travel extends Step {
     await r.w.advance(this.seconds);
     // Feeds keep their heartbeat: a fresh round at the same value after every stretch of time.
     for (const p of r.products) if (p.feed) await r.w.send(p.feed.write.updateAnswer([await p.feed.read.latestAnswer()]));
+    for (const p of r.products) if (p.proxy) await r.w.send(p.proxy.write.updateAnswer([await p.proxy.read.latestAnswer()]));
   }
   toString = () => `travel(${this.seconds}s)`;
 }
@@ -201,6 +216,36 @@ class MoveOracle extends Step {
     await r.w.send(feed.write.updateAnswer([next > 0n ? next : 1n]));
   }
   toString = () => `oracle(p${this.product}, ${this.pct > 0 ? "+" : ""}${this.pct}%)`;
+}
+
+/** The dense feed moves by `pct` in `rounds` deviation rounds, 20 s apart (a crisis burst). */
+class DenseBurst extends Step {
+  constructor(readonly pct: number, readonly rounds: number) {
+    super();
+  }
+  check = () => true;
+  async act(_m: Model, r: Real) {
+    const proxy = r.products[3]!.proxy!;
+    const from = await proxy.read.latestAnswer();
+    const to = (from * BigInt(100 + this.pct)) / 100n;
+    await r.w.advance(20 * this.rounds);
+    const start = (await r.w.now()) - BigInt(20 * this.rounds);
+    const answers = Array.from({ length: this.rounds }, (_, i) => from + ((to - from) * BigInt(i + 1)) / BigInt(this.rounds));
+    await r.w.send(proxy.write.postRounds([answers.map((a) => (a > 0n ? a : 0n)), answers.map((_, i) => start + BigInt(20 * (i + 1)))]));
+    count("denseRounds", this.rounds);
+  }
+  toString = () => `burst(${this.pct > 0 ? "+" : ""}${this.pct}% in ${this.rounds} rounds)`;
+}
+
+/** The dense feed's proxy moves to a new aggregator (a phase change), starting at the same answer. */
+class PhaseChange extends Step {
+  check = () => true;
+  async act(_m: Model, r: Real) {
+    const proxy = r.products[3]!.proxy!;
+    await r.w.send(proxy.write.upgradeAggregator([await proxy.read.latestAnswer(), 0n]));
+    count("phaseChanges");
+  }
+  toString = () => "phaseChange()";
 }
 
 class TogglePause extends Step {
@@ -221,8 +266,26 @@ class Fire extends Step {
   async act(m: Model, r: Real) {
     const p = r.products[this.product]!;
     const prod = await r.w.core.market.read.product([p.id]);
-    const trigger = p.kind === "tvl" ? r.w.core.tvlDrop : r.w.core.paused;
-    const [found, proof] = await trigger.read.findProof([await r.w.core.market.read.productParams([p.id]), BigInt(prod.activeSince)]);
+    let found: boolean;
+    let proof: Hex;
+    if (p.kind === "dense") {
+      // The Worker keeper's off-chain search over the whole history, then `advance` segments.
+      const block = await r.w.clients.publicClient.getBlockNumber();
+      const [id, answer, , at] = await p.proxy!.read.latestRoundData();
+      const reader = new FeedReader(new RoundCache(r.w.clients.publicClient, r.w.core.multicall.address, block), p.proxy!.address);
+      const fall = await findTvlFall(reader, { id, answer, at }, 4000, 86_400, BigInt(prod.activeSince));
+      if (!fall) return;
+      [found, proof] = [true, fall.proof];
+      for (let k = 0; k < 20 && !(await r.w.core.tvlDrop.simulate.advance([p.params!, proof, 1_000n])).result; k++) {
+        await r.w.send(r.w.core.tvlDrop.write.advance([p.params!, proof, 1_000n]));
+      }
+      // What the contract will decide is what the off-chain search said.
+      const [tripped, t] = await r.w.core.tvlDrop.read.check([p.params!, proof]);
+      expect([tripped, BigInt(t)]).toEqual([true, fall.incidentTime]);
+    } else {
+      const trigger = p.kind === "tvl" ? r.w.core.tvlDrop : r.w.core.paused;
+      [found, proof] = await trigger.read.findProof([await r.w.core.market.read.productParams([p.id]), BigInt(prod.activeSince)]);
+    }
     if (!found) return;
     const receipt = await attempt(r.w.send(r.w.core.market.write.fire([p.id, proof])));
     if (!receipt) return;
@@ -268,8 +331,12 @@ class Settle extends Step {
     const receipt = await attempt(r.w.send(r.w.core.market.write.settle([incidentId, m.policies.map((p) => p.id)])));
     if (!receipt) return;
     for (const log of parseEventLogs({ abi: CoverMarket.abi, logs: receipt.logs, eventName: "PoliciesSettled" })) {
+      const t = m.incidents.get(incidentId)!.t;
       for (const [i, id] of log.args.policyIds.entries()) {
         expect(m.paid.has(id), `policy ${id} paid twice`).toBe(false);
+        // Nobody inactive at the canonical incident time is ever paid.
+        const pol = m.policies.find((x) => x.id === id)!;
+        expect(pol.start <= t && t < pol.end, `policy ${id} [${pol.start}, ${pol.end}) paid for incident time ${t}`).toBe(true);
         m.paid.add(id);
         count("paid");
         m.paidByIncident.set(incidentId, (m.paidByIncident.get(incidentId) ?? 0n) + log.args.amounts[i]!);
@@ -367,7 +434,7 @@ async function invariants(m: Model, r: Real) {
 
 const amount = (min: number, max: number) => fc.integer({ min, max }).map((n) => BigInt(n) * USD);
 const buy = fc
-  .tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), amount(100, 150_000), fc.integer({ min: 1, max: 60 }))
+  .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 }), amount(100, 150_000), fc.integer({ min: 1, max: 60 }))
   .map(([p, b, a, d]) => new Buy(p, b, a, d));
 const travel = fc.integer({ min: 60, max: 4 * 86_400 }).map((s) => new Travel(s));
 const move = fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: -60, max: 25 })).map(([p, pct]) => new MoveOracle(p, pct));
@@ -378,14 +445,16 @@ const commands = [
   fc.tuple(fc.integer({ min: 0, max: 1 }), amount(1_000, 200_000)).map(([lp, a]) => new Deposit(lp, a)),
   fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 1, max: 100 })).map(([lp, p]) => new RequestWithdraw(lp, p)),
   completeWithdraw, completeWithdraw,
-  buy, buy, buy,
+  buy, buy, buy, buy,
   travel, travel,
   move, move,
   fc.constant(new TogglePause()),
-  fc.integer({ min: 0, max: 2 }).map((p) => new Fire(p)),
+  fc.tuple(fc.integer({ min: -45, max: 25 }), fc.integer({ min: 5, max: 300 })).map(([pct, n]) => new DenseBurst(pct, n)),
+  fc.constant(new PhaseChange()),
+  fc.integer({ min: 0, max: 3 }).map((p) => new Fire(p)),
   keeper, keeper,
-  fc.integer({ min: 0, max: 2 }).map((p) => new Reopen(p)),
-  fc.integer({ min: 0, max: 2 }).map((p) => new Reopen(p)),
+  fc.integer({ min: 0, max: 3 }).map((p) => new Reopen(p)),
+  fc.integer({ min: 0, max: 3 }).map((p) => new Reopen(p)),
   fc.nat().map((i) => new Confirm(i)),
   fc.nat().map((i) => new Veto(i)),
   fc.nat().map((i) => new Settle(i)),
@@ -416,5 +485,7 @@ describe.each([6, 18])("model-based: random LP, buyer, oracle and keeper sequenc
     expect(stats.get("fired") ?? 0).toBeGreaterThan(0);
     expect(paidPolicies).toBeGreaterThan(0);
     expect(stats.get("withdrawn") ?? 0).toBeGreaterThan(0);
+    expect(stats.get("denseRounds") ?? 0).toBeGreaterThan(0);
+    expect(stats.get("phaseChanges") ?? 0).toBeGreaterThan(0);
   }, 600_000);
 });

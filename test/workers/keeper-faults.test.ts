@@ -135,7 +135,7 @@ describe("keeper on invalid oracle data", () => {
     expect(problems[s["future-data"].product]).toBe("updated-in-future");
     // A TVL feed may report a protocol drained to nothing as 0: a reading, not a malfunction.
     expect(problems[s["zero-data"].product]).toBeUndefined();
-    await tick();
+    await tickUntil(allPaidOnce(s["zero-data"]));
     expect(await incidentsOf(s["zero-data"].product)).toHaveLength(1);
     for (const name of ["stale-data", "future-data"] as const) {
       expect(await incidentsOf(s[name].product)).toHaveLength(0);

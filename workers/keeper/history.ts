@@ -1,5 +1,5 @@
 import { encodeAbiParameters, keccak256, type Address, type Hex, type PublicClient } from "viem";
-import { feedAbi, multicallAt } from "./watch";
+import { feedAbi, multicallAt } from "../chain/multicall";
 
 /**
  * The keeper's off-chain proof search over a feed's whole history: rounds are read in Multicall3

@@ -4,15 +4,13 @@ import { abi as depegAbi } from "../../contracts/out/DepegTrigger";
 import { abi as tvlAbi } from "../../contracts/out/TvlDropTrigger";
 import { abi as triggerIfaceAbi } from "../../contracts/out/ITrigger";
 import { encodeAllOfProof } from "../chain/triggerParams";
+import { feedAbi, multicallAt, type Call } from "../chain/multicall";
+export { feedAbi, isTransportError, multicallAt, type Call } from "../chain/multicall";
 import { ADVANCE_ROUNDS, advancesNeeded, legProof, RoundCache, type LegProof, type LegSpec } from "./history";
 import type { OpenIncident, Reading, WatchedProduct } from "../../db/queries/keeper";
 
 /** The oracle and covered-contract reads the keeper makes, and the trigger interface it simulates. */
-export const feedAbi = parseAbi([
-  "function latestRoundData() view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)",
-  "function getRoundData(uint80 roundId) view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)",
-  "function decimals() view returns (uint8)",
-]);
+
 const pausableAbi = parseAbi(["function paused() view returns (bool)"]);
 export const triggerAbi = parseAbi([
   "function findProof(bytes params, uint64 notBefore) view returns (bool tripped, bytes proof)",
@@ -24,39 +22,6 @@ const BPS = 10_000n;
 /** On-chain ProductStatus / IncidentStatus values (ICoverMarket). */
 export const ProductStatus = { None: 0, Active: 1, Incident: 2, Closed: 3 } as const;
 export const IncidentStatus = { None: 0, Pending: 1, Confirmed: 2, Vetoed: 3, Closed: 4 } as const;
-
-export type Call = { address: Address; abi: readonly unknown[]; functionName: string; args?: readonly unknown[] };
-type Outcome = { status: "success"; result: unknown } | { status: "failure"; error: Error };
-
-/**
- * Runs every call at one block through Multicall3 `aggregate3` (failures allowed per call).
- * viem splits the calls into chunks; the transport sends the chunks as one JSON-RPC batch.
- */
-export async function multicallAt(client: PublicClient, multicall: Address, blockNumber: bigint, calls: Call[]): Promise<Outcome[]> {
-  if (calls.length === 0) return [];
-  const out = (await client.multicall({
-    contracts: calls as never,
-    allowFailure: true,
-    multicallAddress: multicall,
-    blockNumber,
-    batchSize: 16_384,
-  })) as Outcome[];
-  // A call that reverts is that call's answer; a chunk the RPC failed to answer is not data about
-  // any product (it must not read as "unreadable oracle"): the whole read fails instead.
-  const transport = out.find((o) => o.status === "failure" && isTransportError(o.error));
-  if (transport?.status === "failure") throw transport.error;
-  return out;
-}
-
-const TRANSPORT = /^(HttpRequestError|TimeoutError|WebSocketRequestError|LimitExceededRpcError|ResourceUnavailableRpcError|InternalRpcError|UnknownRpcError|MethodNotFoundRpcError)$/;
-
-/** Whether an error (or anything it wraps) says the RPC did not answer, rather than a call reverting. */
-export function isTransportError(err: unknown): boolean {
-  for (let e = err as { name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.name && TRANSPORT.test(e.name)) return true;
-  }
-  return false;
-}
 
 // ─── products' parameters, as the catalog decoded them ──────────────────────────────────────
 
