@@ -80,6 +80,10 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     mapping(uint256 productId => bool) private _conditionFlagged;
     /// @dev The key each product's trigger registered its parameters under (`ITrigger.register`).
     mapping(uint256 productId => bytes32) private _salesKey;
+    /// @dev Until when a product cannot be flagged again after a guardian lifted its flag.
+    mapping(uint256 productId => uint256) private _flagExemptUntil;
+    /// @notice How long a guardian's lifting of a flag holds against re-flagging.
+    uint256 public constant FLAG_EXEMPTION_SECONDS = 7 days;
 
     /// @param pool_ the pool whose market this is (its `market` must be this contract)
     /// @param owner_ admin of every role (a multisig or timelock in production)
@@ -306,6 +310,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     function flagCondition(uint256 productId) external {
         Product storage p = _products[productId];
         if (_conditionFlagged[productId]) revert MarketConditionAlreadyFlagged(productId);
+        if (block.timestamp < _flagExemptUntil[productId]) revert MarketConditionFlagExempt(productId, _flagExemptUntil[productId]);
         if (p.status != ProductStatus.Active || !_conditionHolds(p.trigger, _params[productId])) {
             revert MarketConditionNotHolding(productId);
         }
@@ -321,8 +326,10 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         // Once fired the incident's liability prices exits; before that the condition must be gone.
         // A guardian may clear a flag that cannot clear itself (a feed retired or stuck stale,
         // whose `conditionHolds` stays true without any loss): exits are not frozen for good.
-        if (p.status == ProductStatus.Active && _conditionHolds(p.trigger, _params[productId]) && !hasRole(GUARDIAN_ROLE, msg.sender)) {
-            revert MarketConditionStillHolds(productId);
+        if (p.status == ProductStatus.Active && _conditionHolds(p.trigger, _params[productId])) {
+            if (!hasRole(GUARDIAN_ROLE, msg.sender)) revert MarketConditionStillHolds(productId);
+            // The guardian judged the condition an oracle fault: it cannot be re-flagged at once.
+            _flagExemptUntil[productId] = block.timestamp + FLAG_EXEMPTION_SECONDS;
         }
         delete _conditionFlagged[productId];
         pool.setExitFreeze(false);

@@ -308,15 +308,17 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
 
     // ─── internals ───────────────────────────────────────────────────────────────────────────
 
-    /// @notice No deposits while a visible condition has frozen exits: a newcomer would share a
-    /// loss that is already known but not yet booked.
+    /// @notice No deposits while an incident is pending (fired, not yet confirmed or vetoed) or a
+    /// visible condition has frozen exits. A price during a pending incident cannot be fair in
+    /// both outcomes: priced gross, the newcomer absorbs the incumbents' loss; priced net, a
+    /// deposit made just before a veto takes part of the restored value risk-free.
     function maxDeposit(address) public view override returns (uint256) {
-        return exitFreezes != 0 ? 0 : type(uint256).max;
+        return exitFreezes != 0 || _pending() != 0 ? 0 : type(uint256).max;
     }
 
     /// @inheritdoc ERC4626
     function maxMint(address) public view override returns (uint256) {
-        return exitFreezes != 0 ? 0 : type(uint256).max;
+        return exitFreezes != 0 || _pending() != 0 ? 0 : type(uint256).max;
     }
 
     /// @dev Shares are priced on assets net of pending liability, both ways: a deposit made while

@@ -16,7 +16,7 @@ useWorld(async (world) => {
 const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
 describe("pool", () => {
-  it("a deposit during a pending incident is priced net of it: the newcomer keeps its deposit, the incumbent bears the loss", async () => {
+  it("a deposit during a pending incident is refused: no newcomer absorbs the incumbent's loss", async () => {
     const feed = await w.newFeed(8, 100n * E8);
     const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 400 * 86_400 });
     const { productId } = await w.listProduct(w.core.tvlDrop.address, params, { veto: Number(DAY), cap: 10_000_000n * USD });
@@ -28,18 +28,16 @@ describe("pool", () => {
     await w.advance(600);
     await w.send(feed.write.updateAnswer([40n * E8]));
     await w.send(w.core.market.write.fire([productId, encodeTvlDropProof(1n, from, from + 1n)]));
-    const sharesFor100k = await w.core.pool.read.previewDeposit([100_000n * USD]);
-    // Was 40,000: shares minted at the gross price lost 60% at once.
-    expect(await w.core.pool.read.exitValue([sharesFor100k])).toBeGreaterThan(99_999n * USD);
-    await w.deposit(w.acc.lp2, 100_000n * USD); // newcomer during the veto window
+    // Was: a 100k deposit here (priced gross) ended worth 70k, 30k moved to the incumbent.
+    await w.fund(w.acc.lp2, 100_000n * USD);
+    await expectRevert(w.as(w.core.pool, w.acc.lp2).write.deposit([100_000n * USD, addr(w.acc.lp2)]), "ERC4626ExceededMaxDeposit");
     await w.advance(DAY);
     await w.send(w.core.market.write.confirmIncident([1n]));
     const v1 = await w.core.pool.read.exitValue([await w.core.pool.read.balanceOf([addr(w.acc.lp)])]);
-    const v2 = await w.core.pool.read.exitValue([await w.core.pool.read.balanceOf([addr(w.acc.lp2)])]);
-    // Was 70,000 each: 30,000 moved from the newcomer to the incumbent.
-    expect(v1).toBeLessThan(40_002n * USD);
+    expect(v1).toBeLessThan(40_002n * USD); // the incumbent bears the 60k loss alone
     expect(v1).toBeGreaterThan(39_999n * USD);
-    expect(v2).toBeGreaterThan(99_999n * USD);
+    await w.send(w.as(w.core.pool, w.acc.lp2).write.deposit([100_000n * USD, addr(w.acc.lp2)])); // decided: deposits reopen
+    expect(await w.core.pool.read.exitValue([await w.core.pool.read.balanceOf([addr(w.acc.lp2)])])).toBeGreaterThan(99_999n * USD);
   });
 
   it("a stale feed lets anyone freeze exits (and deposits), and a guardian can lift it; exits were frozen for good before", async () => {

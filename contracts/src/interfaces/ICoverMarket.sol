@@ -222,6 +222,8 @@ interface ICoverMarket is ITriggerRegistry {
     error MarketConditionNotHolding(uint256 productId);
     /// @notice The product's condition is flagged already.
     error MarketConditionAlreadyFlagged(uint256 productId);
+    /// @notice A guardian lifted this product's flag (an oracle fault): it cannot be flagged again until `until`.
+    error MarketConditionFlagExempt(uint256 productId, uint256 until);
     /// @notice The flagged condition still holds and has not been fired.
     error MarketConditionStillHolds(uint256 productId);
     /// @notice Nothing is claimable for the caller.
