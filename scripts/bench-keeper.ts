@@ -31,7 +31,9 @@ import { startAnvil } from "./lib/anvil";
 import { devKey as key, startBenchWorker } from "./lib/benchWorker";
 import { localAccount, localClients } from "./lib/clients";
 
-const SIZES = [100, 1000, 10_000] as const;
+// tick["10000"] is opt-in (BENCH_KEEPER_10K=1): its 100,000-policy setup takes about 6 minutes
+// here and its catch-up runs have not yet been seen to finish on this machine (see the README).
+const SIZES = process.env.BENCH_KEEPER_10K ? ([100, 1000, 10_000] as const) : ([100, 1000] as const);
 const POLICIES_PER_PRODUCT = 10;
 const INTERVAL_S = Number(process.env.BENCH_KEEPER_INTERVAL ?? 10);
 const SAMPLES = Number(process.env.BENCH_KEEPER_SAMPLES ?? 5);
