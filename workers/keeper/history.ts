@@ -167,7 +167,8 @@ export async function readBack(
 
 // ─── depeg ──────────────────────────────────────────────────────────────────────────────────
 
-export type DepegFound = { onset: Round; roundsToLatest: number; proof: Hex };
+/** `walk`: the ids the contract walks, onset to latest. */
+export type DepegFound = { onset: Round; walk: bigint[]; proof: Hex };
 
 /**
  * The onset of the depeg episode the latest round belongs to (DepegTrigger's definition): the
@@ -181,7 +182,7 @@ export async function findDepegOnset(r: FeedReader, latest: Round, threshold: bi
   while (i > 0 && rounds[i - 1]!.answer < threshold) i--;
   if (i === 0 && rounds[0]!.answer < threshold && !fromStart) return null; // run longer than the search
   const onset = rounds[i]!;
-  return { onset, roundsToLatest: rounds.length - 1 - i, proof: encodeAbiParameters([{ type: "uint80" }], [onset.id]) };
+  return { onset, walk: rounds.slice(i).map((x) => x.id), proof: encodeAbiParameters([{ type: "uint80" }], [onset.id]) };
 }
 
 export function depegScanKey(feed: Address, threshold: bigint, onsetId: bigint): Hex {
@@ -190,7 +191,8 @@ export function depegScanKey(feed: Address, threshold: bigint, onsetId: bigint):
 
 // ─── TVL drop ───────────────────────────────────────────────────────────────────────────────
 
-export type TvlFound = { start: Round; prev: Round; trip: Round; incidentTime: bigint; roundsToTrip: number; proof: Hex };
+/** `walk`: the ids the contract walks, start to trip. */
+export type TvlFound = { start: Round; prev: Round; trip: Round; incidentTime: bigint; walk: bigint[]; proof: Hex };
 
 /**
  * Whether rounds[k] trips (TvlDropTrigger's definition), judged on the rounds held: null when they
@@ -234,7 +236,7 @@ export async function findTvlFall(r: FeedReader, latest: Round, dropBps: number,
       prev: rounds[j - 1]!,
       trip: rounds[j]!,
       incidentTime: t.peakNext,
-      roundsToTrip: j - p.startIdx,
+      walk: rounds.slice(p.startIdx, j + 1).map((x) => x.id),
       proof: encodeAbiParameters([{ type: "uint80" }, { type: "uint80" }, { type: "uint80" }], [start.id, rounds[j - 1]!.id, rounds[j]!.id]),
     };
   }
@@ -272,21 +274,11 @@ export async function legProof(cache: RoundCache, leg: LegSpec, latest: Round | 
   if (leg.kind === "depeg") {
     const f = await findDepegOnset(r, latest, leg.threshold);
     if (!f || f.onset.at <= notBefore) return null;
-    const walk = await walkIds(r, f.onset, latest.id);
-    return { proof: f.proof, walk, scan: { kind: "depeg", trigger: leg.trigger, key: depegScanKey(leg.feed, leg.threshold, f.onset.id) }, incidentTime: f.onset.at };
+    return { proof: f.proof, walk: f.walk, scan: { kind: "depeg", trigger: leg.trigger, key: depegScanKey(leg.feed, leg.threshold, f.onset.id) }, incidentTime: f.onset.at };
   }
   const f = await findTvlFall(r, latest, leg.dropBps, leg.windowSeconds, notBefore);
   if (!f) return null;
-  const walk = await walkIds(r, f.start, f.trip.id);
-  return { proof: f.proof, walk, scan: { kind: "tvl_drop", trigger: leg.trigger, key: tvlScanKey(leg.feed, leg.dropBps, leg.windowSeconds, f) }, incidentTime: f.incidentTime };
-}
-
-/** The ids of the timeline from `from` to `to` (both held in the cache by the search). */
-async function walkIds(r: FeedReader, from: Round, toId: bigint): Promise<bigint[]> {
-  const latest = (await r.rounds([toId]))[0]!;
-  const { rounds } = await readBack(r, latest, (oldest) => oldest.id === from.id);
-  const i = rounds.findIndex((x) => x.id === from.id);
-  return rounds.slice(Math.max(0, i)).map((x) => x.id);
+  return { proof: f.proof, walk: f.walk, scan: { kind: "tvl_drop", trigger: leg.trigger, key: tvlScanKey(leg.feed, leg.dropBps, leg.windowSeconds, f) }, incidentTime: f.incidentTime };
 }
 
 /**

@@ -162,7 +162,9 @@ export async function readProducts(
       // (a dense feed: the rounds in between may hold a fall) with the reading below the peak.
       // The off-chain search over the feed's history then decides exactly.
       const skipped = p.wRoundId !== null && reading.roundId !== null ? BigInt(reading.roundId) - BigInt(p.wRoundId) : 0n;
-      const belowPeak = reading.distanceBps !== null && reading.distanceBps < Number(conditions[k]![0]?.kind === "tvl_drop" ? (conditions[k]![0] as TvlDrop).dropBps : 0);
+      const leg = conditions[k]![0];
+      // distance < dropBps ⇔ the reading is below the recorded peak.
+      const belowPeak = leg?.kind === "tvl_drop" && reading.distanceBps !== null && reading.distanceBps < leg.dropBps;
       // A product seen for the first time may have fallen before the keeper ever read it.
       if (p.triggerKind === "tvl_drop") candidate = reading.distanceBps === 0 || p.wRoundId === null || (skipped > 1n && belowPeak);
       else if (p.triggerKind === "depeg" || p.triggerKind === "paused") candidate = reading.distanceBps === 0;
