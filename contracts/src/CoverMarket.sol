@@ -52,6 +52,9 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     uint256 public constant MAX_INCIDENT_AGE_SECONDS = 30 days;
     /// @notice Confirmed incidents stay payable this long before their unpaid reserve returns.
     uint256 public constant SETTLEMENT_WINDOW_SECONDS = 90 days;
+    /// @notice Policy terms start and end on whole hours (UTC). On this grid the cover active at
+    /// any moment is a sum over hour buckets, so an incident's liability is exact, not bounded.
+    uint256 public constant TERM_GRID_SECONDS = 1 hours;
 
     IERC20 public immutable asset;
     ICoverPool public immutable pool;
@@ -65,11 +68,45 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         uint48 incidents;
     }
 
+    /// @dev A product's cover book, the one slot every purchase writes. `activeCover` is booked
+    /// cover whose end hour is after `lastHour`. Starts are gathered for one hour (`startingHour`,
+    /// always after `lastHour`) before they go to that hour's bucket, so most purchases write no
+    /// start bucket; `_pendingStart` holds the bucketed starts after `lastHour`.
+    struct Book {
+        uint96 activeCover;
+        uint96 startingSoon;
+        uint32 startingHour;
+        uint32 lastHour;
+    }
+
+    /// @dev A product as stored: what a purchase reads, in four slots.
+    struct ProductStore {
+        address trigger;
+        uint96 capAmount;
+        Book book;
+        uint32 coverageLagSeconds;
+        uint32 vetoWindowSeconds;
+        uint40 activeSince;
+        ProductStatus status;
+        bool salesPaused;
+        bool observes;
+        uint32 generation;
+        bytes32 termsHash;
+    }
+
+    /// @dev Cover of one book whose term starts, and whose term ends, at one hour.
+    struct HourTotals {
+        uint128 starting;
+        uint128 ending;
+    }
+
     Globals private _g;
-    mapping(uint256 productId => Product) private _products;
+    mapping(uint256 productId => ProductStore) private _products;
     mapping(uint256 productId => bytes) private _params;
-    mapping(uint256 productId => mapping(uint256 day => uint256)) private _productEnding;
-    mapping(uint256 productId => DayBitmap.Bitmap) private _productDays;
+    /// @dev Keyed by `_bookKey(product, generation)`: a reopened product starts an empty book.
+    mapping(uint256 bookKey => mapping(uint256 hour => HourTotals)) private _hours;
+    mapping(uint256 bookKey => DayBitmap.Bitmap) private _hourBits;
+    mapping(uint256 bookKey => uint256) private _pendingStart;
     mapping(uint256 productId => uint256) private _openIncident;
     mapping(uint256 policyId => Policy) private _policies;
     mapping(uint256 word => uint256) private _paidBits;
@@ -156,13 +193,13 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         if (_policies[policyId].end != 0) revert MarketQuoteAlreadyUsed(policyId);
         _checkSigner(q, signature);
 
-        Product storage p = _products[q.productId];
-        (uint40 start, uint40 end) = _admit(p, q);
+        ProductStore storage p = _products[q.productId];
+        (uint40 start, uint40 end, uint32 generation) = _admit(p, q);
 
         ++g.policies;
         if (policyId > g.highestPolicyId) g.highestPolicyId = uint48(policyId); // < 2^48, checked in shape
         _g = g;
-        _policies[policyId] = Policy(uint32(q.productId), uint96(q.amount), start, end);
+        _policies[policyId] = Policy(uint32(q.productId), uint96(q.amount), start, end, generation);
 
         uint256 toPool = q.premium;
         if (q.integratorFeeBps != 0) {
@@ -199,9 +236,10 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         if (!hasRole(QUOTE_SIGNER_ROLE, signer)) revert MarketQuoteSignerUnauthorized(signer);
     }
 
-    /// @dev Product-side admission: status, terms, pending observations, cap. Returns the term.
-    function _admit(Product storage p, Quote calldata q) private returns (uint40 start, uint40 end) {
-        Product memory m = p;
+    /// @dev Product-side admission: status, terms, condition, cap; books the cover. Returns the
+    /// term (on the hour grid) and the generation it belongs to.
+    function _admit(ProductStore storage p, Quote calldata q) private returns (uint40 start, uint40 end, uint32 generation) {
+        ProductStore memory m = p;
         if (m.status != ProductStatus.Active) revert MarketProductNotActive(q.productId, m.status);
         if (m.salesPaused) revert MarketProductSalesPaused(q.productId);
         if (q.termsHash != m.termsHash) revert MarketQuoteTermsMismatch(q.productId, m.termsHash, q.termsHash);
@@ -215,51 +253,97 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         // truncated into the past. Below the bound, start + duration fits a uint40 for millennia.
         uint256 latest = block.timestamp + MAX_START_DELAY_SECONDS;
         if (q.start > latest) revert MarketQuoteStartOutOfRange(q.start, latest);
-        start = uint40(q.start > earliest ? q.start : earliest);
-        end = start + uint40(q.duration);
+        // Rounded up to the grid: later than asked, never earlier.
+        uint256 startHour = _hourCeil(q.start > earliest ? q.start : earliest);
+        uint256 endHour = _hourCeil(startHour * TERM_GRID_SECONDS + q.duration);
+        start = uint40(startHour * TERM_GRID_SECONDS);
+        end = uint40(endHour * TERM_GRID_SECONDS);
+        generation = m.generation;
 
-        uint32 storedDay = m.lastDay;
-        uint256 active = _settleProduct(q.productId, m);
-        if (active + q.amount > m.capAmount) {
-            revert MarketProductCapacityExceeded(q.productId, q.amount, m.capAmount > active ? m.capAmount - active : 0);
+        uint256 key = _bookKey(q.productId, generation);
+        Book memory b = m.book;
+        _fold(key, b);
+        if (b.activeCover + q.amount > m.capAmount) {
+            revert MarketProductCapacityExceeded(q.productId, q.amount, m.capAmount > b.activeCover ? m.capAmount - b.activeCover : 0);
         }
-        uint256 day = DayBitmap.bucketOf(end);
-        mapping(uint256 => uint256) storage endings = _productEnding[q.productId];
-        uint256 ending = endings[day];
-        endings[day] = ending + q.amount;
-        // A bucket is marked when it first gets an amount; amounts are never zero, so a non-zero
-        // bucket is already marked and the bitmap need not be read.
-        if (ending == 0) _productDays[q.productId].mark(day);
-        p.activeCover = uint96(active + q.amount); // ≤ capAmount, a uint96
-        if (m.lastDay != storedDay) p.lastDay = m.lastDay; // most purchases: same day, no write
+        // The start joins the hour being gathered, or the gathered hour goes to its bucket.
+        if (b.startingSoon != 0 && b.startingHour != startHour) _bucketStarts(key, b);
+        b.startingHour = uint32(startHour); // > lastHour: the start is at least a lag after now
+        b.startingSoon += uint96(q.amount); // ≤ activeCover + amount ≤ capAmount, a uint96
+        HourTotals storage h = _hours[key][endHour];
+        HourTotals memory e = h;
+        h.ending = e.ending + uint128(q.amount);
+        // A bucket is marked when it first gets an amount; amounts are never zero.
+        if (e.ending == 0 && e.starting == 0) _hourBits[key].mark(endHour);
+        b.activeCover += uint96(q.amount);
+        p.book = b;
     }
 
-    /// @dev Removes ended day buckets from the product's active cover; updates `m.lastDay`.
-    function _settleProduct(uint256 productId, Product memory m) private view returns (uint256 active) {
-        active = m.activeCover;
-        uint256 today = DayBitmap.today(block.timestamp);
-        if (m.lastDay >= today) return active;
-        DayBitmap.Bitmap storage days_ = _productDays[productId];
-        uint256 day = m.lastDay;
-        while ((day = days_.next(day, today)) != 0) {
-            active -= _productEnding[productId][day];
+    /// @dev Brings a book to the current hour: ended cover leaves `activeCover`, started cover
+    /// leaves `_pendingStart`, and a gathered start hour that has begun goes to its bucket.
+    function _fold(uint256 key, Book memory b) private {
+        uint256 nowHour = block.timestamp / TERM_GRID_SECONDS;
+        if (b.lastHour >= nowHour) return;
+        if (b.startingSoon != 0 && b.startingHour <= nowHour) _bucketStarts(key, b);
+        uint256 pending = _pendingStart[key];
+        uint256 before = pending;
+        DayBitmap.Bitmap storage bits = _hourBits[key];
+        uint256 hour = b.lastHour;
+        while ((hour = bits.next(hour, nowHour)) != 0) {
+            HourTotals memory t = _hours[key][hour];
+            b.activeCover -= uint96(t.ending); // every ending was added to activeCover
+            pending -= t.starting; // every bucketed start after lastHour is in pending
         }
-        m.lastDay = uint32(today);
+        if (pending != before) _pendingStart[key] = pending;
+        b.lastHour = uint32(nowHour);
+    }
+
+    /// @dev Moves the gathered starts to their hour's bucket and into `_pendingStart` (the hour is
+    /// after `lastHour`; a fold passing it takes them out again).
+    function _bucketStarts(uint256 key, Book memory b) private {
+        uint256 hour = b.startingHour;
+        HourTotals storage h = _hours[key][hour];
+        HourTotals memory t = h;
+        h.starting = t.starting + b.startingSoon;
+        if (t.ending == 0 && t.starting == 0) _hourBits[key].mark(hour);
+        _pendingStart[key] += b.startingSoon;
+        b.startingSoon = 0;
+        b.startingHour = 0;
+    }
+
+    /// @dev Active cover of a book now, without writing (views).
+    function _activeNow(uint256 key, Book memory b) private view returns (uint256 active) {
+        active = b.activeCover;
+        uint256 nowHour = block.timestamp / TERM_GRID_SECONDS;
+        if (b.lastHour >= nowHour) return active;
+        DayBitmap.Bitmap storage bits = _hourBits[key];
+        uint256 hour = b.lastHour;
+        while ((hour = bits.next(hour, nowHour)) != 0) {
+            active -= _hours[key][hour].ending;
+        }
+    }
+
+    function _hourCeil(uint256 t) private pure returns (uint256) {
+        return (t + TERM_GRID_SECONDS - 1) / TERM_GRID_SECONDS;
+    }
+
+    function _bookKey(uint256 productId, uint256 generation) private pure returns (uint256) {
+        return productId | (generation << 32); // product ids are uint32
     }
 
     // ─── incidents ───────────────────────────────────────────────────────────────────────────
 
     /// @inheritdoc ICoverMarket
     function observe(uint256 productId) external returns (bool) {
-        Product storage p = _products[productId];
+        ProductStore storage p = _products[productId];
         if (p.status == ProductStatus.None) revert MarketProductNotActive(productId, ProductStatus.None);
         return ITrigger(p.trigger).observe(_params[productId]);
     }
 
     /// @inheritdoc ICoverMarket
     function fire(uint256 productId, bytes calldata proof) external returns (uint256 incidentId) {
-        Product storage p = _products[productId];
-        Product memory m = p;
+        ProductStore storage p = _products[productId];
+        ProductStore memory m = p;
         if (m.status != ProductStatus.Active) revert MarketProductNotActive(productId, m.status);
         (bool tripped, uint64 t, uint64 earliest) = ITrigger(m.trigger).check(_params[productId], proof);
         if (!tripped) revert MarketTriggerNotTripped(productId);
@@ -270,11 +354,12 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
             revert MarketIncidentTooOld(productId, earliest, MAX_INCIDENT_AGE_SECONDS);
         }
 
-        uint256 active = _settleProduct(productId, m);
-        uint256 liability = _liabilityAt(productId, t, active);
-        p.activeCover = uint96(active); // ≤ the stored uint96 value
-        p.lastDay = m.lastDay;
+        uint256 key = _bookKey(productId, m.generation);
+        Book memory b = m.book;
+        _fold(key, b);
+        p.book = b;
         p.status = ProductStatus.Incident;
+        uint256 liability = _liabilityAt(key, b, t);
 
         incidentId = ++_g.incidents;
         _openIncident[productId] = incidentId;
@@ -284,6 +369,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
             firedAt: uint40(block.timestamp),
             confirmedAt: 0,
             status: IncidentStatus.Pending,
+            generation: m.generation,
             liability: liability,
             reserve: 0,
             paid: 0
@@ -292,23 +378,28 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         emit IncidentOpened(incidentId, productId, uint40(t), liability, proof);
     }
 
-    /// @dev Cover that may have been active at `t`: cover booked now plus cover whose day ended
-    /// after `t`. It can include cover that started after `t`; that only matters when the pool
-    /// is short, and then errs towards paying less than the pool could, never more.
-    function _liabilityAt(uint256 productId, uint256 t, uint256 active) private view returns (uint256 liability) {
-        liability = active;
-        DayBitmap.Bitmap storage days_ = _productDays[productId];
-        uint256 today = DayBitmap.today(block.timestamp);
-        uint256 day = DayBitmap.today(t);
-        // Bounded by MAX_INCIDENT_AGE_SECONDS: at most 31 days of buckets.
-        while ((day = days_.next(day, today)) != 0) {
-            liability += _productEnding[productId][day];
+    /// @dev Exactly the cover of the book active at `t` (start ≤ t < end), for a book folded to
+    /// now: (cover ending after t) − (cover starting after t), as cover starting after t also ends
+    /// after it. Ending after t = activeCover + endings in the hours (H(t), now]; starting after t =
+    /// `_pendingStart` + the gathered hour + starts in those hours. One bucket read per marked hour
+    /// since t, at most 721 (MAX_INCIDENT_AGE_SECONDS).
+    function _liabilityAt(uint256 key, Book memory b, uint256 t) private view returns (uint256) {
+        uint256 endsAfter = b.activeCover;
+        uint256 startsAfter = _pendingStart[key] + b.startingSoon;
+        uint256 nowHour = block.timestamp / TERM_GRID_SECONDS;
+        DayBitmap.Bitmap storage bits = _hourBits[key];
+        uint256 hour = t / TERM_GRID_SECONDS;
+        while ((hour = bits.next(hour, nowHour)) != 0) {
+            HourTotals memory h = _hours[key][hour];
+            endsAfter += h.ending;
+            startsAfter += h.starting;
         }
+        return endsAfter - startsAfter;
     }
 
     /// @inheritdoc ICoverMarket
     function flagCondition(uint256 productId) external {
-        Product storage p = _products[productId];
+        ProductStore storage p = _products[productId];
         if (_conditionFlagged[productId]) revert MarketConditionAlreadyFlagged(productId);
         if (block.timestamp < _flagExemptUntil[productId]) revert MarketConditionFlagExempt(productId, _flagExemptUntil[productId]);
         if (p.status != ProductStatus.Active || !_conditionHolds(p.trigger, _params[productId])) {
@@ -321,7 +412,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function clearCondition(uint256 productId) external {
-        Product storage p = _products[productId];
+        ProductStore storage p = _products[productId];
         if (!_conditionFlagged[productId]) revert MarketConditionNotHolding(productId);
         // Once fired the incident's liability prices exits; before that the condition must be gone.
         // A guardian may clear a flag that cannot clear itself (a feed retired or stuck stale,
@@ -364,7 +455,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     function vetoIncident(uint256 incidentId) external onlyRole(GUARDIAN_ROLE) {
         Incident storage inc = _incidents[incidentId];
         _transition(incidentId, inc.status, IncidentStatus.Vetoed);
-        Product storage p = _products[inc.productId];
+        ProductStore storage p = _products[inc.productId];
         uint256 endsAt = uint256(inc.firedAt) + p.vetoWindowSeconds;
         if (block.timestamp >= endsAt) revert MarketVetoWindowClosed(incidentId, endsAt);
         inc.status = IncidentStatus.Vetoed;
@@ -413,7 +504,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         returns (bool paid, uint256 amount, address owner)
     {
         Policy memory pol = _policies[policyId];
-        if (pol.productId != m.productId || pol.start > m.incidentTime || pol.end <= m.incidentTime) return (false, 0, owner);
+        if (!_covers(pol, m)) return (false, 0, owner);
         if (!_markPaid(policyId)) return (false, 0, owner);
         amount = m.reserve == m.liability ? pol.coverAmount : Math.mulDiv(pol.coverAmount, m.reserve, m.liability);
         owner = _ownerOf(policyId);
@@ -422,6 +513,12 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
             emit PayoutDeferred(policyId, incidentId, owner, amount);
         }
         return (true, amount, owner);
+    }
+
+    /// @dev Whether the incident pays the policy: same product and generation, active at its time.
+    function _covers(Policy memory pol, Incident memory m) private pure returns (bool) {
+        return pol.productId == m.productId && pol.generation == m.generation && pol.start <= m.incidentTime
+            && m.incidentTime < pol.end;
     }
 
     /// @dev Sets the policy's paid bit; false when it was set already.
@@ -478,17 +575,17 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         ITrigger(c.trigger).validateParams(c.params);
 
         productId = ++_g.products;
-        _products[productId] = Product({
+        _products[productId] = ProductStore({
             trigger: c.trigger,
-            activeCover: 0,
             capAmount: c.capAmount,
-            lastDay: uint32(DayBitmap.today(block.timestamp)),
+            book: Book({activeCover: 0, startingSoon: 0, startingHour: 0, lastHour: uint32(block.timestamp / TERM_GRID_SECONDS)}),
             coverageLagSeconds: c.coverageLagSeconds,
             vetoWindowSeconds: c.vetoWindowSeconds,
             activeSince: uint40(block.timestamp),
             status: ProductStatus.Active,
             salesPaused: false,
             observes: ITrigger(c.trigger).observes(c.params),
+            generation: 0,
             termsHash: c.termsHash
         });
         _params[productId] = c.params;
@@ -498,7 +595,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function setProductCap(uint256 productId, uint96 capAmount) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Product storage p = _existing(productId);
+        ProductStore storage p = _existing(productId);
         if (capAmount == 0) revert MarketProductConfigInvalid(capAmount, p.coverageLagSeconds, p.vetoWindowSeconds);
         p.capAmount = capAmount;
         emit ProductCapSet(productId, capAmount);
@@ -512,10 +609,14 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function reopenProduct(uint256 productId) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Product storage p = _existing(productId);
+        ProductStore storage p = _existing(productId);
         if (p.status != ProductStatus.Closed) revert MarketProductNotActive(productId, p.status);
         p.status = ProductStatus.Active;
         p.activeSince = uint40(block.timestamp);
+        // The closing incident ended the old generation's cover (paid if active at its time); the
+        // new generation's book starts empty.
+        p.generation += 1;
+        p.book = Book({activeCover: 0, startingSoon: 0, startingHour: 0, lastHour: uint32(block.timestamp / TERM_GRID_SECONDS)});
         emit ProductReopened(productId, uint40(block.timestamp));
     }
 
@@ -543,7 +644,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         return _integratorFeeBps[integrator];
     }
 
-    function _existing(uint256 productId) private view returns (Product storage p) {
+    function _existing(uint256 productId) private view returns (ProductStore storage p) {
         p = _products[productId];
         if (p.status == ProductStatus.None) revert MarketProductNotActive(productId, ProductStatus.None);
     }
@@ -583,7 +684,21 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function product(uint256 productId) external view returns (Product memory) {
-        return _products[productId];
+        ProductStore memory m = _products[productId];
+        return Product({
+            trigger: m.trigger,
+            activeCover: uint96(_activeNow(_bookKey(productId, m.generation), m.book)),
+            capAmount: m.capAmount,
+            lastHour: m.book.lastHour,
+            coverageLagSeconds: m.coverageLagSeconds,
+            vetoWindowSeconds: m.vetoWindowSeconds,
+            activeSince: m.activeSince,
+            status: m.status,
+            salesPaused: m.salesPaused,
+            observes: m.observes,
+            generation: m.generation,
+            termsHash: m.termsHash
+        });
     }
 
     /// @inheritdoc ICoverMarket
@@ -593,7 +708,8 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function productActiveCover(uint256 productId) external view returns (uint256) {
-        return _settleProduct(productId, _products[productId]);
+        ProductStore storage p = _products[productId];
+        return _activeNow(_bookKey(productId, p.generation), p.book);
     }
 
     /// @inheritdoc ICoverMarket
@@ -610,8 +726,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     function payableAmount(uint256 incidentId, uint256 policyId) external view returns (uint256) {
         Incident memory m = _incidents[incidentId];
         Policy memory pol = _policies[policyId];
-        if (m.status != IncidentStatus.Confirmed || pol.productId != m.productId || policyPaid(policyId)) return 0;
-        if (pol.start > m.incidentTime || pol.end <= m.incidentTime) return 0;
+        if (m.status != IncidentStatus.Confirmed || !_covers(pol, m) || policyPaid(policyId)) return 0;
         return m.reserve == m.liability ? pol.coverAmount : Math.mulDiv(pol.coverAmount, m.reserve, m.liability);
     }
 

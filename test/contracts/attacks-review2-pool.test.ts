@@ -23,7 +23,7 @@ async function firedIncident(cover: bigint) {
   const { productId } = await w.listProduct(w.core.tvlDrop.address, params, { veto: Number(DAY), cap: 10_000_000n * USD });
   await w.deposit(w.acc.lp, 100_000n * USD);
   await w.buy(w.acc.alice, await w.quote(productId, { amount: cover, premium: 1n * USD }));
-  await w.advance(60);
+  await w.advance(2n * 3600n); // past the start (lag, rounded up to the hour): active at the fall
   await w.send(feed.write.updateAnswer([100n * E8]));
   const from = await feed.read.latestRound();
   await w.advance(600);

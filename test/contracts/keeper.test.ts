@@ -35,7 +35,7 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
     await w.buy(w.acc.alice, await w.quote(productId));
     await w.buy(w.acc.bob, await w.quote(productId, { amount: 2_000n * USD }));
     expect((await check()).needed).toBe(false);
-    await w.advance(3600);
+    await w.advance(7200); // past the start: lag, rounded up to the hour
     await w.send(feed.write.updateAnswer([100n * E8]));
     await w.advance(60);
     await w.send(feed.write.updateAnswer([50n * E8]));
@@ -116,7 +116,7 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
       throw new Error("keeper never ran out of work");
     };
     const crash = async () => {
-      await w.advance(3600);
+      await w.advance(7200); // past the start: lag, rounded up to the hour
       await w.send(feed.write.updateAnswer([100n * E8]));
       await w.advance(60);
       await w.send(feed.write.updateAnswer([50n * E8]));
@@ -145,7 +145,7 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
     );
     await w.deposit(w.acc.lp, 100_000n * USD);
     await w.buy(w.acc.alice, await w.quote(productId, { quoteId: 3n }));
-    await w.advance(3600);
+    await w.advance(7200); // past the start: lag, rounded up to the hour
     await w.send(feed.write.updateAnswer([100n * E8]));
     await w.advance(60);
     await w.send(feed.write.updateAnswer([50n * E8]));

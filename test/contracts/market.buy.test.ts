@@ -35,7 +35,9 @@ describe("buyCover", () => {
     expect(await w.balance(alice())).toBe(0n);
     expect((await w.balance(w.core.pool.address)) - poolBefore).toBe(400n * USD);
     const policy = await w.core.market.read.policy([q.quoteId]);
-    expect(policy).toEqual({ productId: Number(productId), coverAmount: 50_000n * USD, start: Number(now + 3600n), end: Number(now + 3600n + 30n * DAY) });
+    // Terms run on whole hours: the first hour at or after purchase + lag, then 30 days.
+    const start = ((now + 3600n + 3599n) / 3600n) * 3600n;
+    expect(policy).toEqual({ productId: Number(productId), coverAmount: 50_000n * USD, start: Number(start), end: Number(start + 30n * DAY), generation: 0 });
     expect(await w.core.market.read.productActiveCover([productId])).toBe(50_000n * USD);
     expect(await w.core.pool.read.activeCover()).toBe(50_000n * USD);
     expect(await w.core.market.read.quoteUsed([q.quoteId])).toBe(true);
@@ -45,13 +47,21 @@ describe("buyCover", () => {
     expect(await w.core.market.read.counts()).toEqual([1n, 1n, 0n, q.quoteId]);
   });
 
-  it("starts no earlier than purchase + coverage lag, and later when the quote says so", async () => {
+  it("starts no earlier than purchase + coverage lag, and later when the quote says so; terms on whole hours", async () => {
     const now = await w.now();
-    const later = now + 5n * DAY;
-    const id = await w.buy(w.acc.alice, await w.quote(productId, { start: later }));
+    const later = now + 5n * DAY + 17n; // not on the grid
+    const id = await w.buy(w.acc.alice, await w.quote(productId, { start: later, duration: 30n * DAY + 61n }));
     const p = await w.core.market.read.policy([id]);
-    expect(BigInt(p.start)).toBe(later);
-    expect(BigInt(p.end)).toBe(later + 30n * DAY);
+    const startHour = (later + 3599n) / 3600n;
+    expect(BigInt(p.start)).toBe(startHour * 3600n); // rounded up, never earlier than asked
+    expect(BigInt(p.start) - later).toBeLessThan(3600n);
+    expect(BigInt(p.end)).toBe(startHour * 3600n + 30n * DAY + 3600n); // 30 d + 61 s, rounded up
+    // A start earlier than purchase + lag is moved to the first hour after it.
+    const soon = await w.buy(w.acc.bob, await w.quote(productId, { start: now }));
+    const s = BigInt((await w.core.market.read.policy([soon])).start);
+    expect(s % 3600n).toBe(0n);
+    expect(s).toBeGreaterThanOrEqual((await w.now()) + 3600n);
+    expect(s).toBeLessThan((await w.now()) + 7200n);
   });
 
   it("buyCoverFor mints to the beneficiary and takes the premium from the caller", async () => {

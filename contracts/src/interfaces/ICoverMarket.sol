@@ -33,9 +33,9 @@ interface ICoverMarket is ITriggerRegistry {
     /// @param productId product to cover
     /// @param amount cover amount in base units of the stablecoin
     /// @param premium premium in base units, paid at purchase
-    /// @param start earliest start (the policy starts at max(start, purchase + coverage lag));
-    /// at most purchase + MAX_START_DELAY_SECONDS
-    /// @param duration seconds of cover from the start
+    /// @param start earliest start: the policy starts at the first whole hour (UTC) at or after
+    /// max(start, purchase + coverage lag); at most purchase + MAX_START_DELAY_SECONDS
+    /// @param duration seconds of cover from the start; the end is rounded up to a whole hour
     /// @param buyer the only account the policy may be minted to, or zero for anyone
     /// @param deadline last second the quote can be used
     /// @param quoteId unique id in [1, 2^48); each quote can be used once, and the policy takes it as its id
@@ -66,27 +66,33 @@ interface ICoverMarket is ITriggerRegistry {
         uint32 vetoWindowSeconds;
     }
 
-    /// @notice A product as stored.
+    /// @notice A product as the market reports it. `activeCover` is the cover of the current
+    /// generation booked and not yet ended (capacity counts it); `generation` counts reopenings:
+    /// a confirmed incident closes the product and ends its generation's cover.
     struct Product {
         address trigger;
         uint96 activeCover;
         uint96 capAmount;
-        uint32 lastDay;
+        uint32 lastHour;
         uint32 coverageLagSeconds;
         uint32 vetoWindowSeconds;
         uint40 activeSince;
         ProductStatus status;
         bool salesPaused;
         bool observes;
+        uint32 generation;
         bytes32 termsHash;
     }
 
     /// @notice A policy as stored; its owner is the ERC-721 owner of the same id.
+    /// Terms run on whole hours: start ≤ t < end, both multiples of TERM_GRID_SECONDS.
+    /// `generation` is the product's generation at purchase; only its incident can pay it.
     struct Policy {
         uint32 productId;
         uint96 coverAmount;
         uint40 start;
         uint40 end;
+        uint32 generation;
     }
 
     /// @notice An incident as stored.
@@ -96,6 +102,7 @@ interface ICoverMarket is ITriggerRegistry {
         uint40 firedAt;
         uint40 confirmedAt;
         IncidentStatus status;
+        uint32 generation;
         uint256 liability;
         uint256 reserve;
         uint256 paid;
