@@ -89,7 +89,7 @@ try {
   const buyCoverFor = await buy(buyer2, tvl.productId, tvl.termsHash, buyer!.account!.address);
 
   // ── fire, per trigger kind ──
-  await advance(120n);
+  await advance(7200n); // past the start: lag, rounded up to the term grid (1 h)
   await send(clients, tvlFeed.write.updateAnswer([1_000_000n * E8]));
   const r0 = await tvlFeed.read.latestRound();
   await advance(60n);
@@ -100,7 +100,7 @@ try {
   const protocol = getContract({ address: protocolAddress, abi: MockPausableProtocol.abi, client: { public: clients.publicClient, wallet: owner! } });
   const paused = await list(core.paused.address, encodePausedParams({ target: protocolAddress, durationSeconds: 3600, maxGapSeconds: 3600 }));
   await buy(buyer, paused.productId, paused.termsHash);
-  await advance(120n);
+  await advance(7200n); // past the start: lag, rounded up to the term grid (1 h)
   await send(clients, protocol.write.pause());
   const observe = (await send(clients, core.market.write.observe([paused.productId]))).gasUsed;
   await advance(1800n);
@@ -111,7 +111,7 @@ try {
   const priceFeed = await feed(8, E8);
   const depeg = await list(core.depeg.address, encodeDepegParams({ feed: priceFeed.address, thresholdE18: 97n * 10n ** 16n, durationSeconds: 3600, maxAgeSeconds: 86_400 }));
   await buy(buyer, depeg.productId, depeg.termsHash);
-  await advance(120n);
+  await advance(7200n); // past the start: lag, rounded up to the term grid (1 h)
   await send(clients, priceFeed.write.updateAnswer([95n * E8 / 100n]));
   const onset = await priceFeed.read.latestRound();
   await advance(1800n);
@@ -148,7 +148,7 @@ try {
       ids.push(quoteId); // the next quote's id becomes the policy id
       await buy(buyer2, p.productId, p.termsHash, holder, BigInt(500 + i) * USD);
     }
-    await advance(120n);
+    await advance(7200n); // past the start: lag, rounded up to the term grid (1 h)
     await send(clients, f.write.updateAnswer([1_000_000n * E8]));
     await advance(60n);
     await send(clients, f.write.updateAnswer([100_000n * E8]));

@@ -149,10 +149,13 @@ async function main() {
 
   // 5 ─ cover starts
   section(5, "Cover starts after the coverage lag (no buying into a loss already under way)");
-  const lastPurchase = (await publicClient.getBlock()).timestamp;
+  // Terms start on the market's grid (a minute on the local chain), at least the lag after purchase.
+  const starts = await Promise.all([bought1.policyId, bought2.policyId, covered.policyId].map((id) =>
+    publicClient.readContract({ address: market, abi: marketAbi, functionName: "policy", args: [BigInt(id)] })));
+  const coverStarts = starts.reduce((a, p) => (BigInt(p.start) > a ? BigInt(p.start) : a), 0n);
   for (;;) {
     const now = (await publicClient.getBlock({ blockTag: "latest" })).timestamp;
-    const left = Number(lastPurchase + 61n - BigInt(Math.max(Number(now), Math.floor(Date.now() / 1000))));
+    const left = Number(coverStarts + 1n - BigInt(Math.max(Number(now), Math.floor(Date.now() / 1000))));
     if (left <= 0) break;
     if (process.stdout.isTTY) process.stdout.write(`\r${clock()}  waiting for the cover to start: ${left} s `);
     else if (left % 15 === 0 || left > 60) say(`waiting for the cover to start: ${left} s`);

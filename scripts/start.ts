@@ -27,6 +27,12 @@ const anvilPort = Number(process.env.ANVIL_PORT ?? 8545);
 const workerPort = Number(process.env.WORKER_PORT ?? 8787);
 const keeperEvery = Number(process.env.KEEPER_INTERVAL_SECONDS ?? 10);
 const USD = 1_000_000n;
+/**
+ * LOCAL ONLY: the embedded chain's term grid. Production deploys 3,600 s (terms on whole hours);
+ * the local chain runs on wall-clock time, so a one-minute grid lets `npm run demo` show a payout
+ * seconds after cover starts instead of at the next full hour.
+ */
+const LOCAL_TERM_GRID_SECONDS = 60;
 const PID_FILE = ".wrangler/tripwire-start.json";
 /** wrangler and miniflare without network: no metrics, no `Request.cf` download (a placeholder is used). */
 const offline = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
@@ -142,7 +148,7 @@ const clients = localClients(anvil.rpcUrl);
 const [owner, signer, guardian, lp] = [0, 1, 2, 3].map((i) => clients.wallet(localAccount(i)));
 const integrator = localAccount(9).address;
 const core = await step("deploy pool, market, triggers, keeper, Multicall3 and local stablecoin", () =>
-  deployCore(clients, { owner: owner!, quoteSigner: signer!.account!.address, guardian: guardian!.account!.address, pauser: owner!.account!.address, leverageBps: 20_000, cooldownSeconds: 3 * 86_400 }),
+  deployCore(clients, { owner: owner!, quoteSigner: signer!.account!.address, guardian: guardian!.account!.address, pauser: owner!.account!.address, leverageBps: 20_000, cooldownSeconds: 3 * 86_400, termGridSeconds: LOCAL_TERM_GRID_SECONDS }),
 );
 const sample = await step("deploy sample protocols and feeds, list products", () => seedSampleProducts(clients, owner!, core));
 const example = await step("deploy the covered-vault example (CoveredVault over SampleLendingMarket), set its integrator's fee", async () => {

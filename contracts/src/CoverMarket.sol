@@ -52,9 +52,14 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     uint256 public constant MAX_INCIDENT_AGE_SECONDS = 30 days;
     /// @notice Confirmed incidents stay payable this long before their unpaid reserve returns.
     uint256 public constant SETTLEMENT_WINDOW_SECONDS = 90 days;
-    /// @notice Policy terms start and end on whole hours (UTC). On this grid the cover active at
-    /// any moment is a sum over hour buckets, so an incident's liability is exact, not bounded.
-    uint256 public constant TERM_GRID_SECONDS = 1 hours;
+    /// @notice Bounds of `termGridSeconds`.
+    uint256 public constant MIN_TERM_GRID_SECONDS = 60;
+    uint256 public constant MAX_TERM_GRID_SECONDS = 1 days;
+    /// @notice Policy terms start and end on multiples of this (1 hour in production deployments).
+    /// On this grid the cover active at any moment is a sum over grid buckets, so an incident's
+    /// liability is exact, not bounded; computing it reads one bucket per marked grid step between
+    /// the incident time and the fire (at most MAX_INCIDENT_AGE_SECONDS / termGridSeconds + 1).
+    uint256 public immutable termGridSeconds;
 
     IERC20 public immutable asset;
     ICoverPool public immutable pool;
@@ -68,8 +73,9 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         uint48 incidents;
     }
 
-    /// @dev A product's cover book, the one slot every purchase writes. `activeCover` is booked
-    /// cover whose end hour is after `lastHour`. Starts are gathered for one hour (`startingHour`,
+    /// @dev A product's cover book, the one slot every purchase writes. "Hours" below are steps
+    /// of the term grid (`termGridSeconds`). `activeCover` is booked cover whose end hour is after
+    /// `lastHour`. Starts are gathered for one hour (`startingHour`,
     /// always after `lastHour`) before they go to that hour's bucket, so most purchases write no
     /// start bucket; `_pendingStart` holds the bucketed starts after `lastHour`.
     struct Book {
@@ -124,10 +130,15 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @param pool_ the pool whose market this is (its `market` must be this contract)
     /// @param owner_ admin of every role (a multisig or timelock in production)
-    constructor(ICoverPool pool_, address owner_)
+    /// @param termGridSeconds_ the term grid (a divisor of 1 day, 60 s … 1 day)
+    constructor(ICoverPool pool_, address owner_, uint256 termGridSeconds_)
         ERC721("Tripwire Cover", "TWC")
         EIP712("Tripwire CoverMarket", "1")
     {
+        if (termGridSeconds_ < MIN_TERM_GRID_SECONDS || termGridSeconds_ > MAX_TERM_GRID_SECONDS || 1 days % termGridSeconds_ != 0) {
+            revert MarketTermGridInvalid(termGridSeconds_);
+        }
+        termGridSeconds = termGridSeconds_;
         pool = pool_;
         asset = IERC20(ERC4626Like(address(pool_)).asset());
         _grantRole(DEFAULT_ADMIN_ROLE, owner_);
@@ -255,9 +266,9 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         if (q.start > latest) revert MarketQuoteStartOutOfRange(q.start, latest);
         // Rounded up to the grid: later than asked, never earlier.
         uint256 startHour = _hourCeil(q.start > earliest ? q.start : earliest);
-        uint256 endHour = _hourCeil(startHour * TERM_GRID_SECONDS + q.duration);
-        start = uint40(startHour * TERM_GRID_SECONDS);
-        end = uint40(endHour * TERM_GRID_SECONDS);
+        uint256 endHour = _hourCeil(startHour * termGridSeconds + q.duration);
+        start = uint40(startHour * termGridSeconds);
+        end = uint40(endHour * termGridSeconds);
         generation = m.generation;
 
         uint256 key = _bookKey(q.productId, generation);
@@ -282,7 +293,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     /// @dev Brings a book to the current hour: ended cover leaves `activeCover`, started cover
     /// leaves `_pendingStart`, and a gathered start hour that has begun goes to its bucket.
     function _fold(uint256 key, Book memory b) private {
-        uint256 nowHour = block.timestamp / TERM_GRID_SECONDS;
+        uint256 nowHour = block.timestamp / termGridSeconds;
         if (b.lastHour >= nowHour) return;
         if (b.startingSoon != 0 && b.startingHour <= nowHour) _bucketStarts(key, b);
         uint256 pending = _pendingStart[key];
@@ -314,8 +325,9 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     /// @dev Active cover of a book now, without writing (views).
     function _activeNow(uint256 key, Book memory b) private view returns (uint256 active) {
         active = b.activeCover;
-        uint256 nowHour = block.timestamp / TERM_GRID_SECONDS;
-        if (b.lastHour >= nowHour) return active;
+        uint256 nowHour = block.timestamp / termGridSeconds;
+        // lastHour is 0 only for a product never listed (listing sets it to now): nothing booked.
+        if (b.lastHour >= nowHour || b.lastHour == 0) return active;
         DayBitmap.Bitmap storage bits = _hourBits[key];
         uint256 hour = b.lastHour;
         while ((hour = bits.next(hour, nowHour)) != 0) {
@@ -323,8 +335,8 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         }
     }
 
-    function _hourCeil(uint256 t) private pure returns (uint256) {
-        return (t + TERM_GRID_SECONDS - 1) / TERM_GRID_SECONDS;
+    function _hourCeil(uint256 t) private view returns (uint256) {
+        return (t + termGridSeconds - 1) / termGridSeconds;
     }
 
     function _bookKey(uint256 productId, uint256 generation) private pure returns (uint256) {
@@ -386,9 +398,9 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     function _liabilityAt(uint256 key, Book memory b, uint256 t) private view returns (uint256) {
         uint256 endsAfter = b.activeCover;
         uint256 startsAfter = _pendingStart[key] + b.startingSoon;
-        uint256 nowHour = block.timestamp / TERM_GRID_SECONDS;
+        uint256 nowHour = block.timestamp / termGridSeconds;
         DayBitmap.Bitmap storage bits = _hourBits[key];
-        uint256 hour = t / TERM_GRID_SECONDS;
+        uint256 hour = t / termGridSeconds;
         while ((hour = bits.next(hour, nowHour)) != 0) {
             HourTotals memory h = _hours[key][hour];
             endsAfter += h.ending;
@@ -578,7 +590,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         _products[productId] = ProductStore({
             trigger: c.trigger,
             capAmount: c.capAmount,
-            book: Book({activeCover: 0, startingSoon: 0, startingHour: 0, lastHour: uint32(block.timestamp / TERM_GRID_SECONDS)}),
+            book: Book({activeCover: 0, startingSoon: 0, startingHour: 0, lastHour: uint32(block.timestamp / termGridSeconds)}),
             coverageLagSeconds: c.coverageLagSeconds,
             vetoWindowSeconds: c.vetoWindowSeconds,
             activeSince: uint40(block.timestamp),
@@ -616,7 +628,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         // The closing incident ended the old generation's cover (paid if active at its time); the
         // new generation's book starts empty.
         p.generation += 1;
-        p.book = Book({activeCover: 0, startingSoon: 0, startingHour: 0, lastHour: uint32(block.timestamp / TERM_GRID_SECONDS)});
+        p.book = Book({activeCover: 0, startingSoon: 0, startingHour: 0, lastHour: uint32(block.timestamp / termGridSeconds)});
         emit ProductReopened(productId, uint40(block.timestamp));
     }
 

@@ -126,14 +126,21 @@ export async function loadTickState(db: D1Database, chainId: number, now: number
   };
 }
 
-/** Unpaid policies of the product active at `incidentTime`, by id (D1 index; the caller cross-checks on-chain). */
-export async function payablePolicies(db: D1Database, chainId: number, productId: number, incidentTime: number, limit: number): Promise<number[]> {
+/**
+ * Unpaid policies of the product active at `incidentTime` and of the incident's generation, by id
+ * (D1 index; the caller cross-checks on-chain). A confirmed incident ends its generation's cover
+ * (CoverMarket: a reopened product starts a new generation), so a policy bought at or before an
+ * earlier confirmed incident's fire is not this incident's, even if its term spans both.
+ */
+export async function payablePolicies(db: D1Database, chainId: number, incidentId: number, productId: number, incidentTime: number, limit: number): Promise<number[]> {
   const { results } = await db
     .prepare(
-      `SELECT id FROM policies WHERE product_id = ?2 AND start_at <= ?3 AND end_at > ?3 AND status != 'paid' AND chain_id = ?1
-       ORDER BY id LIMIT ?4`,
+      `SELECT p.id FROM policies p WHERE p.product_id = ?2 AND p.start_at <= ?3 AND p.end_at > ?3 AND p.status != 'paid' AND p.chain_id = ?1
+         AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.chain_id = ?1 AND i.product_id = ?2 AND i.id < ?5
+                           AND i.status IN ('confirmed', 'closed') AND p.block_number <= i.fired_block)
+       ORDER BY p.id LIMIT ?4`,
     )
-    .bind(chainId, productId, incidentTime, limit)
+    .bind(chainId, productId, incidentTime, limit, incidentId)
     .all<{ id: number }>();
   return results.map((r) => r.id);
 }

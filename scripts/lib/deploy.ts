@@ -46,6 +46,8 @@ export type CoreOptions = {
   asset?: Address;
   /** Decimals of the local MockStablecoin (6 unless given). */
   assetDecimals?: number;
+  /** CoverMarket's term grid: 3,600 s (production) unless given. */
+  termGridSeconds?: number;
 };
 
 /**
@@ -64,7 +66,7 @@ export async function deployCore(clients: LocalClients, opts: CoreOptions) {
     opts.leverageBps ?? 10_000,
     opts.cooldownSeconds ?? 7 * 86_400,
   ]);
-  const market = await deploy(clients, owner, CoverMarket, [pool.address, ownerAddress]);
+  const market = await deploy(clients, owner, CoverMarket, [pool.address, ownerAddress, BigInt(opts.termGridSeconds ?? 3600)]);
   const tvlDrop = await deploy(clients, owner, TvlDropTrigger);
   const depeg = await deploy(clients, owner, DepegTrigger);
   const paused = await deploy(clients, owner, PausedTrigger);

@@ -29,6 +29,9 @@ export default async function setup(project: TestProject) {
     guardian: localAccount(2).address,
     pauser: owner.account!.address,
     leverageBps: 20_000,
+    // As on `npm start`'s chain (wall-clock time, quotes signed on the Worker's clock): a one-minute
+    // term grid, so cover starts within two minutes of purchase and tests need no long time jumps.
+    termGridSeconds: 60,
   });
   const sample = await seedSampleProducts(clients, owner, core);
   // An LP deposit of 1,000,000 lUSD: at 2× leverage the pool can sell 2,000,000 of cover.

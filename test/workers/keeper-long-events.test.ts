@@ -67,7 +67,7 @@ describe("the keeper pays long, dense events by cron runs alone", () => {
     const depegProduct = await listDepeg(priceFeed, "Long depeg stablecoin");
     const tvlPolicy = await buyPolicy(tvlProduct, 700n * USD);
     const depegPolicy = await buyPolicy(depegProduct, 900n * USD);
-    await anvil("evm_increaseTime", [61]);
+    await anvil("evm_increaseTime", [120]); // past the start: lag, rounded up to the grid
     await anvil("evm_mine");
     const t0 = (await publicClient.getBlock()).timestamp;
     await anvil("evm_increaseTime", [20 * 3600]);

@@ -209,7 +209,7 @@ async function enqueueSettlement(
 ): Promise<D1PreparedStatement[]> {
   summary.settlement = [];
   if (incidents.length === 0) return [];
-  const perIncident = await Promise.all(incidents.map((i) => payablePolicies(db, cfg.chainId, i.productId, Number(i.incidentTime), cfg.settleBatchSize * 20)));
+  const perIncident = await Promise.all(incidents.map((i) => payablePolicies(db, cfg.chainId, Number(i.id), i.productId, Number(i.incidentTime), cfg.settleBatchSize * 20)));
   const all = perIncident.flat();
   if (all.length === 0) return [];
   // Cross-check on-chain: the D1 index lags by the confirmation depth; the paid bit never does.

@@ -33,9 +33,10 @@ interface ICoverMarket is ITriggerRegistry {
     /// @param productId product to cover
     /// @param amount cover amount in base units of the stablecoin
     /// @param premium premium in base units, paid at purchase
-    /// @param start earliest start: the policy starts at the first whole hour (UTC) at or after
-    /// max(start, purchase + coverage lag); at most purchase + MAX_START_DELAY_SECONDS
-    /// @param duration seconds of cover from the start; the end is rounded up to a whole hour
+    /// @param start earliest start: the policy starts at the first step of the term grid
+    /// (`termGridSeconds`, 1 hour in production) at or after max(start, purchase + coverage lag);
+    /// at most purchase + MAX_START_DELAY_SECONDS
+    /// @param duration seconds of cover from the start; the end is rounded up to the grid
     /// @param buyer the only account the policy may be minted to, or zero for anyone
     /// @param deadline last second the quote can be used
     /// @param quoteId unique id in [1, 2^48); each quote can be used once, and the policy takes it as its id
@@ -85,7 +86,7 @@ interface ICoverMarket is ITriggerRegistry {
     }
 
     /// @notice A policy as stored; its owner is the ERC-721 owner of the same id.
-    /// Terms run on whole hours: start ≤ t < end, both multiples of TERM_GRID_SECONDS.
+    /// Terms run on the term grid: start ≤ t < end, both multiples of `termGridSeconds`.
     /// `generation` is the product's generation at purchase; only its incident can pay it.
     struct Policy {
         uint32 productId;
@@ -237,6 +238,8 @@ interface ICoverMarket is ITriggerRegistry {
     error MarketNothingToClaim(address account);
     /// @notice The pool's market is another contract.
     error MarketPoolMismatch(address poolMarket);
+    /// @notice The term grid must divide a day and lie in [60 s, 1 day].
+    error MarketTermGridInvalid(uint256 termGridSeconds);
 
     // ─── buying ──────────────────────────────────────────────────────────────────────────────
 
@@ -383,6 +386,9 @@ interface ICoverMarket is ITriggerRegistry {
 
     /// @notice Deferred payouts claimable by `account`.
     function claimable(address account) external view returns (uint256);
+
+    /// @notice The term grid: policy starts and ends are multiples of it.
+    function termGridSeconds() external view returns (uint256);
 
     /// @notice Counters: policies sold, products listed, incidents opened, and the highest policy
     /// id (policy ids are quote ids, so they are unique but not contiguous).

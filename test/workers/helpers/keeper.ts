@@ -82,11 +82,12 @@ export async function buyPolicy(product: number, amount: bigint, key: Hex = chai
 }
 
 /**
- * Moves the chain past the coverage lag of everything bought so far (61 s ahead of the wall clock:
- * call once per file, after buying, so quotes signed on the Worker's clock stay inside their TTL).
+ * Moves the chain past the start of everything bought so far: the 60 s lag, rounded up to the test
+ * chain's one-minute term grid (120 s ahead of the wall clock: call once per file, after buying, so
+ * quotes signed on the Worker's clock stay inside their 600 s TTL).
  */
 export async function passCoverageLag(): Promise<void> {
-  await anvil("evm_increaseTime", [61]);
+  await anvil("evm_increaseTime", [120]);
   await anvil("evm_mine");
 }
 
