@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { kindNames } from "../workers/triggers/index";
 
 /*
  * D1 holds the catalog, an index of on-chain state built from events, observations, keys,
@@ -49,7 +50,8 @@ export const products = sqliteTable(
     chainId: integer("chain_id").notNull(),
     protocolId: text("protocol_id").notNull().references(() => protocols.id),
     name: text("name").notNull(),
-    triggerKind: text("trigger_kind", { enum: ["tvl_drop", "paused", "depeg", "all_of"] }).notNull(),
+    // The kinds of the one table (workers/triggers/index.ts): a TypeScript enum on a text column, no SQL constraint.
+    triggerKind: text("trigger_kind", { enum: kindNames }).notNull(),
     triggerAddress: text("trigger_address").notNull(),
     paramsJson: text("params_json").notNull(), // the parameters in words (decoded)
     paramsHex: text("params_hex").notNull(), // exactly what the market stores

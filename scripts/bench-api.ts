@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { getContract, keccak256, toHex } from "viem";
 import { buildContracts } from "../contracts/build";
-import { encodeTvlDropParams } from "../workers/chain/triggerParams";
+import { encodeTvlDropParams } from "../workers/triggers/tvlDrop";
 import { startAnvil } from "./lib/anvil";
 import { startBenchWorker } from "./lib/benchWorker";
 import { localAccount, localClients } from "./lib/clients";
@@ -17,7 +17,7 @@ const CONCURRENCY = 8;
 const USD = 1_000_000n;
 
 buildContracts({ quiet: true });
-const { deploy, deployCore, send } = await import("./lib/deploy");
+const { deploy, deployCore, send, triggerContracts } = await import("./lib/deploy");
 const MockV3Aggregator = await import("../contracts/out/MockV3Aggregator");
 const anvil = await startAnvil([], { fixedGenesis: false });
 let bench: Awaited<ReturnType<typeof startBenchWorker>> | undefined;
@@ -39,7 +39,7 @@ try {
   console.log("done");
 
   const chainId = await clients.publicClient.getChainId();
-  const contracts = { CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, TvlDropTrigger: core.tvlDrop.address, DepegTrigger: core.depeg.address, PausedTrigger: core.paused.address, AllOfTrigger: core.allOf.address };
+  const contracts = { CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, ...triggerContracts(core) };
   bench = await startBenchWorker({ rpcUrl: anvil.rpcUrl, chainId, contracts, deployedBlock: 0n });
   const { call, admin } = bench;
   const put = (path: string, body: unknown) => admin("PUT", path, body);

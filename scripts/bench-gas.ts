@@ -16,7 +16,9 @@ import { buildContracts } from "../contracts/build";
 import { startAnvil } from "./lib/anvil";
 import { localAccount, localClients } from "./lib/clients";
 import { quoteTypedData, type Quote } from "../workers/chain/quote";
-import { encodeDepegParams, encodeDepegProof, encodePausedParams, encodeTvlDropParams, encodeTvlDropProof } from "../workers/chain/triggerParams";
+import { encodeDepegParams, encodeDepegProof } from "../workers/triggers/depeg";
+import { encodePausedParams } from "../workers/triggers/paused";
+import { encodeTvlDropParams, encodeTvlDropProof } from "../workers/triggers/tvlDrop";
 
 buildContracts({ quiet: true });
 // Generated ABI modules exist only after the build.

@@ -25,7 +25,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { encodeDeployData, encodeFunctionData, getContractAddress, keccak256, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { buildContracts } from "../contracts/build";
-import { encodeTvlDropParams } from "../workers/chain/triggerParams";
+import { encodeTvlDropParams } from "../workers/triggers/tvlDrop";
 import { quoteTypedData, type Quote } from "../workers/chain/quote";
 import { startAnvil } from "./lib/anvil";
 import { devKey as key, startBenchWorker } from "./lib/benchWorker";
@@ -44,7 +44,7 @@ const COVER = 1_000n * USD;
 const PREMIUM = 5n * USD;
 
 buildContracts({ quiet: true });
-const { deployCore, send } = await import("./lib/deploy");
+const { deployCore, send, triggerContracts } = await import("./lib/deploy");
 const MockV3Aggregator = await import("../contracts/out/MockV3Aggregator");
 const CoverMarket = await import("../contracts/out/CoverMarket");
 const MockStablecoin = await import("../contracts/out/MockStablecoin");
@@ -164,7 +164,7 @@ try {
 
   const contracts = {
     CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, TripwireKeeper: core.keeper.address,
-    TvlDropTrigger: core.tvlDrop.address, DepegTrigger: core.depeg.address, PausedTrigger: core.paused.address, AllOfTrigger: core.allOf.address, Multicall3: core.multicall.address,
+    ...triggerContracts(core), Multicall3: core.multicall.address,
   };
   bench = await startBenchWorker({ rpcUrl: anvil.rpcUrl, chainId, contracts, deployedBlock: await clients.publicClient.getBlockNumber(), testScheduled: true, logLevel: "error" });
   const { call } = bench;

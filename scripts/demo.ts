@@ -18,7 +18,7 @@
 import { createPublicClient, createWalletClient, formatUnits, http, keccak256, parseEventLogs, toHex, type Address, type Hex } from "viem";
 import { foundry } from "viem/chains";
 import { buyCover, depositWithCover, type QuoteResponse } from "../client/chain";
-import { encodeTvlDropParams } from "../workers/chain/triggerParams";
+import { encodeTvlDropParams } from "../workers/triggers/tvlDrop";
 import { localAccount } from "./lib/clients";
 import { readLocalConfig } from "./lib/local";
 

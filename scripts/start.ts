@@ -138,7 +138,7 @@ await step("stop what an earlier run left behind, check the ports", async () => 
 });
 await step("build contracts (solc-js)", () => buildContracts({ quiet: true }));
 // The deploy helpers import the generated ABI modules, which exist only after the build.
-const { deploy, deployCore, send } = await import("./lib/deploy");
+const { deploy, deployCore, send, triggerContracts } = await import("./lib/deploy");
 const { sampleProtocols, seedSampleProducts } = await import("./lib/sample");
 const CoveredVault = await import("../contracts/out/CoveredVault");
 const SampleLendingMarket = await import("../contracts/out/SampleLendingMarket");
@@ -178,7 +178,7 @@ const chainId = await clients.publicClient.getChainId();
 const adminKey = newApiKey();
 const contracts: Record<string, Address> = {
   CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, TripwireKeeper: core.keeper.address,
-  TvlDropTrigger: core.tvlDrop.address, DepegTrigger: core.depeg.address, PausedTrigger: core.paused.address, AllOfTrigger: core.allOf.address,
+  ...triggerContracts(core),
   Multicall3: core.multicall.address,
 };
 await step("record the deployment and a local admin API key in D1", async () => {

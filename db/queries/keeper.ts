@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { kinds, type TriggerKind } from "../../workers/triggers/index";
 import { keeperIntents } from "../schema";
 
 /*
@@ -76,7 +77,7 @@ export type Cursor = { blockNumber: number; blockHash: string };
 
 export type WatchedProduct = {
   id: number;
-  triggerKind: "tvl_drop" | "paused" | "depeg" | "all_of";
+  triggerKind: TriggerKind;
   triggerAddress: string;
   paramsHex: string;
   paramsJson: string;
@@ -87,16 +88,18 @@ export type WatchedProduct = {
   wPaused: number | null;
   wValid: number | null;
   wProblem: string | null;
-  /** Highest answer the keeper recorded for this product inside its trigger's window (tvl drop). */
+  /** Highest answer the keeper recorded for this product inside its trigger's window (kinds with `keeper.recordsPeak`). */
   peak: string | null;
 };
+
+const PEAK_KINDS = JSON.stringify(kinds.filter((k) => k.keeper.recordsPeak).map((k) => k.name));
 
 export type OpenIncident = { id: number; productId: number; status: string; incidentTime: number };
 
 /**
  * Everything a tick needs from D1 before it reads the chain, in one batch: the cursor, every
- * product not closed with the keeper's last reading (and, for TVL-drop products, the peak it
- * recorded inside the window), and incidents not yet closed.
+ * product not closed with the keeper's last reading (and, for kinds that record a peak, the
+ * highest reading it recorded inside the product's `windowSeconds`), and incidents not yet closed.
  */
 export async function loadTickState(db: D1Database, chainId: number, now: number) {
   const [cursor, products, incidents] = await db.batch<unknown>([
@@ -106,7 +109,7 @@ export async function loadTickState(db: D1Database, chainId: number, now: number
         `SELECT p.id, p.trigger_kind AS triggerKind, p.trigger_address AS triggerAddress, p.params_hex AS paramsHex, p.params_json AS paramsJson, p.status,
                 p.veto_window_seconds AS vetoWindowSeconds,
                 w.round_id AS wRoundId, w.answer AS wAnswer, w.paused AS wPaused, w.valid AS wValid, w.problem AS wProblem,
-                CASE WHEN p.trigger_kind = 'tvl_drop' THEN (
+                CASE WHEN p.trigger_kind IN (SELECT value FROM json_each(?3)) THEN (
                   SELECT CAST(MAX(CAST(o.answer AS INTEGER)) AS TEXT) FROM observations o
                   WHERE o.product_id = p.id AND o.valid = 1
                     AND o.updated_at >= ?2 - CAST(json_extract(p.params_json, '$.windowSeconds') AS INTEGER)
@@ -114,7 +117,7 @@ export async function loadTickState(db: D1Database, chainId: number, now: number
          FROM products p LEFT JOIN keeper_watch w ON w.product_id = p.id
          WHERE p.chain_id = ?1 AND p.status != 'closed' ORDER BY p.id`,
       )
-      .bind(chainId, now),
+      .bind(chainId, now, PEAK_KINDS),
     db
       .prepare("SELECT id, product_id AS productId, status, incident_time AS incidentTime FROM incidents WHERE chain_id = ? AND status IN ('pending', 'confirmed') ORDER BY id")
       .bind(chainId),

@@ -1,13 +1,10 @@
-import { getContract, keccak256, toHex, type Abi, type Address, type Hex } from "viem";
-import * as AllOfTrigger from "../../contracts/out/AllOfTrigger";
+import { getContract, keccak256, toHex, type Abi, type Address, type GetContractReturnType, type Hex } from "viem";
 import * as CoverMarket from "../../contracts/out/CoverMarket";
 import * as CoverPool from "../../contracts/out/CoverPool";
-import * as DepegTrigger from "../../contracts/out/DepegTrigger";
 import * as MockStablecoin from "../../contracts/out/MockStablecoin";
 import * as Multicall3 from "../../contracts/out/Multicall3";
-import * as PausedTrigger from "../../contracts/out/PausedTrigger";
 import * as TripwireKeeper from "../../contracts/out/TripwireKeeper";
-import * as TvlDropTrigger from "../../contracts/out/TvlDropTrigger";
+import { kinds } from "../../workers/triggers/index";
 import type { LocalClients, Wallet } from "./clients";
 
 export type Artifact = { abi: Abi; bytecode: Hex };
@@ -67,28 +64,22 @@ export async function deployCore(clients: LocalClients, opts: CoreOptions) {
     opts.cooldownSeconds ?? 7 * 86_400,
   ]);
   const market = await deploy(clients, owner, CoverMarket, [pool.address, ownerAddress, BigInt(opts.termGridSeconds ?? 3600)]);
-  const tvlDrop = await deploy(clients, owner, TvlDropTrigger);
-  const depeg = await deploy(clients, owner, DepegTrigger);
-  const paused = await deploy(clients, owner, PausedTrigger);
-  const allOf = await deploy(clients, owner, AllOfTrigger, [market.address]);
+  const client = { public: clients.publicClient, wallet: owner };
+  const triggers = await deployTriggers(clients, owner, client, market.address);
   const keeper = await deploy(clients, owner, TripwireKeeper, [market.address, ownerAddress]);
   // Public chains host Multicall3 at its canonical address; the local chain gets its own copy.
   const multicall = await deploy(clients, owner, Multicall3);
 
-  const client = { public: clients.publicClient, wallet: owner };
   const c = {
     asset: getContract({ address: asset, abi: MockStablecoin.abi, client }),
     pool: getContract({ address: pool.address, abi: CoverPool.abi, client }),
     market: getContract({ address: market.address, abi: CoverMarket.abi, client }),
-    tvlDrop: getContract({ address: tvlDrop.address, abi: TvlDropTrigger.abi, client }),
-    depeg: getContract({ address: depeg.address, abi: DepegTrigger.abi, client }),
-    paused: getContract({ address: paused.address, abi: PausedTrigger.abi, client }),
-    allOf: getContract({ address: allOf.address, abi: AllOfTrigger.abi, client }),
+    ...triggers,
     keeper: getContract({ address: keeper.address, abi: TripwireKeeper.abi, client }),
     multicall: getContract({ address: multicall.address, abi: Multicall3.abi, client }),
   };
   await send(clients, c.pool.write.setMarket([market.address]));
-  for (const t of [tvlDrop, depeg, paused, allOf]) await send(clients, c.market.write.setTriggerApproved([t.address, true]));
+  for (const k of kinds) await send(clients, c.market.write.setTriggerApproved([triggers[k.deployKey].address, true]));
   await send(clients, c.market.write.grantRole([role("QUOTE_SIGNER_ROLE"), opts.quoteSigner]));
   await send(clients, c.market.write.grantRole([role("GUARDIAN_ROLE"), opts.guardian]));
   await send(clients, c.market.write.grantRole([role("PAUSER_ROLE"), opts.pauser]));
@@ -96,3 +87,25 @@ export async function deployCore(clients: LocalClients, opts: CoreOptions) {
 }
 
 export type Core = Awaited<ReturnType<typeof deployCore>>;
+
+type Kind = (typeof kinds)[number];
+type OwnerClient = { public: LocalClients["publicClient"]; wallet: Wallet };
+/** One typed contract per trigger kind, under its `deployKey` (`core.tvlDrop`, `core.allOf`, …). */
+type TriggerContracts = { [K in Kind as K["deployKey"]]: GetContractReturnType<K["abi"], OwnerClient> };
+
+/** Deploys every kind's contract of the table, in its order (which fixes their addresses on a fresh chain). */
+async function deployTriggers(clients: LocalClients, owner: Wallet, client: OwnerClient, market: Address): Promise<TriggerContracts> {
+  const out: Record<string, unknown> = {};
+  for (const k of kinds) {
+    // The kind's module holds its ABI; its bytecode stays out of the Worker's bundle, in the artifact.
+    const { bytecode } = (await import(`../../contracts/out/${k.contract}.ts`)) as { bytecode: Hex };
+    const { address } = await deploy(clients, owner, { abi: k.abi, bytecode }, k.deployArgs({ market }));
+    out[k.deployKey] = getContract({ address, abi: k.abi, client });
+  }
+  return out as TriggerContracts;
+}
+
+/** The trigger contracts by the names the deployments table records them under (each kind's `contract`). */
+export function triggerContracts(core: Core): Record<string, Address> {
+  return Object.fromEntries(kinds.map((k) => [k.contract, core[k.deployKey].address]));
+}

@@ -3,7 +3,10 @@ import * as MockPausableProtocol from "../../contracts/out/MockPausableProtocol"
 import * as MockV3Aggregator from "../../contracts/out/MockV3Aggregator";
 import type { LocalClients, Wallet } from "./clients";
 import { deploy, send, type Core } from "./deploy";
-import { encodeAllOfParams, encodeDepegParams, encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
+import { encodeAllOfParams } from "../../workers/triggers/allOf";
+import { encodeDepegParams } from "../../workers/triggers/depeg";
+import { encodePausedParams } from "../../workers/triggers/paused";
+import { encodeTvlDropParams } from "../../workers/triggers/tvlDrop";
 
 const USD = 1_000_000n;
 const E8 = 10n ** 8n;

@@ -17,7 +17,7 @@ const keyOf = (i: number) => toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addre
  */
 export default async function setup(project: TestProject) {
   buildContracts({ quiet: true });
-  const { deployCore } = await import("../../scripts/lib/deploy");
+  const { deployCore, triggerContracts } = await import("../../scripts/lib/deploy");
   const { seedSampleProducts } = await import("../../scripts/lib/sample");
   // Wall-clock genesis: the Worker prices and signs with its own clock, as in production.
   const anvil = await startAnvil([], { fixedGenesis: false });
@@ -54,10 +54,7 @@ export default async function setup(project: TestProject) {
       CoverMarket: core.market.address,
       CoverPool: core.pool.address,
       Stablecoin: core.asset.address,
-      TvlDropTrigger: core.tvlDrop.address,
-      DepegTrigger: core.depeg.address,
-      PausedTrigger: core.paused.address,
-      AllOfTrigger: core.allOf.address,
+      ...triggerContracts(core),
       TripwireKeeper: core.keeper.address,
       Multicall3: core.multicall.address,
     },

@@ -4,7 +4,7 @@ import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import * as MockFeed from "../../contracts/out/MockFeed";
-import { encodeDepegParams } from "../../workers/chain/triggerParams";
+import { encodeDepegParams } from "../../workers/triggers/depeg";
 import { chain, publicClient } from "./helpers/chain";
 import { api, anvil, balanceOf, buyPolicy, incidentsOf, listTvlProduct, tickUntil, timesPaid, USD } from "./helpers/keeper";
 import { createKey, json } from "./helpers/keys";

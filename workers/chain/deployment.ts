@@ -1,8 +1,8 @@
 import { getAddress, type Address } from "viem";
 import { loadDeployments } from "../../db/queries/deployments";
 import { ProblemError } from "../errors";
+import { kinds, type TriggerKind } from "../triggers/index";
 
-export type TriggerKind = "tvl_drop" | "paused" | "depeg" | "all_of";
 export type Deployment = {
   market: Address;
   pool: Address;
@@ -10,18 +10,12 @@ export type Deployment = {
   multicall: Address;
   /** Block the market was deployed in: where the keeper's indexer starts. */
   marketBlock: number;
+  /** Each recorded trigger contract's kind (the deployments table names each by its kind's `contract`). */
   triggerKinds: Map<Address, TriggerKind>;
 };
 
 /** Canonical Multicall3 on public chains; a local chain records its own copy as "Multicall3". */
 export const CANONICAL_MULTICALL3: Address = "0xcA11bde05977b3631167028862bE2a173976CA11";
-
-const KIND_OF_CONTRACT: Record<string, TriggerKind> = {
-  TvlDropTrigger: "tvl_drop",
-  PausedTrigger: "paused",
-  DepegTrigger: "depeg",
-  AllOfTrigger: "all_of",
-};
 
 const cache = new Map<number, { at: number; value: Deployment }>();
 const TTL_MS = 60_000;
@@ -43,7 +37,7 @@ export async function deploymentOf(db: D1Database, chainId: number): Promise<Dep
     asset: need("Stablecoin"),
     multicall: by.get("Multicall3") ?? CANONICAL_MULTICALL3,
     marketBlock: rows.find((r) => r.contract === "CoverMarket")?.deployedBlock ?? 0,
-    triggerKinds: new Map(Object.entries(KIND_OF_CONTRACT).flatMap(([name, kind]) => (by.has(name) ? [[by.get(name)!, kind] as const] : []))),
+    triggerKinds: new Map(kinds.flatMap((k) => (by.has(k.contract) ? [[by.get(k.contract)!, k.name] as const] : []))),
   };
   cache.set(chainId, { at: Date.now(), value });
   return value;

@@ -8,7 +8,7 @@ export const feedAbi = parseAbi([
 ]);
 
 export type Call = { address: Address; abi: readonly unknown[]; functionName: string; args?: readonly unknown[] };
-type Outcome = { status: "success"; result: unknown } | { status: "failure"; error: Error };
+export type Outcome = { status: "success"; result: unknown } | { status: "failure"; error: Error };
 
 /**
  * Runs every call at one block through Multicall3 `aggregate3` (failures allowed per call).

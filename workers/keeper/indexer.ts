@@ -1,4 +1,4 @@
-import { decodeAbiParameters, getAddress, parseEventLogs, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
+import { getAddress, parseEventLogs, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import {
   cursorStatement,
@@ -11,8 +11,10 @@ import {
   type ProductChange,
   type WebhookEvent,
 } from "../../db/queries/keeper";
-import type { Deployment, TriggerKind } from "../chain/deployment";
-import { feedAbi, multicallAt, type Call } from "./watch";
+import type { Deployment } from "../chain/deployment";
+import { multicallAt } from "../chain/multicall";
+import { kindLookup } from "../triggers/index";
+import type { Evidence } from "../triggers/kind";
 
 export type IndexResult = {
   from: number;
@@ -23,8 +25,6 @@ export type IndexResult = {
   statements: D1PreparedStatement[];
   webhookEvents: WebhookEvent[];
 };
-
-const pausedSinceAbi = [{ type: "function", name: "pausedSince", stateMutability: "view", inputs: [{ type: "address" }], outputs: [{ type: "uint64" }] }] as const;
 
 /**
  * Reads the market's events from the block after the cursor up to `head - confirmations`
@@ -176,9 +176,9 @@ async function attributePayouts(db: D1Database, hooks: WebhookEvent[]): Promise<
 }
 
 /**
- * The evidence of each opened incident, so anyone can check a payout was right: the rounds its
- * proof points at (round id, answer, update time) or the pause observation, read back from the
- * oracles at the indexed block, with the firing block and transaction.
+ * The evidence of each opened incident, so anyone can check a payout was right: what its kind
+ * reads back from the oracles at the indexed block (the rounds its proof points at, the pause
+ * observation; one entry per leg of a composite), with the firing block and transaction.
  */
 async function addEvidence(client: PublicClient, dep: Deployment, c: IndexChanges, at: bigint): Promise<void> {
   if (c.opened.length === 0) return;
@@ -186,54 +186,22 @@ async function addEvidence(client: PublicClient, dep: Deployment, c: IndexChange
     { address: dep.market, abi: marketAbi, functionName: "product", args: [BigInt(o.productId)] },
     { address: dep.market, abi: marketAbi, functionName: "productParams", args: [BigInt(o.productId)] },
   ]));
-  type Need = { incident: number; kind: TriggerKind; feed?: Address; rounds?: bigint[]; target?: Address; trigger?: Address };
-  const needs: Need[] = [];
-  const describe = (incident: number, kind: TriggerKind | undefined, params: Hex, proof: Hex, trigger: Address) => {
-    if (kind === "tvl_drop") {
-      const [p] = decodeAbiParameters([{ type: "tuple", components: [{ name: "feed", type: "address" }] }], params) as unknown as [{ feed: Address }];
-      const [, a, b] = decodeAbiParameters([{ type: "uint80" }, { type: "uint80" }, { type: "uint80" }], proof); // (start, prev, trip): evidence is prev and trip
-      needs.push({ incident, kind, feed: p.feed, rounds: [a, b] });
-    } else if (kind === "depeg") {
-      const [p] = decodeAbiParameters([{ type: "tuple", components: [{ name: "feed", type: "address" }] }], params) as unknown as [{ feed: Address }];
-      const [onset] = decodeAbiParameters([{ type: "uint80" }], proof);
-      needs.push({ incident, kind, feed: p.feed, rounds: [onset] });
-    } else if (kind === "paused") {
-      const [p] = decodeAbiParameters([{ type: "tuple", components: [{ name: "target", type: "address" }] }], params) as unknown as [{ target: Address }];
-      needs.push({ incident, kind, target: p.target, trigger });
-    } else if (kind === "all_of") {
-      const [p] = decodeAbiParameters([{ type: "tuple", components: [{ name: "triggers", type: "address[]" }, { name: "params", type: "bytes[]" }] }], params) as unknown as [{ triggers: Address[]; params: Hex[] }];
-      const [proofs] = decodeAbiParameters([{ type: "bytes[]" }], proof);
-      p.triggers.forEach((t, k) => describe(incident, dep.triggerKinds.get(getAddress(t)), p.params[k]!, proofs[k] ?? "0x", getAddress(t)));
-    }
-  };
+  const kinds = kindLookup(dep.triggerKinds);
+  const needs: { incident: number; evidence: Evidence }[] = [];
   c.opened.forEach((o, k) => {
     const product = meta[2 * k]!;
     const params = meta[2 * k + 1]!;
     if (product.status !== "success" || params.status !== "success") return;
     const trigger = getAddress((product.result as { trigger: Address }).trigger);
-    describe(o.id, dep.triggerKinds.get(trigger), params.result as Hex, o.proofHex as Hex, trigger);
+    for (const evidence of kinds.byAddress(trigger)?.evidence(params.result as Hex, o.proofHex as Hex, trigger, kinds) ?? []) needs.push({ incident: o.id, evidence });
   });
-  const calls = needs.flatMap((n): Call[] =>
-    n.feed ? n.rounds!.map((r) => ({ address: n.feed!, abi: feedAbi, functionName: "getRoundData", args: [r] }))
-      : [{ address: n.trigger!, abi: pausedSinceAbi, functionName: "pausedSince", args: [n.target!] }],
-  );
-  const out = await multicallAt(client, dep.multicall, at, calls);
+  const out = await multicallAt(client, dep.multicall, at, needs.flatMap((n) => n.evidence.calls));
   let i = 0;
   const details = new Map<number, unknown[]>();
   for (const n of needs) {
     const list = details.get(n.incident) ?? [];
-    if (n.feed) {
-      const rounds = n.rounds!.map(() => {
-        const r = out[i++]!;
-        if (r.status !== "success") return { error: "unreadable" };
-        const [roundId, answer, , updatedAt] = r.result as readonly [bigint, bigint, bigint, bigint];
-        return { roundId: roundId.toString(), answer: answer.toString(), updatedAt: Number(updatedAt) };
-      });
-      list.push({ kind: n.kind, feed: n.feed, rounds });
-    } else {
-      const r = out[i++]!;
-      list.push({ kind: n.kind, target: n.target, pausedSince: r.status === "success" ? Number(r.result) : null });
-    }
+    list.push(n.evidence.describe(out.slice(i, i + n.evidence.calls.length)));
+    i += n.evidence.calls.length;
     details.set(n.incident, list);
   }
   for (const o of c.opened) {

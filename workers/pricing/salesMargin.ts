@@ -1,19 +1,14 @@
-import type { TriggerKind } from "../chain/deployment";
+import { kindNamed, type TriggerKind } from "../triggers/index";
 
 /**
  * How close to its trigger a product may be and still sell: the keeper's reading must be more
  * than the product's sales margin (basis points of distance from the trip level) away. A product
- * sets its own margin; without one, its kind's default applies:
- * - TVL drop: 500 (refuse within 5% of the drop level, measured against the window's peak);
- * - depeg: 25 (a $0.995 product sells at a healthy $1.00 peg, 50 bps away, not below $0.9975);
- * - paused: 0 (refused only while the protocol is paused);
- * - all-of: 500 (its distance is its furthest leg's).
+ * sets its own margin; without one, its kind's default applies (`defaultSalesMarginBps` in
+ * workers/triggers/<kind>.ts, where each default says why).
  * `POST /v1/quotes` and `GET /v1/products` both decide with `salesRefusal`.
  */
-export const DEFAULT_SALES_MARGIN_BPS: Record<TriggerKind, number> = { tvl_drop: 500, depeg: 25, paused: 0, all_of: 500 };
-
 export function salesMarginBps(kind: TriggerKind, own: number | null): number {
-  return own ?? DEFAULT_SALES_MARGIN_BPS[kind];
+  return own ?? kindNamed(kind).defaultSalesMarginBps;
 }
 
 /** The near-trigger refusal, or null when the product may sell at the keeper's last reading. */

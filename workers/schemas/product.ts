@@ -1,5 +1,11 @@
 import { z } from "@hono/zod-openapi";
+import { kindNames, kinds } from "../triggers/index";
 import { Address, DecimalString, UnixSeconds } from "./common";
+
+/** The trigger kinds, from the one table (workers/triggers/index.ts). */
+export const TriggerKindName = z.enum(kindNames).openapi({ description: "the trigger kind (one module per kind in workers/triggers/)" });
+
+const kindDefaults = kinds.map((k) => `${k.label} ${k.defaultSalesMarginBps}`).join(", ");
 
 export const ProductId = z.coerce
   .number()
@@ -15,7 +21,7 @@ export const ProductInput = z
     termsText: z.string().min(1).max(4_000).openapi({ description: "the terms in words; their keccak256 must equal the on-chain terms hash" }),
     rateMultiplierBps: z.int().min(1_000).max(50_000).default(10_000).openapi({ description: "product rate over the protocol's risk rate, 10000 = 1×" }),
     salesMarginBps: z.int().min(0).max(5_000).nullable().default(null).openapi({
-      description: "how close to its trigger (bps of distance from the trip level) the product may be and still sell; null: the kind's default (TVL drop 500, depeg 25, paused 0, all-of 500)",
+      description: `how close to its trigger (bps of distance from the trip level) the product may be and still sell; null: the kind's default (${kindDefaults})`,
     }),
   })
   .strict()
@@ -29,9 +35,9 @@ export const Product = z
     name: z.string(),
     status: z.enum(["active", "paused", "incident", "closed"]),
     trigger: z.object({
-      kind: z.enum(["tvl_drop", "paused", "depeg", "all_of"]),
+      kind: TriggerKindName,
       address: Address,
-      params: z.any().openapi({ description: "the trigger's parameters in words, amounts as decimal strings" }),
+      params: z.union(kinds.map((k) => k.paramsSchema)).openapi({ description: "the trigger's parameters in words (its kind's), amounts as decimal strings" }),
       paramsHex: z.string().openapi({ description: "exactly the bytes the market stores" }),
     }),
     terms: z.object({ text: z.string(), hash: z.string() }),

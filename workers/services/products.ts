@@ -1,16 +1,16 @@
 import type { z } from "@hono/zod-openapi";
-import { getAddress, keccak256, toHex, type Address, type Hex, type PublicClient } from "viem";
+import { getAddress, keccak256, toHex, type Hex, type PublicClient } from "viem";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { getProductWithProtocol, listProductsWithProtocols, upsertProduct, type ProductRow, type ProtocolRow } from "../../db/queries/products";
 import { getProtocol } from "../../db/queries/protocols";
 import { onChain } from "../chain/client";
-import { deploymentOf, type Deployment, type TriggerKind } from "../chain/deployment";
-import { decodeTriggerParams } from "../chain/triggerParams";
+import { deploymentOf, type Deployment } from "../chain/deployment";
 import { notFound, ProblemError } from "../errors";
 import { riskRate } from "../pricing/risk";
 import { salesMarginBps, salesRefusal } from "../pricing/salesMargin";
 import type { Product, ProductInput } from "../schemas/product";
+import { kindLookup, kindNamed } from "../triggers/index";
 import { riskInputsOf } from "./protocols";
 
 type ChainProduct = { status: number; salesPaused: boolean; activeCover: bigint };
@@ -107,8 +107,7 @@ export async function registerProduct(db: D1Database, client: PublicClient, chai
   if (termsHash !== onchain.termsHash) {
     throw unprocessable("terms-mismatch", "Terms do not match", `keccak256(termsText) is ${termsHash}; the market holds ${onchain.termsHash}.`);
   }
-  const kindOf = (a: Address): TriggerKind | undefined => dep.triggerKinds.get(getAddress(a));
-  const kind = kindOf(onchain.trigger);
+  const kind = dep.triggerKinds.get(getAddress(onchain.trigger));
   if (!kind) throw unprocessable("unknown-trigger", "Unknown trigger", `Trigger ${onchain.trigger} is not a recorded trigger contract.`);
   const { row, created } = await upsertProduct(db, {
     id,
@@ -117,7 +116,7 @@ export async function registerProduct(db: D1Database, client: PublicClient, chai
     name: input.name,
     triggerKind: kind,
     triggerAddress: getAddress(onchain.trigger),
-    paramsJson: JSON.stringify(decodeTriggerParams(kind, paramsHex as Hex, kindOf)),
+    paramsJson: JSON.stringify(kindNamed(kind).describeParams(paramsHex as Hex, kindLookup(dep.triggerKinds))),
     paramsHex,
     termsText: input.termsText,
     termsHash,

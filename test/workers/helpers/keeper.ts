@@ -5,7 +5,7 @@ import { foundry } from "viem/chains";
 import { abi as marketAbi } from "../../../contracts/out/CoverMarket";
 import * as MockV3Aggregator from "../../../contracts/out/MockV3Aggregator";
 import { abi as tokenAbi } from "../../../contracts/out/MockStablecoin";
-import { encodeTvlDropParams } from "../../../workers/chain/triggerParams";
+import { encodeTvlDropParams } from "../../../workers/triggers/tvlDrop";
 import { runTick, type TickSummary } from "../../../workers/keeper/tick";
 import type { Fault } from "../rpc-proxy";
 import { buyWithQuote, chain, publicClient, type QuoteTransaction } from "./chain";
