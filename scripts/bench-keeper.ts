@@ -151,7 +151,9 @@ try {
   const signer = privateKeyToAccount(key(1));
   const buyer = privateKeyToAccount(key(4));
   const lp = clients.wallet(localAccount(3));
-  const core = await deployCore(clients, { owner, quoteSigner: signer.address, guardian: owner.account!.address, pauser: owner.account!.address, leverageBps: 20_000 });
+  // A one-minute term grid, as on `npm start`'s chain: the Worker runs on the wall clock, so cover
+  // must start within a short time jump (production deploys 1 h).
+  const core = await deployCore(clients, { owner, quoteSigner: signer.address, guardian: owner.account!.address, pauser: owner.account!.address, leverageBps: 20_000, termGridSeconds: 60 });
   const chainId = await clients.publicClient.getChainId();
   const total = BigInt(SIZES[SIZES.length - 1]! * POLICIES_PER_PRODUCT);
   await send(clients, core.asset.write.mint([lp.account!.address, total * COVER]));
@@ -246,7 +248,7 @@ try {
     return paid.filter((p) => BigInt(p) === 1n).length;
   };
   const passCoverageLag = async () => {
-    await rpc("evm_increaseTime", [61]);
+    await rpc("evm_increaseTime", [120]); // the 60 s lag, rounded up to the one-minute grid
     await rpc("evm_mine");
   };
 

@@ -223,11 +223,20 @@ describe("no buying into a known loss (the Cozy v2 drain)", () => {
 });
 
 describe("wiring", () => {
+  it("MarketTermGridInvalid for a term grid outside [60 s, 1 day] or not dividing a day", async () => {
+    const { deploy } = await import("../../scripts/lib/deploy");
+    const CoverMarketArtifact = await import("../../contracts/out/CoverMarket");
+    for (const grid of [0n, 59n, 7n * 60n, 86_401n, 2n * 86_400n]) {
+      await expectRevert(deploy(w.clients, w.acc.owner, CoverMarketArtifact, [w.core.pool.address, addr(w.acc.owner), grid]), "MarketTermGridInvalid", [grid]);
+    }
+    expect(await w.core.market.read.termGridSeconds()).toBe(3600n);
+  });
+
   it("MarketPoolMismatch when listing on a market its pool does not know", async () => {
     const { deploy } = await import("../../scripts/lib/deploy");
     const CoverMarketArtifact = await import("../../contracts/out/CoverMarket");
     const { getAddress, getContract } = await import("viem");
-    const other = await deploy(w.clients, w.acc.owner, CoverMarketArtifact, [w.core.pool.address, addr(w.acc.owner)]);
+    const other = await deploy(w.clients, w.acc.owner, CoverMarketArtifact, [w.core.pool.address, addr(w.acc.owner), 3600n]);
     const market = getContract({ address: other.address, abi: CoverMarketArtifact.abi, client: { public: w.clients.publicClient, wallet: w.acc.owner } });
     const feed = await w.newFeed(8, 100n * E8);
     const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 86_400 });
