@@ -10,7 +10,8 @@ import { encodeAllOfParams } from "../../workers/triggers/allOf";
 import { encodeDepegParams } from "../../workers/triggers/depeg";
 import { kindLookup, kindNamed, kindNames, kindOfContract, kinds, type TriggerKind } from "../../workers/triggers/index";
 import type { AnyTriggerKind } from "../../workers/triggers/kind";
-import { encodePausedParams } from "../../workers/triggers/paused";
+import { encodePausedParams, observationKey } from "../../workers/triggers/paused";
+import { abi as pausedAbi } from "../../contracts/out/PausedTrigger";
 import { encodeTvlDropParams } from "../../workers/triggers/tvlDrop";
 import { chain, publicClient } from "./helpers/chain";
 
@@ -113,6 +114,16 @@ describe("each kind module round-trips its encodings", () => {
       expect(kind.decodeProof(hex)).toEqual(sample.proof);
     });
   }
+
+  it("the paused evidence reads the trigger's own observation record (its key computed as the contract does)", async () => {
+    const onChain = await publicClient.readContract({ address: chain.contracts.PausedTrigger as Address, abi: pausedAbi, functionName: "observationKey", args: [TARGET, 600] });
+    expect(observationKey(TARGET, 600)).toBe(onChain);
+    const [read] = kindNamed("paused").evidence(encodePausedParams(samples.paused.params), "0x", chain.contracts.PausedTrigger as Address, legKinds);
+    expect(read!.calls[0]).toMatchObject({ functionName: "observations", args: [onChain] });
+    // Never observed: no pause on record rather than a time of 0.
+    expect(read!.describe([{ status: "success", result: [0, 0] }] as never)).toEqual({ kind: "paused", target: TARGET, pausedSince: null, lastSeenPaused: null });
+    expect(read!.describe([{ status: "success", result: [1_700_000_000, 1_700_003_600] }] as never)).toMatchObject({ pausedSince: 1_700_000_000, lastSeenPaused: 1_700_003_600 });
+  });
 
   it("defaults of the optional sequencer fields are filled in by the encoders", () => {
     const tvl = encodeTvlDropParams({ feed: FEED, dropBps: 5_000, windowSeconds: 86_400, maxAgeSeconds: 172_800 });

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { decodeAbiParameters, encodeAbiParameters, getAddress, parseAbi, type Address, type Hex } from "viem";
+import { decodeAbiParameters, encodeAbiParameters, getAddress, keccak256, parseAbi, type Address, type Hex } from "viem";
 import { abi } from "../../contracts/out/PausedTrigger";
 import { Address as AddressWords } from "../schemas/common";
 import { jsonOf, type TriggerKindModule, type WatchLeg } from "./kind";
@@ -31,8 +31,10 @@ export function decodePausedParams(params: Hex): PausedParams {
 
 /** What a covered contract answers. */
 const pausableAbi = parseAbi(["function paused() view returns (bool)"]);
-/** The evidence's read of when the pause began. */
-const pausedSinceAbi = [{ type: "function", name: "pausedSince", stateMutability: "view", inputs: [{ type: "address" }], outputs: [{ type: "uint64" }] }] as const;
+/** PausedTrigger.observationKey(target, maxGapSeconds): where its observations of one pause are kept. */
+export function observationKey(target: Address, maxGapSeconds: number): Hex {
+  return keccak256(encodeAbiParameters([{ type: "address" }, { type: "uint32" }], [target, maxGapSeconds]));
+}
 
 const BPS = 10_000n;
 
@@ -82,11 +84,15 @@ export const paused = {
   },
 
   evidence(params, _proof, trigger) {
-    const { target } = decodePausedParams(params);
+    const { target, maxGapSeconds } = decodePausedParams(params);
+    // The trigger's record of the pause: its first observation (the incident time) and the latest.
     return [
       {
-        calls: [{ address: trigger, abi: pausedSinceAbi, functionName: "pausedSince", args: [target] }],
-        describe: ([r]) => ({ kind: "paused", target, pausedSince: r?.status === "success" ? Number(r.result) : null }),
+        calls: [{ address: trigger, abi, functionName: "observations", args: [observationKey(target, maxGapSeconds)] }],
+        describe: ([r]) => {
+          const o = r?.status === "success" ? (r.result as readonly [number, number]) : null;
+          return { kind: "paused", target, pausedSince: o && o[0] !== 0 ? Number(o[0]) : null, lastSeenPaused: o && o[1] !== 0 ? Number(o[1]) : null };
+        },
       },
     ];
   },
