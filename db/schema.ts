@@ -256,6 +256,11 @@ export const chainCursor = sqliteTable("chain_cursor", {
   chainId: integer("chain_id").primaryKey(),
   blockNumber: integer("block_number").notNull(),
   blockHash: text("block_hash").notNull(),
+  /**
+   * Blocks the next run asks logs for: narrowed to what the last run could keep when its range held
+   * more than a run's log budget, widened again as ranges come back light (null: the configured most).
+   */
+  spanBlocks: integer("span_blocks"),
   updatedAt: integer("updated_at").notNull().default(now),
 });
 

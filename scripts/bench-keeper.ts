@@ -266,8 +266,12 @@ try {
     // Catching up: runs index at most KEEPER_INDEX_MAX_LOGS logs each; the worst of them is kept.
     const head = Number(await clients.publicClient.getBlockNumber());
     const catchUps: RunFigures[] = [];
-    do catchUps.push(await measuredTick());
-    while (catchUps[catchUps.length - 1]!.indexedTo < head && catchUps.length < 100);
+    // Each run indexes at most KEEPER_INDEX_MAX_LOGS (2,000) logs: 10 purchases a product are about
+    // 20 market logs each, so 10,000 products take some 100+ runs to index.
+    do {
+      catchUps.push(await measuredTick());
+      if (catchUps.length % 20 === 0) process.stdout.write(`  catch-up run ${catchUps.length}: indexed to block ${catchUps[catchUps.length - 1]!.indexedTo} of ${head}\n`);
+    } while (catchUps[catchUps.length - 1]!.indexedTo < head && catchUps.length < 600);
     const most = (f: "subrequests" | "rpcRequests" | "d1Queries" | "cpuMs" | "durationMs" | "indexedEvents") => Math.max(...catchUps.map((r) => r[f]));
     runs.catchUp = { ...catchUps[0]!, subrequests: most("subrequests"), rpcRequests: most("rpcRequests"), d1Queries: most("d1Queries"), cpuMs: most("cpuMs"), durationMs: most("durationMs"), indexedEvents: most("indexedEvents"), runs: catchUps.length };
     runs.quiet = await measuredTick();

@@ -73,7 +73,7 @@ export async function openIntents(db: D1Database, signer: string): Promise<OpenI
 
 // ─── cursor, products and incidents the tick reads ───────────────────────────────────────────
 
-export type Cursor = { blockNumber: number; blockHash: string };
+export type Cursor = { blockNumber: number; blockHash: string; spanBlocks: number | null };
 
 export type WatchedProduct = {
   id: number;
@@ -103,7 +103,7 @@ export type OpenIncident = { id: number; productId: number; status: string; inci
  */
 export async function loadTickState(db: D1Database, chainId: number, now: number) {
   const [cursor, products, incidents] = await db.batch<unknown>([
-    db.prepare("SELECT block_number AS blockNumber, block_hash AS blockHash FROM chain_cursor WHERE chain_id = ?").bind(chainId),
+    db.prepare("SELECT block_number AS blockNumber, block_hash AS blockHash, span_blocks AS spanBlocks FROM chain_cursor WHERE chain_id = ?").bind(chainId),
     db
       .prepare(
         `SELECT p.id, p.trigger_kind AS triggerKind, p.trigger_address AS triggerAddress, p.params_hex AS paramsHex, p.params_json AS paramsJson, p.status,
@@ -290,13 +290,13 @@ export function indexStatements(db: D1Database, chainId: number, c: IndexChanges
   return out;
 }
 
-export function cursorStatement(db: D1Database, chainId: number, blockNumber: number, blockHash: string): D1PreparedStatement {
+export function cursorStatement(db: D1Database, chainId: number, blockNumber: number, blockHash: string, spanBlocks: number | null = null): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO chain_cursor (chain_id, block_number, block_hash) VALUES (?1, ?2, ?3)
-       ON CONFLICT (chain_id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash, updated_at = unixepoch()`,
+      `INSERT INTO chain_cursor (chain_id, block_number, block_hash, span_blocks) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (chain_id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash, span_blocks = excluded.span_blocks, updated_at = unixepoch()`,
     )
-    .bind(chainId, blockNumber, blockHash);
+    .bind(chainId, blockNumber, blockHash, spanBlocks);
 }
 
 /**

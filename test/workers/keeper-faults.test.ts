@@ -183,6 +183,45 @@ describe("bounded indexing", () => {
     for (const r of rows.results) expect(r.b).toBeGreaterThanOrEqual(first);
   });
 
+  it("a dense burst is read in ranges that fit a run's log budget: the span narrows to what a run kept, then widens again", async () => {
+    const feed = await deployFeed(1_000_000n);
+    const product = await listTvlProduct(feed, "Faults dense burst");
+    const bought = [];
+    for (let i = 0; i < 4; i++) bought.push((await buyPolicy(product, 100n * USD)).policyId);
+    const head = Number(await publicClient.getBlockNumber());
+    const spanNow = async () => (await env.DB.prepare("SELECT span_blocks AS s FROM chain_cursor").first<{ s: number | null }>())!.s;
+    const settings = { KEEPER_INDEX_MAX_LOGS: "2", KEEPER_INDEX_MAX_BLOCKS: "64" };
+    const runs: { from: number; to: number; span: number | null }[] = [];
+    for (let i = 0; i < 40 && (runs.length === 0 || runs[runs.length - 1]!.to < head); i++) {
+      const run = await tick(settings);
+      expect(run.error).toBeUndefined();
+      runs.push({ from: run.indexed!.from, to: run.indexed!.to, span: await spanNow() });
+    }
+    expect(runs[runs.length - 1]!.to).toBeGreaterThanOrEqual(head);
+    for (const [k, r] of runs.entries()) {
+      if (k === 0) continue;
+      const before = runs[k - 1]!.span ?? 64;
+      // Each run asks no more than the span the previous one left (the configured most when none).
+      expect(r.to - r.from + 1).toBeLessThanOrEqual(before);
+    }
+    // The burst cut some run short, which narrowed the span to the blocks that run kept.
+    const cut = runs.find((r) => r.span !== null && r.span === r.to - r.from + 1);
+    expect(cut).toBeDefined();
+    // Light runs (a block or two of nothing) widen it again, doubling back to the configured most
+    // (stored as null).
+    let widened = await spanNow();
+    for (let i = 0; i < 12 && widened !== null; i++) {
+      await anvil("evm_mine");
+      await tick(settings);
+      const next = await spanNow();
+      if (next !== null) expect(next).toBeGreaterThanOrEqual(widened); // doubles when light, holds when not
+      widened = next;
+    }
+    expect(await spanNow()).toBeNull();
+    const rows = await env.DB.prepare("SELECT id FROM policies WHERE product_id = ? ORDER BY id").bind(product).all<{ id: number }>();
+    expect(rows.results.map((r) => r.id)).toEqual(bought);
+  });
+
   it("eth_getLogs refused outright: the run still fires, confirms and pays from what D1 holds; the index catches up once logs answer", async () => {
     const x = s["logs-down"];
     await exploit(x);

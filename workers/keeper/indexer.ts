@@ -55,7 +55,10 @@ export async function indexRange(
   }
   const safe = Number(opts.head) - opts.confirmations;
   const from = last + 1;
-  const upTo = Math.min(safe, last + opts.maxBlocks);
+  // The span the last run found workable: a dense stretch (a burst of purchases) is read in ranges
+  // that fit a run's log budget, not asked for whole again by every run while it is worked through.
+  const span = Math.max(1, Math.min(opts.maxBlocks, reorgFork === null ? (cursor?.spanBlocks ?? opts.maxBlocks) : opts.maxBlocks));
+  const upTo = Math.min(safe, last + span);
   if (upTo < from) return { from, to: last, events: 0, reorgFork, statements: [], webhookEvents: [] };
 
   const read = await readLogs(logsClient, client, dep.market, from, upTo, opts.maxLogs);
@@ -145,7 +148,9 @@ export async function indexRange(
   await addEvidence(client, dep, c, BigInt(to));
   await attributePayouts(db, hooks);
 
-  const statements = [...indexStatements(db, opts.chainId, c), cursorStatement(db, opts.chainId, to, read.toHash)];
+  // Narrow to the blocks kept when the budget cut the range; widen (doubling) when it came back light.
+  const nextSpan = read.truncated ? Math.max(1, to - from + 1) : read.logs.length * 2 <= opts.maxLogs ? Math.min(opts.maxBlocks, span * 2) : span;
+  const statements = [...indexStatements(db, opts.chainId, c), cursorStatement(db, opts.chainId, to, read.toHash, nextSpan >= opts.maxBlocks ? null : nextSpan)];
   // Confirmed/vetoed incidents opened in an earlier range need their product's id from D1.
   if (c.incidentChanges.some((x) => !openedProducts.has(x.id))) {
     statements.push(
@@ -242,7 +247,7 @@ async function readLogs(logsClient: PublicClient, client: PublicClient, market: 
         logsClient.getLogs({ address: market, fromBlock: BigInt(from), toBlock: BigInt(end) }),
         client.getBlock({ blockNumber: BigInt(end) }),
       ]);
-      if (logs.length <= maxLogs) return { logs, to: end, toHash: endBlock.hash! };
+      if (logs.length <= maxLogs) return { logs, to: end, toHash: endBlock.hash!, truncated: false };
       // Too many for one run: whole blocks up to the budget; the cursor resumes after the last.
       // Logs come in block order: keep the blocks before the one holding log number maxLogs + 1
       // (or the first block alone when it holds more), and end the range at the last kept log's
@@ -250,7 +255,7 @@ async function readLogs(logsClient: PublicClient, client: PublicClient, market: 
       const cut = logs[maxLogs]!.blockNumber!;
       const kept = cut > logs[0]!.blockNumber! ? logs.filter((l) => l.blockNumber! < cut) : logs.filter((l) => l.blockNumber === cut);
       const lastLog = kept[kept.length - 1]!;
-      return { logs: kept, to: Number(lastLog.blockNumber!), toHash: lastLog.blockHash! };
+      return { logs: kept, to: Number(lastLog.blockNumber!), toHash: lastLog.blockHash!, truncated: true };
     } catch (err) {
       if (!isRangeTooLarge(err) || end === from || halvings >= MAX_HALVINGS) throw err;
       end = from + Math.floor((end - from) / 2);

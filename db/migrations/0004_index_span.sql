@@ -1,0 +1,1 @@
+ALTER TABLE `chain_cursor` ADD `span_blocks` integer;
