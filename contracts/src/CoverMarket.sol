@@ -699,7 +699,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         ProductStore memory m = _products[productId];
         return Product({
             trigger: m.trigger,
-            activeCover: uint96(_activeNow(_bookKey(productId, m.generation), m.book)),
+            activeCover: m.book.activeCover, // as of lastHour: productActiveCover() folds to now
             capAmount: m.capAmount,
             lastHour: m.book.lastHour,
             coverageLagSeconds: m.coverageLagSeconds,

@@ -146,7 +146,7 @@ describe("exact liability: property", () => {
         // The product's active cover is the brute-force sum of cover not yet ended.
         const now = await w.now();
         const ending = booked.filter((p) => p.end > now).reduce((a, p) => a + p.cover, 0n);
-        expect((await w.core.market.read.product([productId])).activeCover, "active cover").toBe(ending);
+        expect(await w.core.market.read.productActiveCover([productId]), "active cover").toBe(ending);
         await incident(firstAfter);
         if (second.length === 0) return;
         await w.send(w.core.market.write.reopenProduct([productId]));

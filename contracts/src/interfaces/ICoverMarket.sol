@@ -68,7 +68,7 @@ interface ICoverMarket is ITriggerRegistry {
     }
 
     /// @notice A product as the market reports it. `activeCover` is the cover of the current
-    /// generation booked and not yet ended (capacity counts it); `generation` counts reopenings:
+    /// generation booked and not ended as of `lastHour` (`productActiveCover` brings it to now); `generation` counts reopenings:
     /// a confirmed incident closes the product and ends its generation's cover.
     struct Product {
         address trigger;
