@@ -1,22 +1,34 @@
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { policies } from "../schema";
+import { incidents, policies } from "../schema";
 
-export type PolicyRow = typeof policies.$inferSelect;
+/**
+ * A policy row with the incident that closed its product generation, if one did: the first
+ * confirmed (or closed) incident of its product fired at or after its purchase block
+ * (CoverMarket ends a generation's cover at its confirmed incident).
+ */
+export type PolicyRow = typeof policies.$inferSelect & { closedBy: { id: number; incidentTime: number } | null };
+
+const closedBy = sql<string | null>`(SELECT json_object('id', i.id, 'incidentTime', i.incident_time) FROM ${incidents} i
+  WHERE i.chain_id = ${policies.chainId} AND i.product_id = ${policies.productId} AND i.status IN ('confirmed', 'closed')
+    AND ${policies.blockNumber} <= i.fired_block ORDER BY i.id LIMIT 1)`;
+const withClosedBy = { ...getTableColumns(policies), closedBy };
+const parse = (r: Omit<PolicyRow, "closedBy"> & { closedBy: string | null }): PolicyRow => ({ ...r, closedBy: r.closedBy ? (JSON.parse(r.closedBy) as PolicyRow["closedBy"]) : null });
 
 export async function getPolicy(db: D1Database, id: number): Promise<PolicyRow | undefined> {
-  const [row] = await drizzle(db).select().from(policies).where(eq(policies.id, id)).limit(1);
-  return row;
+  const [row] = await drizzle(db).select(withClosedBy).from(policies).where(eq(policies.id, id)).limit(1);
+  return row ? parse(row) : undefined;
 }
 
 /** Policies of one owner, by id, after `afterId` (keyset pagination). */
 export async function policiesOfOwner(db: D1Database, owner: string, afterId: number, limit: number): Promise<PolicyRow[]> {
-  return drizzle(db)
-    .select()
+  const rows = await drizzle(db)
+    .select(withClosedBy)
     .from(policies)
     .where(and(eq(policies.owner, owner), gt(policies.id, afterId)))
     .orderBy(asc(policies.id))
     .limit(limit);
+  return rows.map(parse);
 }
 
 /**

@@ -46,7 +46,7 @@ export const Policy = z
     startAt: UnixSeconds,
     endAt: UnixSeconds,
     integrator: Address,
-    status: z.enum(["active", "pending_start", "expired", "paid"]),
+    status: z.enum(["active", "pending_start", "expired", "paid", "ended"]).openapi({ description: "ended: a confirmed incident closed the product while the policy was not active at its time; its cover ended unpaid" }),
     txHash: z.string(),
     blockNumber: z.int(),
   })

@@ -10,8 +10,12 @@ import type { Policy } from "../schemas/policy";
 import type { SendResult } from "./txSender";
 
 export function policyView(row: PolicyRow, now: number): z.infer<typeof Policy> {
-  const status = row.status === "paid" ? "paid" : now >= row.endAt ? "expired" : now < row.startAt ? "pending_start" : "active";
-  return { ...row, status, owner: getAddress(row.owner), payer: getAddress(row.payer), integrator: getAddress(row.integrator) };
+  const { closedBy, ...rest } = row;
+  // A confirmed incident ended the policy's generation: active at its time, the policy is owed
+  // that incident's payout (shown active until paid); not active then, its cover ended unpaid.
+  const ended = closedBy !== null && !(row.startAt <= closedBy.incidentTime && closedBy.incidentTime < row.endAt);
+  const status = row.status === "paid" ? "paid" : ended ? "ended" : now >= row.endAt ? "expired" : now < row.startAt ? "pending_start" : "active";
+  return { ...rest, status, owner: getAddress(row.owner), payer: getAddress(row.payer), integrator: getAddress(row.integrator) };
 }
 
 export async function policyById(db: D1Database, id: number, now: number) {
