@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { kinds, type TriggerKind } from "../../workers/triggers/index";
 import { keeperIntents } from "../schema";
+import { generationClosers } from "./policies";
 
 /*
  * The keeper's D1 work. Multi-row changes are single statements over a JSON array
@@ -139,8 +140,7 @@ export async function payablePolicies(db: D1Database, chainId: number, incidentI
   const { results } = await db
     .prepare(
       `SELECT p.id FROM policies p WHERE p.product_id = ?2 AND p.start_at <= ?3 AND p.end_at > ?3 AND p.status != 'paid' AND p.chain_id = ?1
-         AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.chain_id = ?1 AND i.product_id = ?2 AND i.id < ?5
-                           AND i.status IN ('confirmed', 'closed') AND p.block_number <= i.fired_block)
+         AND NOT EXISTS (SELECT 1 ${generationClosers("p")} AND i.id < ?5)
        ORDER BY p.id LIMIT ?4`,
     )
     .bind(chainId, productId, incidentTime, limit, incidentId)

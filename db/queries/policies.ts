@@ -1,6 +1,6 @@
-import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, getTableName, gt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { incidents, policies } from "../schema";
+import { policies } from "../schema";
 
 /**
  * A policy row with the incident that closed its product generation, if one did: the first
@@ -9,9 +9,17 @@ import { incidents, policies } from "../schema";
  */
 export type PolicyRow = typeof policies.$inferSelect & { closedBy: { id: number; incidentTime: number } | null };
 
-const closedBy = sql<string | null>`(SELECT json_object('id', i.id, 'incidentTime', i.incident_time) FROM ${incidents} i
-  WHERE i.chain_id = ${policies.chainId} AND i.product_id = ${policies.productId} AND i.status IN ('confirmed', 'closed')
-    AND ${policies.blockNumber} <= i.fired_block ORDER BY i.id LIMIT 1)`;
+/**
+ * The one statement of which incidents closed a policy's generation (its product's confirmed or
+ * closed incidents fired at or after the purchase block): the FROM/WHERE of a subquery over
+ * incidents `i`, for a `policies` row named `policy`. The API's `closedBy` and the keeper's
+ * `payablePolicies` both use it.
+ */
+export const generationClosers = (policy: string) =>
+  `FROM incidents i WHERE i.chain_id = ${policy}.chain_id AND i.product_id = ${policy}.product_id
+     AND i.status IN ('confirmed', 'closed') AND ${policy}.block_number <= i.fired_block`;
+
+const closedBy = sql<string | null>`(SELECT json_object('id', i.id, 'incidentTime', i.incident_time) ${sql.raw(generationClosers(`"${getTableName(policies)}"`))} ORDER BY i.id LIMIT 1)`;
 const withClosedBy = { ...getTableColumns(policies), closedBy };
 const parse = (r: Omit<PolicyRow, "closedBy"> & { closedBy: string | null }): PolicyRow => ({ ...r, closedBy: r.closedBy ? (JSON.parse(r.closedBy) as PolicyRow["closedBy"]) : null });
 

@@ -35,12 +35,7 @@ async function crash(feed: Awaited<ReturnType<typeof tvlProduct>>["feed"]) {
   return encodeTvlDropProof(1n, from, from + 1n);
 }
 
-async function fireAndConfirm(productId: bigint, proof: Hex) {
-  await w.send(w.core.market.write.fire([productId, proof]));
-  const [, , incidents] = await w.core.market.read.counts();
-  await w.send(w.core.market.write.confirmIncident([incidents]));
-  return incidents;
-}
+const fireAndConfirm = (productId: bigint, proof: Hex) => w.fireAndConfirm(productId, proof);
 
 describe("exact liability: attacks", () => {
   it("cover scheduled to start after the crash does not dilute the claimant of a short pool", async () => {

@@ -220,6 +220,13 @@ export async function createWorld(opts: { leverageBps?: number; cooldownSeconds?
       await send(clients, beneficiary ? m.write.buyCoverFor([q, sig, beneficiary]) : m.write.buyCover([q, sig]));
       return q.quoteId; // the policy takes the quote's id
     },
+    /** Fires the product's incident with `proof`, confirms it (no veto window) and returns its id. */
+    async fireAndConfirm(productId: bigint, proof: Hex): Promise<bigint> {
+      await send(clients, core.market.write.fire([productId, proof]));
+      const [, , incidents] = await core.market.read.counts();
+      await send(clients, core.market.write.confirmIncident([incidents]));
+      return incidents;
+    },
     async balance(a: Address) {
       return core.asset.read.balanceOf([a]);
     },
