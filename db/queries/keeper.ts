@@ -375,6 +375,7 @@ export function expiringStatement(db: D1Database, chainId: number, now: number, 
        JOIN webhooks w ON w.active = 1 AND instr(',' || w.events || ',', ',policy.expiring,') > 0
        JOIN api_keys k ON k.id = w.api_key_id AND k.revoked_at IS NULL
        WHERE p.status = 'active' AND p.end_at > ?2 AND p.end_at <= ?3 AND p.chain_id = ?1
+         AND NOT EXISTS (SELECT 1 ${generationClosers("p")})
          AND (instr(',' || k.scopes || ',', ',admin,') > 0 OR lower(k.integrator) = lower(p.integrator))
          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.event_id = 'policy.expiring:' || p.id AND d.attempt = 1)
        ON CONFLICT (webhook_id, event_id, attempt) DO NOTHING`,

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { apiKeys, policies } from "../../db/schema";
+import { apiKeys, incidents, policies } from "../../db/schema";
 import { signWebhook } from "../../workers/keeper/webhooks";
 import { hashApiKey, newApiKey } from "../../workers/keys";
 import { chain } from "./helpers/chain";
@@ -84,13 +84,20 @@ describe("webhooks", () => {
     expect(theirs.id).toBeGreaterThan(0);
   });
 
-  it("policy.expiring is raised once per policy, 24 h before its end", async () => {
+  it("policy.expiring is raised once per policy, 24 h before its end, and not for cover its product's close ended", async () => {
     await api("/v1/webhooks", json("POST", { url: `${chain.hookSinkUrl}/hook/expiry`, events: ["policy.expiring"] }, admin));
     const now = Math.floor(Date.now() / 1000);
-    await drizzle(env.DB).insert(policies).values({
-      id: 900_001, chainId: chain.chainId, productId: 1, owner: "0x00000000000000000000000000000000000000bb", payer: "0x00000000000000000000000000000000000000bb",
+    const row = {
+      chainId: chain.chainId, owner: "0x00000000000000000000000000000000000000bb", payer: "0x00000000000000000000000000000000000000bb",
       coverAmount: "1000000", premium: "1000", startAt: now - 86_400, endAt: now + 3_600, integrator: "0x0000000000000000000000000000000000000000",
-      status: "active", txHash: "0x00", blockNumber: 1,
+      status: "active" as const, txHash: "0x00", blockNumber: 1,
+    };
+    await drizzle(env.DB).insert(policies).values([{ ...row, id: 900_001, productId: 1 }, { ...row, id: 900_002, productId: 900_002 }]);
+    // Policy 900,002's generation was ended by a confirmed incident fired after its purchase (block
+    // 5 > 1): it is not active at that incident's time and will never be paid or run to its end.
+    await drizzle(env.DB).insert(incidents).values({
+      id: 900_002, chainId: chain.chainId, productId: 900_002, status: "closed", incidentTime: now - 90_000, firedAt: now - 89_000, liability: "0",
+      proofHex: "0x", evidenceJson: "{}", fireTxHash: "0x00", firedBlock: 5,
     });
     await tick();
     await tick();
