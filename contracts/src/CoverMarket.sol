@@ -13,14 +13,13 @@ import {ICoverMarket} from "./interfaces/ICoverMarket.sol";
 import {ICoverPool} from "./interfaces/ICoverPool.sol";
 import {ITrigger} from "./interfaces/ITrigger.sol";
 import {ITriggerRegistry} from "./interfaces/ITriggerRegistry.sol";
-import {DayBitmap} from "./libraries/DayBitmap.sol";
+import {CoverBook} from "./libraries/CoverBook.sol";
 
 /// @title CoverMarket
 /// @notice Policies are ERC-721 tokens ("Tripwire Cover", TWC) so cover can move with a position;
 /// a payout goes to whoever owns the policy when it is settled.
 contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     using SafeERC20 for IERC20;
-    using DayBitmap for DayBitmap.Bitmap;
 
     /// @notice Signs quotes (the Worker's quote key).
     bytes32 public constant QUOTE_SIGNER_ROLE = keccak256("QUOTE_SIGNER_ROLE");
@@ -41,9 +40,9 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     uint64 public constant MAX_DURATION_SECONDS = 365 days;
     /// @notice A quote may start cover at most this long after its purchase.
     uint256 public constant MAX_START_DELAY_SECONDS = 90 days;
-    uint32 public constant MIN_COVERAGE_LAG_SECONDS = 60;
-    uint32 public constant MAX_COVERAGE_LAG_SECONDS = 30 days;
-    uint32 public constant MAX_VETO_WINDOW_SECONDS = 7 days;
+    uint32 public constant MIN_COVERAGE_LAG_SECONDS = CoverBook.MIN_COVERAGE_LAG_SECONDS;
+    uint32 public constant MAX_COVERAGE_LAG_SECONDS = CoverBook.MAX_COVERAGE_LAG_SECONDS;
+    uint32 public constant MAX_VETO_WINDOW_SECONDS = CoverBook.MAX_VETO_WINDOW_SECONDS;
     uint16 public constant MAX_INTEGRATOR_FEE_BPS = 2_000;
     uint256 private constant BPS = 10_000;
     /// @notice Quote ids (and so policy ids) are in [1, 2^48).
@@ -73,46 +72,11 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         uint48 incidents;
     }
 
-    /// @dev A product's cover book, the one slot every purchase writes. "Hours" below are steps
-    /// of the term grid (`termGridSeconds`). `activeCover` is booked cover whose end hour is after
-    /// `lastHour`. Starts are gathered for one hour (`startingHour`,
-    /// always after `lastHour`) before they go to that hour's bucket, so most purchases write no
-    /// start bucket; `_pendingStart` holds the bucketed starts after `lastHour`.
-    struct Book {
-        uint96 activeCover;
-        uint96 startingSoon;
-        uint32 startingHour;
-        uint32 lastHour;
-    }
-
-    /// @dev A product as stored: what a purchase reads, in four slots.
-    struct ProductStore {
-        address trigger;
-        uint96 capAmount;
-        Book book;
-        uint32 coverageLagSeconds;
-        uint32 vetoWindowSeconds;
-        uint40 activeSince;
-        ProductStatus status;
-        bool salesPaused;
-        bool observes;
-        uint32 generation;
-        bytes32 termsHash;
-    }
-
-    /// @dev Cover of one book whose term starts, and whose term ends, at one hour.
-    struct HourTotals {
-        uint128 starting;
-        uint128 ending;
-    }
-
     Globals private _g;
-    mapping(uint256 productId => ProductStore) private _products;
+    mapping(uint256 productId => CoverBook.ProductStore) private _products;
     mapping(uint256 productId => bytes) private _params;
     /// @dev Keyed by `_bookKey(product, generation)`: a reopened product starts an empty book.
-    mapping(uint256 bookKey => mapping(uint256 hour => HourTotals)) private _hours;
-    mapping(uint256 bookKey => DayBitmap.Bitmap) private _hourBits;
-    mapping(uint256 bookKey => uint256) private _pendingStart;
+    mapping(uint256 bookKey => CoverBook.Ledger) private _ledgers;
     mapping(uint256 productId => uint256) private _openIncident;
     mapping(uint256 policyId => Policy) private _policies;
     mapping(uint256 word => uint256) private _paidBits;
@@ -204,7 +168,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         if (_policies[policyId].end != 0) revert MarketQuoteAlreadyUsed(policyId);
         _checkSigner(q, signature);
 
-        ProductStore storage p = _products[q.productId];
+        CoverBook.ProductStore storage p = _products[q.productId];
         (uint40 start, uint40 end, uint32 generation) = _admit(p, q);
 
         ++g.policies;
@@ -249,8 +213,8 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @dev Product-side admission: status, terms, condition, cap; books the cover. Returns the
     /// term (on the hour grid) and the generation it belongs to.
-    function _admit(ProductStore storage p, Quote calldata q) private returns (uint40 start, uint40 end, uint32 generation) {
-        ProductStore memory m = p;
+    function _admit(CoverBook.ProductStore storage p, Quote calldata q) private returns (uint40 start, uint40 end, uint32 generation) {
+        CoverBook.ProductStore memory m = p;
         if (m.status != ProductStatus.Active) revert MarketProductNotActive(q.productId, m.status);
         if (m.salesPaused) revert MarketProductSalesPaused(q.productId);
         if (q.termsHash != m.termsHash) revert MarketQuoteTermsMismatch(q.productId, m.termsHash, q.termsHash);
@@ -271,68 +235,33 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         end = uint40(endHour * termGridSeconds);
         generation = m.generation;
 
-        uint256 key = _bookKey(q.productId, generation);
-        Book memory b = m.book;
-        _fold(key, b);
+        CoverBook.Ledger storage l = _ledgers[_bookKey(q.productId, generation)];
+        CoverBook.Book memory b = m.book;
+        CoverBook.fold(l, b, block.timestamp / termGridSeconds, type(uint256).max);
         if (b.activeCover + q.amount > m.capAmount) {
             revert MarketProductCapacityExceeded(q.productId, q.amount, m.capAmount > b.activeCover ? m.capAmount - b.activeCover : 0);
         }
-        // The start joins the hour being gathered, or the gathered hour goes to its bucket.
-        if (b.startingSoon != 0 && b.startingHour != startHour) _bucketStarts(key, b);
-        b.startingHour = uint32(startHour); // > lastHour: the start is at least a lag after now
-        b.startingSoon += uint96(q.amount); // ≤ activeCover + amount ≤ capAmount, a uint96
-        HourTotals storage h = _hours[key][endHour];
-        HourTotals memory e = h;
-        h.ending = e.ending + uint128(q.amount);
-        // A bucket is marked when it first gets an amount; amounts are never zero.
-        if (e.ending == 0 && e.starting == 0) _hourBits[key].mark(endHour);
-        b.activeCover += uint96(q.amount);
+        CoverBook.add(l, b, startHour, endHour, q.amount); // startHour > lastHour: at least a lag after now
         p.book = b;
     }
 
-    /// @dev Brings a book to the current hour: ended cover leaves `activeCover`, started cover
-    /// leaves `_pendingStart`, and a gathered start hour that has begun goes to its bucket.
-    function _fold(uint256 key, Book memory b) private {
-        uint256 nowHour = block.timestamp / termGridSeconds;
-        if (b.lastHour >= nowHour) return;
-        if (b.startingSoon != 0 && b.startingHour <= nowHour) _bucketStarts(key, b);
-        uint256 pending = _pendingStart[key];
-        uint256 before = pending;
-        DayBitmap.Bitmap storage bits = _hourBits[key];
-        uint256 hour = b.lastHour;
-        while ((hour = bits.next(hour, nowHour)) != 0) {
-            HourTotals memory t = _hours[key][hour];
-            b.activeCover -= uint96(t.ending); // every ending was added to activeCover
-            pending -= t.starting; // every bucketed start after lastHour is in pending
-        }
-        if (pending != before) _pendingStart[key] = pending;
-        b.lastHour = uint32(nowHour);
+    /// @inheritdoc ICoverMarket
+    function foldProduct(uint256 productId, uint256 maxSteps) external returns (bool done) {
+        CoverBook.ProductStore storage p = _existing(productId);
+        done = CoverBook.foldBounded(_ledgers[_bookKey(productId, p.generation)], p.book, block.timestamp / termGridSeconds, maxSteps);
     }
 
-    /// @dev Moves the gathered starts to their hour's bucket and into `_pendingStart` (the hour is
-    /// after `lastHour`; a fold passing it takes them out again).
-    function _bucketStarts(uint256 key, Book memory b) private {
-        uint256 hour = b.startingHour;
-        HourTotals storage h = _hours[key][hour];
-        HourTotals memory t = h;
-        h.starting = t.starting + b.startingSoon;
-        if (t.ending == 0 && t.starting == 0) _hourBits[key].mark(hour);
-        _pendingStart[key] += b.startingSoon;
-        b.startingSoon = 0;
-        b.startingHour = 0;
-    }
-
-    /// @dev Active cover of a book now, without writing (views).
-    function _activeNow(uint256 key, Book memory b) private view returns (uint256 active) {
-        active = b.activeCover;
-        uint256 nowHour = block.timestamp / termGridSeconds;
-        // lastHour is 0 only for a product never listed (listing sets it to now): nothing booked.
-        if (b.lastHour >= nowHour || b.lastHour == 0) return active;
-        DayBitmap.Bitmap storage bits = _hourBits[key];
-        uint256 hour = b.lastHour;
-        while ((hour = bits.next(hour, nowHour)) != 0) {
-            active -= _hours[key][hour].ending;
+    /// @inheritdoc ICoverMarket
+    function releaseEndedCover(uint256 productId, uint256 generation, uint256 maxSteps) external returns (uint256 released, bool done) {
+        CoverBook.ProductStore storage p = _existing(productId);
+        if (generation > p.generation || (generation == p.generation && p.status != ProductStatus.Closed)) {
+            revert MarketGenerationNotEnded(productId, generation);
         }
+        uint256 grid = termGridSeconds;
+        // Every end of the generation is at most MAX_START_DELAY + MAX_DURATION after its purchase.
+        uint256 horizon = block.timestamp / grid + (MAX_START_DELAY_SECONDS + MAX_DURATION_SECONDS) / grid + 2;
+        (released, done) = CoverBook.release(_ledgers[_bookKey(productId, generation)], pool, grid, horizon, maxSteps);
+        emit EndedCoverReleased(productId, generation, released, done);
     }
 
     function _hourCeil(uint256 t) private view returns (uint256) {
@@ -347,15 +276,15 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function observe(uint256 productId) external returns (bool) {
-        ProductStore storage p = _products[productId];
+        CoverBook.ProductStore storage p = _products[productId];
         if (p.status == ProductStatus.None) revert MarketProductNotActive(productId, ProductStatus.None);
         return ITrigger(p.trigger).observe(_params[productId]);
     }
 
     /// @inheritdoc ICoverMarket
     function fire(uint256 productId, bytes calldata proof) external returns (uint256 incidentId) {
-        ProductStore storage p = _products[productId];
-        ProductStore memory m = p;
+        CoverBook.ProductStore storage p = _products[productId];
+        CoverBook.ProductStore memory m = p;
         if (m.status != ProductStatus.Active) revert MarketProductNotActive(productId, m.status);
         (bool tripped, uint64 t, uint64 earliest) = ITrigger(m.trigger).check(_params[productId], proof);
         if (!tripped) revert MarketTriggerNotTripped(productId);
@@ -366,12 +295,15 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
             revert MarketIncidentTooOld(productId, earliest, MAX_INCIDENT_AGE_SECONDS);
         }
 
-        uint256 key = _bookKey(productId, m.generation);
-        Book memory b = m.book;
-        _fold(key, b);
+        CoverBook.Ledger storage l = _ledgers[_bookKey(productId, m.generation)];
+        CoverBook.Book memory b = m.book;
+        uint256 nowHour = block.timestamp / termGridSeconds;
+        CoverBook.fold(l, b, nowHour, type(uint256).max);
         p.book = b;
         p.status = ProductStatus.Incident;
-        uint256 liability = _liabilityAt(key, b, t);
+        // Exactly the cover active at t; one bucket per marked hour since t (at most 721 on a
+        // 1-hour grid: incidents are at most MAX_INCIDENT_AGE_SECONDS old).
+        uint256 liability = CoverBook.liabilityAt(l, p.book, t, termGridSeconds, nowHour);
 
         incidentId = ++_g.incidents;
         _openIncident[productId] = incidentId;
@@ -390,28 +322,9 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         emit IncidentOpened(incidentId, productId, uint40(t), liability, proof);
     }
 
-    /// @dev Exactly the cover of the book active at `t` (start ≤ t < end), for a book folded to
-    /// now: (cover ending after t) − (cover starting after t), as cover starting after t also ends
-    /// after it. Ending after t = activeCover + endings in the hours (H(t), now]; starting after t =
-    /// `_pendingStart` + the gathered hour + starts in those hours. One bucket read per marked hour
-    /// since t, at most 721 (MAX_INCIDENT_AGE_SECONDS).
-    function _liabilityAt(uint256 key, Book memory b, uint256 t) private view returns (uint256) {
-        uint256 endsAfter = b.activeCover;
-        uint256 startsAfter = _pendingStart[key] + b.startingSoon;
-        uint256 nowHour = block.timestamp / termGridSeconds;
-        DayBitmap.Bitmap storage bits = _hourBits[key];
-        uint256 hour = t / termGridSeconds;
-        while ((hour = bits.next(hour, nowHour)) != 0) {
-            HourTotals memory h = _hours[key][hour];
-            endsAfter += h.ending;
-            startsAfter += h.starting;
-        }
-        return endsAfter - startsAfter;
-    }
-
     /// @inheritdoc ICoverMarket
     function flagCondition(uint256 productId) external {
-        ProductStore storage p = _products[productId];
+        CoverBook.ProductStore storage p = _products[productId];
         if (_conditionFlagged[productId]) revert MarketConditionAlreadyFlagged(productId);
         if (block.timestamp < _flagExemptUntil[productId]) revert MarketConditionFlagExempt(productId, _flagExemptUntil[productId]);
         if (p.status != ProductStatus.Active || !_conditionHolds(p.trigger, _params[productId])) {
@@ -424,7 +337,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function clearCondition(uint256 productId) external {
-        ProductStore storage p = _products[productId];
+        CoverBook.ProductStore storage p = _products[productId];
         if (!_conditionFlagged[productId]) revert MarketConditionNotHolding(productId);
         // Once fired the incident's liability prices exits; before that the condition must be gone.
         // A guardian may clear a flag that cannot clear itself (a feed retired or stuck stale,
@@ -467,7 +380,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     function vetoIncident(uint256 incidentId) external onlyRole(GUARDIAN_ROLE) {
         Incident storage inc = _incidents[incidentId];
         _transition(incidentId, inc.status, IncidentStatus.Vetoed);
-        ProductStore storage p = _products[inc.productId];
+        CoverBook.ProductStore storage p = _products[inc.productId];
         uint256 endsAt = uint256(inc.firedAt) + p.vetoWindowSeconds;
         if (block.timestamp >= endsAt) revert MarketVetoWindowClosed(incidentId, endsAt);
         inc.status = IncidentStatus.Vetoed;
@@ -580,34 +493,13 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     function listProduct(ProductConfig calldata c) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 productId) {
         if (address(this) != ERC4626Like(address(pool)).market()) revert MarketPoolMismatch(ERC4626Like(address(pool)).market());
         if (!_approvedTriggers[c.trigger]) revert MarketTriggerNotApproved(c.trigger);
-        if (
-            c.capAmount == 0 || c.termsHash == bytes32(0) || c.coverageLagSeconds < MIN_COVERAGE_LAG_SECONDS
-                || c.coverageLagSeconds > MAX_COVERAGE_LAG_SECONDS || c.vetoWindowSeconds > MAX_VETO_WINDOW_SECONDS
-        ) revert MarketProductConfigInvalid(c.capAmount, c.coverageLagSeconds, c.vetoWindowSeconds);
-        ITrigger(c.trigger).validateParams(c.params);
-
         productId = ++_g.products;
-        _products[productId] = ProductStore({
-            trigger: c.trigger,
-            capAmount: c.capAmount,
-            book: Book({activeCover: 0, startingSoon: 0, startingHour: 0, lastHour: uint32(block.timestamp / termGridSeconds)}),
-            coverageLagSeconds: c.coverageLagSeconds,
-            vetoWindowSeconds: c.vetoWindowSeconds,
-            activeSince: uint40(block.timestamp),
-            status: ProductStatus.Active,
-            salesPaused: false,
-            observes: ITrigger(c.trigger).observes(c.params),
-            generation: 0,
-            termsHash: c.termsHash
-        });
-        _params[productId] = c.params;
-        _salesKey[productId] = ITrigger(c.trigger).register(c.params);
-        emit ProductListed(productId, c.trigger, c.termsHash, c.capAmount, c.coverageLagSeconds, c.vetoWindowSeconds, c.params);
+        CoverBook.list(_products, _params, _salesKey, productId, c, block.timestamp / termGridSeconds);
     }
 
     /// @inheritdoc ICoverMarket
     function setProductCap(uint256 productId, uint96 capAmount) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        ProductStore storage p = _existing(productId);
+        CoverBook.ProductStore storage p = _existing(productId);
         if (capAmount == 0) revert MarketProductConfigInvalid(capAmount, p.coverageLagSeconds, p.vetoWindowSeconds);
         p.capAmount = capAmount;
         emit ProductCapSet(productId, capAmount);
@@ -621,14 +513,14 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function reopenProduct(uint256 productId) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        ProductStore storage p = _existing(productId);
+        CoverBook.ProductStore storage p = _existing(productId);
         if (p.status != ProductStatus.Closed) revert MarketProductNotActive(productId, p.status);
         p.status = ProductStatus.Active;
         p.activeSince = uint40(block.timestamp);
         // The closing incident ended the old generation's cover (paid if active at its time); the
         // new generation's book starts empty.
         p.generation += 1;
-        p.book = Book({activeCover: 0, startingSoon: 0, startingHour: 0, lastHour: uint32(block.timestamp / termGridSeconds)});
+        p.book = CoverBook.Book({activeCover: 0, startingSoon: 0, startingHour: 0, lastHour: uint32(block.timestamp / termGridSeconds)});
         emit ProductReopened(productId, uint40(block.timestamp));
     }
 
@@ -656,7 +548,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         return _integratorFeeBps[integrator];
     }
 
-    function _existing(uint256 productId) private view returns (ProductStore storage p) {
+    function _existing(uint256 productId) private view returns (CoverBook.ProductStore storage p) {
         p = _products[productId];
         if (p.status == ProductStatus.None) revert MarketProductNotActive(productId, ProductStatus.None);
     }
@@ -696,7 +588,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function product(uint256 productId) external view returns (Product memory) {
-        ProductStore memory m = _products[productId];
+        CoverBook.ProductStore memory m = _products[productId];
         return Product({
             trigger: m.trigger,
             activeCover: m.book.activeCover, // as of lastHour: productActiveCover() folds to now
@@ -720,8 +612,8 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
 
     /// @inheritdoc ICoverMarket
     function productActiveCover(uint256 productId) external view returns (uint256) {
-        ProductStore storage p = _products[productId];
-        return _activeNow(_bookKey(productId, p.generation), p.book);
+        CoverBook.ProductStore storage p = _products[productId];
+        return CoverBook.activeAt(_ledgers[_bookKey(productId, p.generation)], p.book, block.timestamp / termGridSeconds);
     }
 
     /// @inheritdoc ICoverMarket

@@ -171,6 +171,20 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     }
 
     /// @inheritdoc ICoverPool
+    function releaseCover(uint256 endTime, uint256 amount) external onlyMarket {
+        (Book memory b, uint256 rateEnd) = _settled();
+        uint256 day = DayBitmap.bucketOf(endTime);
+        if (day > b.lastDay) {
+            // The market releases only cover it booked to this end and has not released before.
+            _buckets[day].cover -= amount.toUint96();
+            b.activeCover -= amount.toUint96();
+        }
+        _book = b;
+        _rateEndSum = rateEnd;
+        emit CoverReleased(endTime, amount);
+    }
+
+    /// @inheritdoc ICoverPool
     function recordReturn(uint256 amount) external onlyMarket {
         if (amount == 0) return;
         (Book memory b, uint256 rateEnd) = _settled();

@@ -1,4 +1,5 @@
 import { getContract, keccak256, toHex, type Abi, type Address, type GetContractReturnType, type Hex } from "viem";
+import * as CoverBook from "../../contracts/out/CoverBook";
 import * as CoverMarket from "../../contracts/out/CoverMarket";
 import * as CoverPool from "../../contracts/out/CoverPool";
 import * as MockStablecoin from "../../contracts/out/MockStablecoin";
@@ -7,16 +8,35 @@ import * as TripwireKeeper from "../../contracts/out/TripwireKeeper";
 import { kinds } from "../../workers/triggers/index";
 import type { LocalClients, Wallet } from "./clients";
 
-export type Artifact = { abi: Abi; bytecode: Hex };
+export type Artifact = { abi: Abi; bytecode: Hex; libraries?: readonly { library: string; placeholder: string }[] };
 
-/** Deploys one contract and waits for its receipt. */
+/** External libraries contracts link against, by name (contracts/build.ts lists each use). */
+const libraryArtifacts: Record<string, Artifact> = { CoverBook };
+
+/**
+ * The artifact's bytecode with each external library's placeholder replaced by the address of a
+ * fresh deployment of that library (one per library per call).
+ */
+async function linked(clients: LocalClients, wallet: Wallet, artifact: Artifact): Promise<Hex> {
+  let code: string = artifact.bytecode;
+  for (const { library, placeholder } of artifact.libraries ?? []) {
+    const lib = libraryArtifacts[library];
+    if (!lib) throw new Error(`deploy: no artifact for library ${library}`);
+    const { address } = await deploy(clients, wallet, lib);
+    code = code.split(placeholder).join(address.slice(2).toLowerCase());
+  }
+  return code as Hex;
+}
+
+/** Deploys one contract (and the external libraries it links against) and waits for its receipt. */
 export async function deploy(
   clients: LocalClients,
   wallet: Wallet,
   artifact: Artifact,
   args: readonly unknown[] = [],
 ): Promise<{ address: Address; gasUsed: bigint }> {
-  const hash = await wallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args, account: wallet.account!, chain: wallet.chain });
+  const bytecode = await linked(clients, wallet, artifact);
+  const hash = await wallet.deployContract({ abi: artifact.abi, bytecode, args, account: wallet.account!, chain: wallet.chain });
   const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success" || !receipt.contractAddress) throw new Error(`deploy failed: ${hash}`);
   return { address: receipt.contractAddress, gasUsed: receipt.gasUsed };

@@ -22,6 +22,8 @@ type Model = {
   paidByIncident: Map<bigint, bigint>;
   incidents: Map<bigint, { product: bigint; t: bigint }>;
   requests: { id: bigint; lp: number }[];
+  /** Generations (`product:generation`) whose ended cover has been released from the pool. */
+  released: Set<string>;
 };
 type Real = {
   w: World;
@@ -411,7 +413,28 @@ class Reopen extends Step {
   toString = () => `reopen(p${this.product})`;
 }
 
-/** The cron keeper's pass: fire what has tripped, confirm what can be, settle every policy. */
+/** Anyone releases the cover of every ended generation of a product from the pool. */
+class Release extends Step {
+  constructor(readonly product: number) {
+    super();
+  }
+  check = () => true;
+  async act(m: Model, r: Real) {
+    const p = r.products[this.product]!;
+    const view = await r.w.core.market.read.product([p.id]);
+    const last = view.status === 3 ? view.generation : view.generation - 1;
+    for (let g = 0; g <= last; g++) {
+      const receipt = await r.w.send(r.w.core.market.write.releaseEndedCover([p.id, BigInt(g), 10_000n]));
+      const [e] = parseEventLogs({ abi: CoverMarket.abi, logs: receipt.logs, eventName: "EndedCoverReleased" });
+      expect(e!.args.done).toBe(true);
+      if (e!.args.released > 0n) count("releasedCover");
+      m.released.add(`${p.id}:${g}`);
+    }
+  }
+  toString = () => `release(p${this.product})`;
+}
+
+/** The cron keeper's pass: fire what has tripped, confirm what can be, settle every policy, release ended cover. */
 class KeeperPass extends Step {
   check = () => true;
   async act(m: Model, r: Real) {
@@ -420,6 +443,7 @@ class KeeperPass extends Step {
       await new Confirm(Number(id) - 1).act(m, r);
       await new Settle(Number(id) - 1).act(m, r);
     }
+    for (let i = 0; i < r.products.length; i++) await new Release(i).act(m, r);
   }
   toString = () => "keeperPass()";
 }
@@ -448,6 +472,13 @@ async function invariants(m: Model, r: Real) {
     expect(inc.paid).toBe(m.paidByIncident.get(id) ?? 0n);
     expect(inc.reserve).toBeLessThanOrEqual(inc.liability);
   }
+  // The pool counts exactly the cover that can still be paid: every policy until the end of its
+  // last UTC day, except those of a generation a confirmed incident ended and whose release ran.
+  const today = (await r.w.now()) / 86_400n;
+  const live = m.policies
+    .filter((p) => (p.end + 86_399n) / 86_400n > today && !m.released.has(`${p.product}:${p.generation}`))
+    .reduce((a, p) => a + p.cover, 0n);
+  expect(await pool.read.activeCover()).toBe(live);
   const claimable = (await Promise.all(r.buyers.map((b) => market.read.claimable([addr(b)])))).reduce((a, b) => a + b, 0n);
   expect(await r.w.balance(market.address)).toBeGreaterThanOrEqual(owed + claimable);
 }
@@ -486,6 +517,7 @@ const commands = [
   fc.nat().map((i) => new Veto(i)),
   fc.nat().map((i) => new Settle(i)),
   fc.nat().map((i) => new Close(i)),
+  fc.integer({ min: 0, max: 3 }).map((p) => new Release(p)),
 ];
 
 describe.each([6, 18])("model-based: random LP, buyer, oracle and keeper sequences (%i-decimal asset)", (decimals) => {
@@ -501,7 +533,7 @@ describe.each([6, 18])("model-based: random LP, buyer, oracle and keeper sequenc
         await w.revert(snap);
         snap = await w.snapshot();
         stats.set("commands", (stats.get("commands") ?? 0) + [...cmds].length);
-        const model: Model = { policies: [], paid: new Set(), paidByIncident: new Map(), incidents: new Map(), requests: [] };
+        const model: Model = { policies: [], paid: new Set(), paidByIncident: new Map(), incidents: new Map(), requests: [], released: new Set() };
         await fc.asyncModelRun(() => ({ model, real: base }), cmds);
       }),
       { seed: 424242, numRuns: RUNS, endOnFailure: true },
@@ -514,5 +546,6 @@ describe.each([6, 18])("model-based: random LP, buyer, oracle and keeper sequenc
     expect(stats.get("withdrawn") ?? 0).toBeGreaterThan(0);
     expect(stats.get("denseRounds") ?? 0).toBeGreaterThan(0);
     expect(stats.get("phaseChanges") ?? 0).toBeGreaterThan(0);
+    expect(stats.get("releasedCover") ?? 0).toBeGreaterThan(0);
   }, 600_000);
 });

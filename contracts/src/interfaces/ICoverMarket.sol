@@ -164,6 +164,9 @@ interface ICoverMarket is ITriggerRegistry {
     event PayoutDeferred(uint256 indexed policyId, uint256 indexed incidentId, address indexed recipient, uint256 amount);
     /// @notice A product's visible condition froze LP exits (`flagged`), or the freeze was lifted.
     event ConditionFlagged(uint256 indexed productId, bool flagged);
+    /// @notice Cover of an ended generation taken off the pool's books (`released`, cover units);
+    /// `done` when every end of the generation is released.
+    event EndedCoverReleased(uint256 indexed productId, uint256 generation, uint256 released, bool done);
     /// @notice A deferred payout was claimed.
     event PayoutClaimed(address indexed account, address indexed to, uint256 amount);
 
@@ -240,6 +243,8 @@ interface ICoverMarket is ITriggerRegistry {
     error MarketPoolMismatch(address poolMarket);
     /// @notice The term grid must divide a day and lie in [60 s, 1 day].
     error MarketTermGridInvalid(uint256 termGridSeconds);
+    /// @notice `releaseEndedCover` for a generation that is still selling or paying cover.
+    error MarketGenerationNotEnded(uint256 productId, uint256 generation);
 
     // ─── buying ──────────────────────────────────────────────────────────────────────────────
 
@@ -368,6 +373,20 @@ interface ICoverMarket is ITriggerRegistry {
 
     /// @notice Cover booked for a product now (counted to the end of each policy's last day).
     function productActiveCover(uint256 productId) external view returns (uint256);
+
+    /// @notice Anyone: brings the product's book forward over at most `maxSteps` marked grid
+    /// steps (purchases and fires do it in full). A book idle for long, with many marked steps,
+    /// is caught up in bounded transactions so its next fire fits a block.
+    /// @return done whether the book is now at the current grid step
+    function foldProduct(uint256 productId, uint256 maxSteps) external returns (bool done);
+
+    /// @notice Anyone: takes the cover of a generation a confirmed incident ended (paid, or ended
+    /// unpaid) off the pool's books, over at most `maxSteps` marked end steps, so capital held
+    /// behind cover nobody can be paid for is free again for exits and new cover. Reverts
+    /// `MarketGenerationNotEnded` for a generation still selling or paying cover.
+    /// @return released cover taken off the pool in this call
+    /// @return done whether every end of the generation is released
+    function releaseEndedCover(uint256 productId, uint256 generation, uint256 maxSteps) external returns (uint256 released, bool done);
 
     /// @notice A policy as stored.
     function policy(uint256 policyId) external view returns (Policy memory);

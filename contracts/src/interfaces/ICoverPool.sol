@@ -33,6 +33,8 @@ interface ICoverPool {
     event RiskParamsSet(uint32 leverageBps, uint32 cooldownSeconds);
     /// @notice The market that may sell cover against this pool was set.
     event MarketSet(address market);
+    /// @notice Cover ending at `endTime` left the book early: its product's close ended it.
+    event CoverReleased(uint256 endTime, uint256 amount);
 
     /// @notice Caller is not the market.
     error PoolOnlyMarket(address caller);
@@ -79,6 +81,11 @@ interface ICoverPool {
     /// @notice Market only: a closed incident's unpaid reserve, already transferred back to the
     /// pool; it is earned back linearly over RETURN_STREAM_SECONDS, like a premium.
     function recordReturn(uint256 amount) external;
+
+    /// @notice Market only: `amount` of cover booked to end at `endTime` was ended early by its
+    /// product's close; it leaves the active cover (and its day bucket) now. A bucket already
+    /// expired is left as it is.
+    function releaseCover(uint256 endTime, uint256 amount) external;
 
     /// @notice Queues `shares` of the caller for withdrawal after the cooldown.
     function requestRedeem(uint256 shares) external returns (uint256 requestId);
