@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import type { LegReading } from "../../workers/triggers/kind";
 import { kinds, type TriggerKind } from "../../workers/triggers/index";
 import { keeperIntents } from "../schema";
 import { generationClosers } from "./policies";
@@ -150,15 +151,9 @@ export async function payablePolicies(db: D1Database, chainId: number, incidentI
 
 // ─── observations ────────────────────────────────────────────────────────────────────────────
 
-export type Reading = {
+/** A product's reading as stored: its (first) leg's reading, the distance in whole bps, when and where it was read. */
+export type Reading = Omit<LegReading, "distance"> & {
   productId: number;
-  source: string;
-  roundId: string | null;
-  answer: string | null;
-  updatedAt: number | null;
-  paused: boolean | null;
-  valid: boolean;
-  problem: string | null;
   distanceBps: number | null;
   blockNumber: number;
   observedAt: number;

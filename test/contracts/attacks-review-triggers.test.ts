@@ -1,14 +1,9 @@
 import { type Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import {
-  encodeAllOfParams,
-  encodeAllOfProof,
-  encodeDepegParams,
-  encodeDepegProof,
-  encodePausedParams,
-  encodeTvlDropParams,
-  encodeTvlDropProof,
-} from "../../workers/chain/triggerParams";
+import { encodeAllOfParams, encodeAllOfProof } from "../../workers/triggers/allOf";
+import { encodeDepegParams, encodeDepegProof } from "../../workers/triggers/depeg";
+import { encodePausedParams } from "../../workers/triggers/paused";
+import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/triggers/tvlDrop";
 import { DAY, revertName, USD, useWorld, type World } from "./helpers/fixture";
 
 // Adversarial review findings, each reproduced on the code it was found in (the attack paid

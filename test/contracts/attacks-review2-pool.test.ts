@@ -1,6 +1,7 @@
 import type { Address } from "viem";
 import { describe, expect, it } from "vitest";
-import { encodeDepegParams, encodeTvlDropParams, encodeTvlDropProof } from "../../workers/chain/triggerParams";
+import { encodeDepegParams } from "../../workers/triggers/depeg";
+import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/triggers/tvlDrop";
 import { DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
 
 // Second adversarial review: each attack reproduced on the code it was found in (figures in the

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import * as CoveredVault from "../../contracts/out/CoveredVault";
 import * as SampleLendingMarket from "../../contracts/out/SampleLendingMarket";
 import { deploy } from "../../scripts/lib/deploy";
-import { encodeTvlDropParams } from "../../workers/chain/triggerParams";
+import { encodeTvlDropParams } from "../../workers/triggers/tvlDrop";
 import { expectRevert, useWorld, USD, type World } from "./helpers/fixture";
 
 let w: World;

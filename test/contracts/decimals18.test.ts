@@ -1,6 +1,6 @@
 import type { Address, Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/chain/triggerParams";
+import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/triggers/tvlDrop";
 import { useWorld, DAY, type World } from "./helpers/fixture";
 
 /** The pool and market over an 18-decimal stablecoin (DAI, USDS, USDe): issue 12.4. */

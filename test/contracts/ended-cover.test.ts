@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import * as CoverMarket from "../../contracts/out/CoverMarket";
 import { quoteTypedData, type Quote } from "../../workers/chain/quote";
 import { encodeDepegParams, encodeDepegProof } from "../../workers/triggers/depeg";
-import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/triggers/tvlDrop";
 import { DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
 
 // Review 3 of exact liability, findings 1 and 3 (reproduced first on branch `review-liability`,
@@ -22,23 +21,6 @@ useWorld(async (world) => {
 
 const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
-async function tvlProduct() {
-  const feed = await w.newFeed(8, 100n * E8);
-  const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 400 * 86_400 });
-  const { productId } = await w.listProduct(w.core.tvlDrop.address, params, { cap: 10_000_000n * USD });
-  return { feed, productId };
-}
-
-/** 100 → 40 over two rounds; the proof of that fall. */
-async function crash(feed: Awaited<ReturnType<typeof tvlProduct>>["feed"]) {
-  await w.advance(60);
-  await w.send(feed.write.updateAnswer([100n * E8]));
-  const from = await feed.read.latestRound();
-  await w.advance(600);
-  await w.send(feed.write.updateAnswer([40n * E8]));
-  return encodeTvlDropProof(1n, from, from + 1n);
-}
-
 /** Sends `releaseEndedCover` and returns what its event reports. */
 async function release(productId: bigint, generation: bigint, maxSteps: bigint) {
   const receipt = await w.send(w.as(w.core.market, w.acc.attacker).write.releaseEndedCover([productId, generation, maxSteps]));
@@ -48,15 +30,15 @@ async function release(productId: bigint, generation: bigint, maxSteps: bigint) 
 
 describe("an ended generation's cover leaves the pool (review 3, finding 1)", () => {
   it("after a paid incident, the release frees the pool: the LP exits and every product sells again", async () => {
-    const { feed, productId } = await tvlProduct();
-    const other = await tvlProduct(); // a second product on the same pool, never tripped
+    const { feed, productId } = await w.tvlProduct();
+    const other = await w.tvlProduct(); // a second product on the same pool, never tripped
     await w.deposit(w.acc.lp, 1_000_000n * USD);
     // Alice: 500k for a year, active at the crash. Bob: 400k for a year scheduled in 30 days
     // (not active at the crash: his cover ends with the generation, unpaid).
     const alice = await w.buy(w.acc.alice, await w.quote(productId, { amount: 500_000n * USD, premium: 5_000n * USD, duration: 365n * DAY }));
     const bob = await w.buy(w.acc.bob, await w.quote(productId, { amount: 400_000n * USD, premium: 4_000n * USD, duration: 365n * DAY, start: (await w.now()) + 30n * DAY }));
     await w.advance(2n * HOUR);
-    const id = await w.fireAndConfirm(productId, await crash(feed));
+    const id = await w.fireAndConfirm(productId, (await w.crash(feed)).proof);
     await w.send(w.core.market.write.settle([id, [alice, bob]]));
     expect(await w.balance(addr(w.acc.alice))).toBe(500_000n * USD);
     expect(await w.core.market.read.payableAmount([id, bob])).toBe(0n);
@@ -91,7 +73,7 @@ describe("an ended generation's cover leaves the pool (review 3, finding 1)", ()
   });
 
   it("bounded: one marked end step per call, each released once, the pool's later expiry not subtracted twice", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct();
     await w.deposit(w.acc.lp, 1_000_000n * USD);
     const q = async (amount: bigint, duration: bigint) => w.buy(w.acc.alice, await w.quote(productId, { amount: amount * USD, premium: USD, duration }));
     await q(10_000n, 10n * DAY); // four end steps on three end days
@@ -100,7 +82,7 @@ describe("an ended generation's cover leaves the pool (review 3, finding 1)", ()
     await q(40_000n, 40n * DAY);
     const short = await q(5_000n, DAY); // ends before the release: the pool expires it itself
     await w.advance(2n * HOUR);
-    const id = await w.fireAndConfirm(productId, await crash(feed));
+    const id = await w.fireAndConfirm(productId, (await w.crash(feed)).proof);
     await w.send(w.core.market.write.settle([id, [short]]));
     await w.advance(2n * DAY);
     expect(await w.core.pool.read.activeCover()).toBe(100_000n * USD);
@@ -126,15 +108,15 @@ describe("an ended generation's cover leaves the pool (review 3, finding 1)", ()
   });
 
   it("cover ending later today is released; cover of the same day bucket from another product stays", async () => {
-    const { feed, productId } = await tvlProduct();
-    const other = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct();
+    const other = await w.tvlProduct();
     await w.deposit(w.acc.lp, 1_000_000n * USD);
     // Both end on the same UTC day (one pool bucket), a few hours apart.
     const aliceId = await w.buy(w.acc.alice, await w.quote(productId, { amount: 70_000n * USD, premium: USD, duration: 3n * DAY }));
     await w.buy(w.acc.bob, await w.quote(other.productId, { amount: 30_000n * USD, premium: USD, duration: 3n * DAY }));
     await w.advance(2n * HOUR);
     const alice = await w.core.market.read.policy([aliceId]);
-    await w.fireAndConfirm(productId, await crash(feed));
+    await w.fireAndConfirm(productId, (await w.crash(feed)).proof);
     // Half an hour before Alice's end, on its UTC day: its pool bucket (the day after) is live.
     await w.advance(BigInt(alice.end) - 1800n - (await w.now()));
     expect((await w.now()) / DAY).toBe(BigInt(alice.end) / DAY);
@@ -146,22 +128,20 @@ describe("an ended generation's cover leaves the pool (review 3, finding 1)", ()
   });
 
   it("MarketGenerationNotEnded for a generation selling, pending, vetoed, or not yet reached", async () => {
-    const feed = await w.newFeed(8, 100n * E8);
-    const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 400 * 86_400 });
-    const { productId } = await w.listProduct(w.core.tvlDrop.address, params, { cap: 10_000_000n * USD, veto: 3600 });
+    const { feed, productId } = await w.tvlProduct({ veto: 3600 });
     await w.deposit(w.acc.lp, 1_000_000n * USD);
     await w.buy(w.acc.alice, await w.quote(productId, { amount: 10_000n * USD, premium: 100n * USD }));
     const m = w.as(w.core.market, w.acc.attacker);
     await expectRevert(m.write.releaseEndedCover([productId, 0n, 10n]), "MarketGenerationNotEnded", [productId, 0n]);
     await w.advance(2n * HOUR);
-    await w.send(w.core.market.write.fire([productId, await crash(feed)]));
+    await w.send(w.core.market.write.fire([productId, (await w.crash(feed)).proof]));
     const [, , first] = await w.core.market.read.counts();
     await expectRevert(m.write.releaseEndedCover([productId, 0n, 10n]), "MarketGenerationNotEnded", [productId, 0n]); // pending
     await w.send(w.as(w.core.market, w.acc.guardian).write.vetoIncident([first]));
     await expectRevert(m.write.releaseEndedCover([productId, 0n, 10n]), "MarketGenerationNotEnded", [productId, 0n]); // vetoed: still selling
     expect(await w.core.pool.read.activeCover()).toBe(10_000n * USD);
     await w.advance(2n * DAY);
-    await w.send(w.core.market.write.fire([productId, await crash(feed)]));
+    await w.send(w.core.market.write.fire([productId, (await w.crash(feed)).proof]));
     const [, , second] = await w.core.market.read.counts();
     await w.advance(3600n);
     await w.send(w.core.market.write.confirmIncident([second]));

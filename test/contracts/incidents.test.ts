@@ -1,6 +1,7 @@
 import type { Address, Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import { encodePausedParams, encodeTvlDropParams, encodeTvlDropProof } from "../../workers/chain/triggerParams";
+import { encodePausedParams } from "../../workers/triggers/paused";
+import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/triggers/tvlDrop";
 import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
 
 let w: World;
@@ -14,36 +15,18 @@ useWorld(async (world) => {
 const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
 /** A TVL product whose feed starts at 100 (round 1). */
-async function tvlProduct(o: { veto?: number; cap?: bigint } = {}) {
-  const feed = await w.newFeed(8, 100n * E8);
-  const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 40 * 86_400 });
-  const { productId } = await w.listProduct(w.core.tvlDrop.address, params, { veto: o.veto, cap: o.cap ?? 10_000_000n * USD });
-  return { feed, productId };
-}
-
-/** Moves the feed 100 → 40 as rounds (n, n+1); returns the proof and the incident time. */
-async function crash(feed: Awaited<ReturnType<typeof tvlProduct>>["feed"]) {
-  await w.advance(60);
-  await w.send(feed.write.updateAnswer([100n * E8]));
-  const from = await feed.read.latestRound();
-  await w.advance(600);
-  await w.send(feed.write.updateAnswer([40n * E8]));
-  // The fall's first reading is the crash round: the incident time (TvlDropTrigger's NatSpec).
-  return { proof: encodeTvlDropProof(1n, from, from + 1n), incidentTime: await w.now() };
-}
-
 const fireAndConfirm = (productId: bigint, proof: Hex) => w.fireAndConfirm(productId, proof);
 
 describe("who gets paid", () => {
   it("pays policies active at the incident time, not expired or not-yet-started ones", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400 });
     await w.deposit(w.acc.lp, 1_000_000n * USD);
     const now = await w.now();
     const active = await w.buy(w.acc.alice, await w.quote(productId, { amount: 10_000n * USD }));
     const expired = await w.buy(w.acc.bob, await w.quote(productId, { amount: 20_000n * USD, duration: DAY }));
     const future = await w.buy(w.acc.carol, await w.quote(productId, { amount: 30_000n * USD, start: now + 10n * DAY }));
     await w.advance(3n * DAY);
-    const { proof, incidentTime } = await crash(feed);
+    const { proof, incidentTime } = await w.crash(feed);
     const incidentId = await fireAndConfirm(productId, proof);
     const inc = await w.core.market.read.incident([incidentId]);
     expect(BigInt(inc.incidentTime)).toBe(incidentTime);
@@ -63,23 +46,23 @@ describe("who gets paid", () => {
   });
 
   it("pays the current owner of a transferred policy", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400 });
     await w.deposit(w.acc.lp, 100_000n * USD);
     const id = await w.buy(w.acc.alice, await w.quote(productId));
     await w.advance(2n * HOUR);
     await w.send(w.as(w.core.market, w.acc.alice).write.transferFrom([addr(w.acc.alice), addr(w.acc.carol), id]));
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     const incidentId = await fireAndConfirm(productId, proof);
     await w.send(w.core.market.write.settle([incidentId, [id]]));
     expect(await w.balance(addr(w.acc.carol))).toBe(10_000n * USD);
   });
 
   it("never pays a policy twice: a second settlement skips it", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400 });
     await w.deposit(w.acc.lp, 100_000n * USD);
     const id = await w.buy(w.acc.alice, await w.quote(productId));
     await w.advance(2n * HOUR);
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     const incidentId = await fireAndConfirm(productId, proof);
     await w.send(w.core.market.write.settle([incidentId, [id, id]]));
     await w.send(w.core.market.write.settle([incidentId, [id]]));
@@ -91,12 +74,12 @@ describe("who gets paid", () => {
   });
 
   it("pays every policy the same pro-rata share when the pool is short", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400 });
     await w.deposit(w.acc.lp, 100_000n * USD); // 2× leverage: 200k of cover
     const a = await w.buy(w.acc.alice, await w.quote(productId, { amount: 120_000n * USD, premium: 10n * USD }));
     const b = await w.buy(w.acc.bob, await w.quote(productId, { amount: 60_000n * USD, premium: 10n * USD }));
     await w.advance(2n * HOUR);
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     const assets = await w.core.pool.read.totalAssets();
     const incidentId = await fireAndConfirm(productId, proof);
     const inc = await w.core.market.read.incident([incidentId]);
@@ -116,13 +99,13 @@ describe("who gets paid", () => {
   });
 
   it("a recipient whose transfer reverts gets a claimable balance and does not block the batch", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400 });
     await w.deposit(w.acc.lp, 100_000n * USD);
     const blocked = await w.buy(w.acc.alice, await w.quote(productId));
     const fine = await w.buy(w.acc.bob, await w.quote(productId, { amount: 5_000n * USD }));
     await w.advance(2n * HOUR);
     await w.send(w.core.asset.write.setBlocked([addr(w.acc.alice), true]));
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     const incidentId = await fireAndConfirm(productId, proof);
     const receipt = await w.send(w.core.market.write.settle([incidentId, [blocked, fine]]));
     expect(await w.balance(addr(w.acc.bob))).toBe(5_000n * USD);
@@ -136,14 +119,14 @@ describe("who gets paid", () => {
   });
 
   it("two products tripping together share the pool at the same ratio", async () => {
-    const one = await tvlProduct();
-    const two = await tvlProduct();
+    const one = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400 });
+    const two = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400 });
     await w.deposit(w.acc.lp, 100_000n * USD);
     const a = await w.buy(w.acc.alice, await w.quote(one.productId, { amount: 90_000n * USD, premium: 1n * USD }));
     const b = await w.buy(w.acc.bob, await w.quote(two.productId, { amount: 60_000n * USD, premium: 1n * USD }));
     await w.advance(2n * HOUR);
-    const p1 = await crash(one.feed);
-    const p2 = await crash(two.feed);
+    const p1 = await w.crash(one.feed);
+    const p2 = await w.crash(two.feed);
     await w.send(w.core.market.write.fire([one.productId, p1.proof]));
     await w.send(w.core.market.write.fire([two.productId, p2.proof]));
     expect(await w.core.pool.read.pendingLiability()).toBe(150_000n * USD);
@@ -167,11 +150,11 @@ describe("who gets paid", () => {
 
 describe("no buying into a known loss (the Cozy v2 drain)", () => {
   it("cover bought after the TVL crash is not paid for that crash", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400 });
     await w.deposit(w.acc.lp, 1_000_000n * USD);
     const honest = await w.buy(w.acc.alice, await w.quote(productId, { amount: 10_000n * USD }));
     await w.advance(2n * HOUR);
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     // The attacker sees the crash on-chain before anyone fires, and buys big cover at once.
     const attack = await w.buy(w.acc.attacker, await w.quote(productId, { amount: 500_000n * USD, premium: 5_000n * USD }));
     const p = await w.core.market.read.policy([attack]);
@@ -186,9 +169,9 @@ describe("no buying into a known loss (the Cozy v2 drain)", () => {
   });
 
   it("no cover is sold while an incident is open", async () => {
-    const { feed, productId } = await tvlProduct({ veto: 3600 });
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400, veto: 3600 });
     await w.deposit(w.acc.lp, 1_000_000n * USD);
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     await w.send(w.core.market.write.fire([productId, proof]));
     const q = await w.quote(productId);
     await w.fund(w.acc.attacker, q.premium);
@@ -245,11 +228,11 @@ describe("wiring", () => {
 
 describe("incident lifecycle", () => {
   it("confirmation waits for the veto window; a guardian can veto only while it is open", async () => {
-    const { feed, productId } = await tvlProduct({ veto: 86_400 });
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400, veto: 86_400 });
     await w.deposit(w.acc.lp, 100_000n * USD);
     await w.buy(w.acc.alice, await w.quote(productId));
     await w.advance(2n * HOUR);
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     await w.send(w.core.market.write.fire([productId, proof]));
     expect(await w.core.pool.read.pendingLiability()).toBe(10_000n * USD);
     await expectRevert(w.core.market.write.confirmIncident([1n]), "MarketVetoWindowOpen");
@@ -264,9 +247,9 @@ describe("incident lifecycle", () => {
   });
 
   it("MarketVetoWindowClosed after the window; then anyone confirms", async () => {
-    const { feed, productId } = await tvlProduct({ veto: 3600 });
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400, veto: 3600 });
     await w.deposit(w.acc.lp, 100_000n * USD);
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     await w.send(w.core.market.write.fire([productId, proof]));
     await w.advance(3600);
     await expectRevert(w.as(w.core.market, w.acc.guardian).write.vetoIncident([1n]), "MarketVetoWindowClosed");
@@ -288,27 +271,27 @@ describe("incident lifecycle", () => {
   });
 
   it("refuses untripped, too old and closed-product fires", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400 });
     await w.deposit(w.acc.lp, 100_000n * USD);
     await w.advance(60);
     await w.send(feed.write.updateAnswer([80n * E8]));
     await expectRevert(w.core.market.write.fire([productId, encodeTvlDropProof(1n, 1n, 2n)]), "MarketTriggerNotTripped");
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     await w.advance(31n * DAY);
     await w.send(feed.write.updateAnswer([40n * E8]));
     await expectRevert(w.core.market.write.fire([productId, proof]), "MarketIncidentTooOld");
-    const fresh = await crash(feed);
+    const fresh = await w.crash(feed);
     await fireAndConfirm(productId, fresh.proof);
     await expectRevert(w.core.market.write.fire([productId, fresh.proof]), "MarketProductNotActive");
   });
 
   it("settlement needs a confirmed incident; closing waits for the window and returns the unpaid reserve", async () => {
-    const { feed, productId } = await tvlProduct({ veto: 3600 });
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400, veto: 3600 });
     await w.deposit(w.acc.lp, 100_000n * USD);
     const a = await w.buy(w.acc.alice, await w.quote(productId));
     await w.buy(w.acc.bob, await w.quote(productId, { amount: 4_000n * USD }));
     await w.advance(2n * HOUR);
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     await w.send(w.core.market.write.fire([productId, proof]));
     await expectRevert(w.core.market.write.settle([1n, [a]]), "MarketIncidentTransitionInvalid");
     await w.advance(3600);
@@ -324,29 +307,29 @@ describe("incident lifecycle", () => {
   });
 
   it("pausing new cover never stops payouts owed", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400 });
     await w.deposit(w.acc.lp, 100_000n * USD);
     const id = await w.buy(w.acc.alice, await w.quote(productId));
     await w.advance(2n * HOUR);
     await w.send(w.core.market.write.setPauseFlags([1]));
     await w.send(w.core.market.write.setProductSalesPaused([productId, true]));
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     const incidentId = await fireAndConfirm(productId, proof);
     await w.send(w.core.market.write.settle([incidentId, [id]]));
     expect(await w.balance(addr(w.acc.alice))).toBe(10_000n * USD);
   });
 
   it("a reopened product sells again and its next incident must begin after the reopening", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct({ maxAgeSeconds: 40 * 86_400 });
     await w.deposit(w.acc.lp, 100_000n * USD);
-    const first = await crash(feed);
+    const first = await w.crash(feed);
     await fireAndConfirm(productId, first.proof);
     await expectRevert(w.as(w.core.market, w.acc.bob).write.reopenProduct([productId]), "AccessControlUnauthorizedAccount");
     await w.send(w.core.market.write.reopenProduct([productId]));
     await expectRevert(w.core.market.write.fire([productId, first.proof]), "MarketIncidentBeforeListing");
     const id = await w.buy(w.acc.alice, await w.quote(productId));
     await w.advance(2n * HOUR);
-    const second = await crash(feed);
+    const second = await w.crash(feed);
     const incidentId = await fireAndConfirm(productId, second.proof);
     await w.send(w.core.market.write.settle([incidentId, [id]]));
     expect(await w.balance(addr(w.acc.alice))).toBe(10_000n * USD);

@@ -1,6 +1,7 @@
 import { decodeAbiParameters, encodeAbiParameters, encodeFunctionData, type Address, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import { encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
+import { encodePausedParams } from "../../workers/triggers/paused";
+import { encodeTvlDropParams } from "../../workers/triggers/tvlDrop";
 import { useWorld, expectRevert, USD, type World } from "./helpers/fixture";
 
 let w: World;

@@ -3,7 +3,7 @@ import { getContract, zeroAddress, type Address, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import type { Core } from "../../scripts/lib/deploy";
 import { quoteTypedData, type Quote } from "../../workers/chain/quote";
-import { encodeDepegParams, encodeDepegProof, encodeTvlDropParams, encodeTvlDropProof } from "../../workers/chain/triggerParams";
+import { encodeDepegParams, encodeDepegProof } from "../../workers/triggers/depeg";
 import { DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
 
 // Review 3 of the exact-liability change (term grid, per-step start/end buckets, generations):
@@ -21,23 +21,6 @@ useWorld(async (world) => {
 }, { leverageBps: 10_000, cooldownSeconds: Number(COOLDOWN) });
 
 const addr = (x: { account?: { address: Address } }) => x.account!.address;
-
-async function tvlProduct(o: { veto?: number } = {}) {
-  const feed = await w.newFeed(8, 100n * E8);
-  const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 400 * 86_400 });
-  const { productId } = await w.listProduct(w.core.tvlDrop.address, params, { cap: 10_000_000n * USD, veto: o.veto });
-  return { feed, productId };
-}
-
-/** 100 → 40 over two rounds; the proof of that fall. */
-async function crash(feed: Awaited<ReturnType<typeof tvlProduct>>["feed"]) {
-  await w.advance(60);
-  await w.send(feed.write.updateAnswer([100n * E8]));
-  const from = await feed.read.latestRound();
-  await w.advance(600);
-  await w.send(feed.write.updateAnswer([40n * E8]));
-  return encodeTvlDropProof(1n, from, from + 1n);
-}
 
 async function lastIncident() {
   const [, , incidents] = await w.core.market.read.counts();
@@ -96,19 +79,19 @@ async function episode(feed: Awaited<ReturnType<typeof depegProduct>>["feed"], a
 /** The write failed: reverted on-chain (out of gas) or refused at estimation. */
 describe("held: settlement of an old generation while the next one is paid", () => {
   it("two confirmed incidents of one product (reopen between) pay only their generation, each within its reserve", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct();
     await w.deposit(w.acc.lp, 1_000_000n * USD);
     const a1 = await w.buy(w.acc.alice, await w.quote(productId, { amount: 100_000n * USD, premium: 100n * USD, duration: 200n * DAY }));
     const a2 = await w.buy(w.acc.alice, await w.quote(productId, { amount: 30_000n * USD, premium: 100n * USD, duration: 200n * DAY, start: (await w.now()) + 50n * DAY }));
     await w.advance(2n * HOUR);
-    await w.send(w.core.market.write.fire([productId, await crash(feed)]));
+    await w.send(w.core.market.write.fire([productId, (await w.crash(feed)).proof]));
     const first = await lastIncident();
     await w.send(w.core.market.write.confirmIncident([first]));
     await w.send(w.core.market.write.reopenProduct([productId]));
     await w.advance(2n * DAY);
     const b1 = await w.buy(w.acc.bob, await w.quote(productId, { amount: 70_000n * USD, premium: 100n * USD, duration: 200n * DAY }));
     await w.advance(60n * DAY); // a2's start has passed: it is still of generation 0
-    await w.send(w.core.market.write.fire([productId, await crash(feed)]));
+    await w.send(w.core.market.write.fire([productId, (await w.crash(feed)).proof]));
     const second = await lastIncident();
     await w.send(w.core.market.write.confirmIncident([second]));
     expect((await w.core.market.read.incident([second])).liability).toBe(70_000n * USD); // not a1, a2
@@ -126,7 +109,7 @@ describe("held: settlement of an old generation while the next one is paid", () 
   });
 
   it("the product cap cannot be passed through the start cache, and the cache never lets a start skip its bucket", async () => {
-    const { productId } = await tvlProduct();
+    const { productId } = await w.tvlProduct();
     await w.deposit(w.acc.lp, 10_000_000n * USD);
     await w.send(w.core.market.write.setProductCap([productId, 100_000n * USD]));
     const now = await w.now();

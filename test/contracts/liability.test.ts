@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import type { Address, Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/chain/triggerParams";
 import { DAY, USD, useWorld, type World } from "./helpers/fixture";
 
 // Issue 12, item 2: an incident's liability is exactly the cover active at its incident time.
@@ -9,7 +8,6 @@ import { DAY, USD, useWorld, type World } from "./helpers/fixture";
 // booked policy whose end day was after t) and succeeded there.
 
 let w: World;
-const E8 = 10n ** 8n;
 const HOUR = 3600n;
 
 useWorld(async (world) => {
@@ -18,28 +16,11 @@ useWorld(async (world) => {
 
 const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
-async function tvlProduct() {
-  const feed = await w.newFeed(8, 100n * E8);
-  const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 400 * 86_400 });
-  const { productId } = await w.listProduct(w.core.tvlDrop.address, params, { cap: 10_000_000n * USD });
-  return { feed, productId };
-}
-
-/** 100 → 40 over two rounds; the proof of that fall. */
-async function crash(feed: Awaited<ReturnType<typeof tvlProduct>>["feed"]) {
-  await w.advance(60);
-  await w.send(feed.write.updateAnswer([100n * E8]));
-  const from = await feed.read.latestRound();
-  await w.advance(600);
-  await w.send(feed.write.updateAnswer([40n * E8]));
-  return encodeTvlDropProof(1n, from, from + 1n);
-}
-
 const fireAndConfirm = (productId: bigint, proof: Hex) => w.fireAndConfirm(productId, proof);
 
 describe("exact liability: attacks", () => {
   it("cover scheduled to start after the crash does not dilute the claimant of a short pool", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct();
     await w.deposit(w.acc.lp, 100_000n * USD);
     const alice = await w.buy(w.acc.alice, await w.quote(productId, { amount: 100_000n * USD, premium: 1_000n * USD }));
     // The attacker (an LP who profits from the surplus returning at close) books 50k of cover
@@ -47,7 +28,7 @@ describe("exact liability: attacks", () => {
     const now = await w.now();
     await w.buy(w.acc.attacker, await w.quote(productId, { amount: 50_000n * USD, premium: 10n * USD, start: now + 20n * DAY }));
     await w.advance(2n * HOUR);
-    const id = await fireAndConfirm(productId, await crash(feed));
+    const id = await fireAndConfirm(productId, (await w.crash(feed)).proof);
     const inc = await w.core.market.read.incident([id]);
     expect(inc.liability).toBe(100_000n * USD); // was 150,000: the scheduled cover counted
     await w.send(w.core.market.write.settle([id, [alice]]));
@@ -56,11 +37,11 @@ describe("exact liability: attacks", () => {
   });
 
   it("a policy paid by an incident does not count again after the product reopens", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct();
     await w.deposit(w.acc.lp, 100_000n * USD);
     const alice = await w.buy(w.acc.alice, await w.quote(productId, { amount: 100_000n * USD, premium: 1_000n * USD }));
     await w.advance(2n * HOUR);
-    const first = await fireAndConfirm(productId, await crash(feed));
+    const first = await fireAndConfirm(productId, (await w.crash(feed)).proof);
     await w.send(w.core.market.write.settle([first, [alice]]));
     expect(await w.balance(addr(w.acc.alice))).toBe(100_000n * USD);
     // New capital, the product back on sale, Bob covered; Alice's policy runs for weeks yet.
@@ -68,7 +49,7 @@ describe("exact liability: attacks", () => {
     await w.send(w.core.market.write.reopenProduct([productId]));
     const bob = await w.buy(w.acc.bob, await w.quote(productId, { amount: 100_000n * USD, premium: 1_000n * USD }));
     await w.advance(2n * HOUR);
-    const second = await fireAndConfirm(productId, await crash(feed));
+    const second = await fireAndConfirm(productId, (await w.crash(feed)).proof);
     const inc = await w.core.market.read.incident([second]);
     expect(inc.liability).toBe(100_000n * USD); // was 200,000: Alice's paid policy counted again
     await w.send(w.core.market.write.settle([second, [alice, bob]]));
@@ -103,7 +84,7 @@ describe("exact liability: property", () => {
   });
 
   it(`equals the brute-force sum of cover active at the incident time over random books (${RUNS} runs)`, async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct();
     await w.deposit(w.acc.lp, 10_000_000n * USD);
     const base = await w.snapshot();
     let snap = base;
@@ -126,7 +107,7 @@ describe("exact liability: property", () => {
         };
         const incident = async (after: number) => {
           await w.advance(after);
-          const id = await fireAndConfirm(productId, await crash(feed));
+          const id = await fireAndConfirm(productId, (await w.crash(feed)).proof);
           const inc = await w.core.market.read.incident([id]);
           expect(inc.liability, `t=${inc.incidentTime} book=${booked.map((p) => `[${p.start},${p.end})g${p.generation}:${p.cover}`).join(" ")}`).toBe(bruteForce(booked, BigInt(inc.incidentTime), inc.generation));
           checked.push(Number(inc.liability > 0n));

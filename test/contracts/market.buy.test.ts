@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { hashTypedData, parseSignature, serializeSignature, zeroAddress, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { acceptanceTypedData, quoteTypedData, type Quote } from "../../workers/chain/quote";
-import { encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
+import { encodePausedParams } from "../../workers/triggers/paused";
+import { encodeTvlDropParams } from "../../workers/triggers/tvlDrop";
 import { role } from "../../scripts/lib/deploy";
 import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
 

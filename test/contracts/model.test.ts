@@ -7,8 +7,10 @@ import fc from "fast-check";
 import { parseEventLogs, type Address, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as CoverMarket from "../../contracts/out/CoverMarket";
-import { encodePausedParams, encodeTvlDropParams } from "../../workers/chain/triggerParams";
-import { FeedReader, findTvlFall, RoundCache } from "../../workers/keeper/history";
+import { encodePausedParams } from "../../workers/triggers/paused";
+import { encodeTvlDropParams } from "../../workers/triggers/tvlDrop";
+import { FeedReader, RoundCache } from "../../workers/keeper/feedHistory";
+import { findTvlFall } from "../../workers/triggers/tvlDrop";
 import type { Wallet } from "../../scripts/lib/clients";
 import { createWorld, revertName, USD, type World } from "./helpers/fixture";
 

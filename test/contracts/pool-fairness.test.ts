@@ -1,6 +1,5 @@
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 import { describe, expect, it } from "vitest";
-import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/chain/triggerParams";
 import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
 
 /**
@@ -8,7 +7,6 @@ import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture"
  * guarantees. Figures from the code before the fix are in the comments.
  */
 let w: World;
-const E8 = 10n ** 8n;
 const HOUR = 3600n;
 const COOLDOWN = 7n * DAY;
 
@@ -17,23 +15,6 @@ useWorld(async (world) => {
 }, { leverageBps: 20_000, cooldownSeconds: Number(COOLDOWN) });
 
 const addr = (x: { account?: { address: Address } }) => x.account!.address;
-
-async function tvlProduct(o: { veto?: number } = {}) {
-  const feed = await w.newFeed(8, 100n * E8);
-  const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 400 * 86_400 });
-  const { productId } = await w.listProduct(w.core.tvlDrop.address, params, { veto: o.veto, cap: 10_000_000n * USD });
-  return { feed, productId };
-}
-
-async function crash(feed: Awaited<ReturnType<typeof tvlProduct>>["feed"]): Promise<{ proof: Hex; t: bigint }> {
-  await w.advance(60);
-  await w.send(feed.write.updateAnswer([100n * E8]));
-  const from = await feed.read.latestRound();
-  await w.advance(600);
-  await w.send(feed.write.updateAnswer([40n * E8]));
-  // The incident time is the crash round's time (the fall's first reading).
-  return { proof: encodeTvlDropProof(1n, from, from + 1n), t: await w.now() };
-}
 
 async function request(lp: World["acc"]["lp"]) {
   const shares = await w.core.pool.read.balanceOf([addr(lp)]);
@@ -49,13 +30,13 @@ async function complete(lp: World["acc"]["lp"], r: { id: bigint; shares: bigint 
 
 describe("no exit ahead of a known loss (issue 12.1)", () => {
   it("an LP with a matured request cannot leave at the pre-loss price during the veto window", async () => {
-    const { feed, productId } = await tvlProduct({ veto: Number(DAY) });
+    const { feed, productId } = await w.tvlProduct({ veto: Number(DAY) });
     await w.deposit(w.acc.lp, 100_000n * USD);
     await w.deposit(w.acc.lp2, 100_000n * USD);
     await w.buy(w.acc.alice, await w.quote(productId, { amount: 40_000n * USD, premium: 1n * USD }));
     const r = await request(w.acc.lp2);
     await w.advance(COOLDOWN);
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     await w.send(w.core.market.write.fire([productId, proof]));
     expect(await w.core.pool.read.pendingLiability()).toBe(40_000n * USD);
     // Fair: (200k − 40k) / 2 = 80k each (plus a sliver of premium). Before the fix: 100,000.
@@ -65,7 +46,7 @@ describe("no exit ahead of a known loss (issue 12.1)", () => {
   });
 
   it("a request values its shares at the lower of request-time and completion-time price: it stops earning once made", async () => {
-    const { productId } = await tvlProduct();
+    const { productId } = await w.tvlProduct();
     await w.deposit(w.acc.lp, 100_000n * USD);
     await w.deposit(w.acc.lp2, 100_000n * USD);
     const r = await request(w.acc.lp2);
@@ -92,11 +73,11 @@ describe("no exit ahead of a known loss (issue 12.1)", () => {
 
 describe("a returned reserve stays on the books (issue 12.3)", () => {
   it("a deposit just before closeIncident gains nothing from the returned reserve on a quick exit, and only a time-held slice later", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct();
     await w.deposit(w.acc.lp, 100_000n * USD);
     await w.buy(w.acc.alice, await w.quote(productId, { amount: 20_000n * USD, premium: 1n * USD }));
     await w.advance(2n * HOUR);
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     await w.send(w.core.market.write.fire([productId, proof]));
     await w.send(w.core.market.write.confirmIncident([1n]));
     // Nobody settles the policy: its 20k reserve returns when the incident closes.
@@ -113,11 +94,11 @@ describe("a returned reserve stays on the books (issue 12.3)", () => {
   });
 
   it("the returned reserve is earned back linearly over the stream period", async () => {
-    const { feed, productId } = await tvlProduct();
+    const { feed, productId } = await w.tvlProduct();
     await w.deposit(w.acc.lp, 100_000n * USD);
     await w.buy(w.acc.alice, await w.quote(productId, { amount: 20_000n * USD, premium: 1n * USD }));
     await w.advance(2n * HOUR);
-    const { proof } = await crash(feed);
+    const { proof } = await w.crash(feed);
     await w.send(w.core.market.write.fire([productId, proof]));
     await w.send(w.core.market.write.confirmIncident([1n]));
     await w.advance(90n * DAY);
@@ -135,7 +116,7 @@ describe("a returned reserve stays on the books (issue 12.3)", () => {
 
 describe("a visible condition not yet fired freezes exits (issue 12.1, second case)", () => {
   it("anyone can freeze completions while a product's condition holds; after fire and clear they pay net of the incident", async () => {
-    const { encodePausedParams } = await import("../../workers/chain/triggerParams");
+    const { encodePausedParams } = await import("../../workers/triggers/paused");
     const protocol = await w.newPausable();
     const { productId } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocol.address, durationSeconds: 3600, maxGapSeconds: 3600 }), { cap: 10_000_000n * USD });
     await w.deposit(w.acc.lp, 100_000n * USD);
@@ -163,7 +144,7 @@ describe("a visible condition not yet fired freezes exits (issue 12.1, second ca
   });
 
   it("a condition that does not hold cannot freeze exits", async () => {
-    const { productId } = await tvlProduct();
+    const { productId } = await w.tvlProduct();
     await expectRevert(w.core.market.write.flagCondition([productId]), "MarketConditionNotHolding");
   });
 });

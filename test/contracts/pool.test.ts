@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeTvlDropParams } from "../../workers/chain/triggerParams";
+import { encodeTvlDropParams } from "../../workers/triggers/tvlDrop";
 import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
 
 let w: World;

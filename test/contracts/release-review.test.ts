@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import * as CoverMarket from "../../contracts/out/CoverMarket";
 import { deployCore, type Core } from "../../scripts/lib/deploy";
 import { quoteTypedData, type Quote } from "../../workers/chain/quote";
-import { encodeDepegParams, encodeDepegProof } from "../../workers/chain/triggerParams";
+import { encodeDepegParams, encodeDepegProof } from "../../workers/triggers/depeg";
 import { DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
 
 // Review 4: the cover book moved into the CoverBook library, `releaseEndedCover` (an ended

@@ -1,14 +1,9 @@
 import { keccak256, toHex, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import {
-  encodeAllOfParams,
-  encodeAllOfProof,
-  encodeDepegParams,
-  encodeDepegProof,
-  encodePausedParams,
-  encodeTvlDropParams,
-  encodeTvlDropProof,
-} from "../../workers/chain/triggerParams";
+import { encodeAllOfParams, encodeAllOfProof } from "../../workers/triggers/allOf";
+import { encodeDepegParams, encodeDepegProof } from "../../workers/triggers/depeg";
+import { encodePausedParams } from "../../workers/triggers/paused";
+import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/triggers/tvlDrop";
 import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
 
 let w: World;

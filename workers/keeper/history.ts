@@ -6,11 +6,6 @@ import type { LegProof } from "../triggers/kind";
  * (workers/triggers/), over the feed history of ./feedHistory.ts.
  */
 
-// test/contracts/model.test.ts (the contract suites, maintained alongside the contracts) reads
-// the TVL search from here; it lives in the kind's module now.
-export { FeedReader, RoundCache } from "./feedHistory";
-export { findTvlFall } from "../triggers/tvlDrop";
-
 /** Rounds the keeper leaves to `check` inside `fire` (the contracts walk up to 1,000). */
 export const CHECK_BUDGET = 900;
 /** Rounds one `advance` transaction walks (≈ 5k gas a round through a proxy: well under 30M). */

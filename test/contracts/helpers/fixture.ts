@@ -28,10 +28,12 @@ import * as TvlDropTrigger from "../../../contracts/out/TvlDropTrigger";
 import { localAccount, localClients, type LocalClients, type Wallet } from "../../../scripts/lib/clients";
 import { deploy, deployCore, send, type Core } from "../../../scripts/lib/deploy";
 import { quoteTypedData, type Quote } from "../../../workers/chain/quote";
+import { encodeTvlDropParams, encodeTvlDropProof } from "../../../workers/triggers/tvlDrop";
 import { startAnvil, type Anvil } from "../../../scripts/lib/anvil";
 
 export const DAY = 86_400n;
 export const USD = 1_000_000n; // 6-decimal stablecoin
+const E8 = 10n ** 8n;
 
 /** Every custom error any contract can raise, for decoding reverts that bubble through calls. */
 const errorAbi = [
@@ -219,6 +221,25 @@ export async function createWorld(opts: { leverageBps?: number; cooldownSeconds?
       const m = as(core.market, wallet);
       await send(clients, beneficiary ? m.write.buyCoverFor([q, sig, beneficiary]) : m.write.buyCover([q, sig]));
       return q.quoteId; // the policy takes the quote's id
+    },
+    /** A TVL-drop product (a 30% fall within a day) on a fresh 8-decimal feed at 100. */
+    async tvlProduct(o: { veto?: number; cap?: bigint; maxAgeSeconds?: number } = {}) {
+      const feed = await world.newFeed(8, 100n * E8);
+      const params = encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: o.maxAgeSeconds ?? 400 * 86_400 });
+      const { productId } = await world.listProduct(core.tvlDrop.address, params, { veto: o.veto, cap: o.cap ?? 10_000_000n * USD });
+      return { feed, productId };
+    },
+    /**
+     * Moves a feed 100 → 40 as rounds (n, n+1): the proof of that fall, and its incident time
+     * (the fall's first reading, the crash round: TvlDropTrigger's NatSpec).
+     */
+    async crash(feed: { address: Address; read: { latestRound(): Promise<bigint> }; write: { updateAnswer(args: [bigint]): Promise<Hex> } }) {
+      await world.advance(60);
+      await send(clients, feed.write.updateAnswer([100n * E8]));
+      const from = await feed.read.latestRound();
+      await world.advance(600);
+      await send(clients, feed.write.updateAnswer([40n * E8]));
+      return { proof: encodeTvlDropProof(1n, from, from + 1n), incidentTime: await now() };
     },
     /** Fires the product's incident with `proof`, confirms it (no veto window) and returns its id. */
     async fireAndConfirm(productId: bigint, proof: Hex): Promise<bigint> {
