@@ -20,7 +20,15 @@ const owner = createWalletClient({ chain: foundry, transport: http(chain.rpcUrl)
 
 async function mined(hash: Hex) {
   const r = await publicClient.waitForTransactionReceipt({ hash });
-  if (r.status !== "success") throw new Error(`reverted: ${hash}`);
+  if (r.status !== "success") {
+    // Say why (out of gas, or the revert's reason) so an intermittent failure can be read from the log.
+    const tx = await publicClient.getTransaction({ hash });
+    const why = await publicClient
+      .call({ account: tx.from, to: tx.to, data: tx.input, gas: tx.gas, blockNumber: r.blockNumber - 1n })
+      .then(() => "replays without reverting at the block before")
+      .catch((err: Error) => err.message.split("\n")[0]);
+    throw new Error(`reverted: ${hash} (to ${tx.to}, gas ${r.gasUsed} of ${tx.gas}, block ${r.blockNumber}): ${why}`);
+  }
   return r;
 }
 
