@@ -1,13 +1,13 @@
 import { decodeFunctionData, erc20Abi, getAddress, parseEventLogs, type Account, type Address, type Chain, type Hash, type PublicClient, type Transport, type WalletClient } from "viem";
 import { abi as vaultAbi } from "../contracts/out/CoveredVault";
 import { abi as marketAbi } from "../contracts/out/CoverMarket";
-import type { Quote } from "../workers/chain/quote";
+import { parseQuote, type Quote, type QuoteWire } from "../workers/chain/quote";
 
 /** A quote as `POST /v1/quotes` answers it (the fields these helpers use). */
 export type QuoteResponse = {
   quoteId: string;
   premium: string;
-  eip712: { message: Record<keyof Quote, string | number> };
+  eip712: { message: QuoteWire };
   signature: string;
   transaction: { to: string; data: string; approval: { token: string; spender: string; amount: string } };
 };
@@ -16,12 +16,7 @@ export type Wallet = WalletClient<Transport, Chain | undefined, Account>;
 
 /** The EIP-712 quote from an API response, typed for contract calls (uint fields as bigint). */
 export function quoteStruct(q: QuoteResponse): Quote {
-  const m = q.eip712.message;
-  return {
-    productId: BigInt(m.productId), amount: BigInt(m.amount), premium: BigInt(m.premium), start: BigInt(m.start), duration: BigInt(m.duration),
-    buyer: getAddress(String(m.buyer)), deadline: BigInt(m.deadline), quoteId: BigInt(m.quoteId), termsHash: String(m.termsHash) as Hash,
-    integrator: getAddress(String(m.integrator)), integratorFeeBps: Number(m.integratorFeeBps),
-  };
+  return parseQuote(q.eip712.message);
 }
 
 /** Approves `spender` for `amount` of `token` unless the allowance already covers it; waits for the receipt. */

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { INTENT_KINDS, INTENT_STATUSES } from "../workers/objects/txIntent";
 import { kindNames } from "../workers/triggers/index";
 
 /*
@@ -122,25 +123,6 @@ export const policies = sqliteTable(
   ],
 );
 
-/** Pool state as seen by the keeper. */
-export const poolSnapshots = sqliteTable(
-  "pool_snapshots",
-  {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    chainId: integer("chain_id").notNull(),
-    blockNumber: integer("block_number").notNull(),
-    totalAssets: text("total_assets").notNull(),
-    activeCover: text("active_cover").notNull(),
-    unearnedPremium: text("unearned_premium").notNull(),
-    pendingLiability: text("pending_liability").notNull(),
-    capacityLeft: text("capacity_left").notNull(),
-    leverageBps: integer("leverage_bps").notNull(),
-    cooldownSeconds: integer("cooldown_seconds").notNull(),
-    observedAt: integer("observed_at").notNull(),
-  },
-  (t) => [index("pool_snapshots_latest_idx").on(t.chainId, t.observedAt)],
-);
-
 /** Feed values and pause states the keeper read, valid or not. */
 export const observations = sqliteTable(
   "observations",
@@ -237,12 +219,13 @@ export const keeperIntents = sqliteTable(
   {
     id: text("id").primaryKey(), // deterministic: kind + target, so a retry finds it
     signer: text("signer").notNull(),
-    kind: text("kind", { enum: ["observe", "advance", "fire", "confirm", "settle", "relay"] }).notNull(),
+    kind: text("kind", { enum: INTENT_KINDS }).notNull(),
     target: text("target").notNull(),
     calldata: text("calldata").notNull(),
     nonce: integer("nonce"),
     txHash: text("tx_hash"),
-    status: text("status", { enum: ["pending", "broadcast", "mined", "failed", "superseded"] }).notNull(),
+    // The TxSender's own status names (workers/objects/txIntent.ts), mirrored as they change.
+    status: text("status", { enum: INTENT_STATUSES }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
     createdAt: integer("created_at").notNull().default(now),

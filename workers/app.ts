@@ -1,8 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
+import { identify } from "./auth";
+import { ConfigError, config } from "./config";
 import { meteredD1, type D1Stats } from "./d1Metrics";
 import type { AppEnv } from "./env";
-import { ProblemError, problemResponse, toProblem } from "./errors";
+import { problem, problemResponse, toProblem } from "./errors";
 import { rateLimit } from "./rateLimit";
 import { mountDocs } from "./routes/docs";
 import { apiKeyRoutes } from "./routes/apiKeys";
@@ -18,6 +20,19 @@ import { webhookRoutes } from "./routes/webhooks";
 
 export const app = new OpenAPIHono<AppEnv>({ defaultHook });
 
+/**
+ * The configuration, parsed once per env: a missing or malformed variable is a 503
+ * `worker-misconfigured` naming it, except on /health, which reports it as a failed check.
+ */
+app.use("*", async (c, next) => {
+  try {
+    c.set("config", config(c.env));
+  } catch (err) {
+    if (!(err instanceof ConfigError) || c.req.path !== "/health") throw err;
+  }
+  await next();
+});
+
 /** Every request's D1 cost, reported as `Server-Timing: d1;desc="queries=… writes=… rows=…"`. */
 app.use("*", async (c, next) => {
   const stats: D1Stats = { queries: 0, writes: 0, rowsRead: 0 };
@@ -30,7 +45,7 @@ app.use("*", async (c, next) => {
 app.use(
   "*",
   cors({
-    origin: (origin, c) => ((c.env.CORS_ORIGINS ?? "").split(",").map((o: string) => o.trim()).includes(origin) ? origin : null),
+    origin: (origin, c) => ((c.get("config")?.corsOrigins ?? []).includes(origin) ? origin : null),
     allowHeaders: ["content-type", "authorization", "idempotency-key"],
     allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
     exposeHeaders: ["idempotent-replayed"],
@@ -39,6 +54,7 @@ app.use(
 );
 
 app.use("/v1/*", rateLimit);
+app.use("/v1/*", identify);
 
 /** Bodies must be JSON: anything else is a 415 before a handler sees it. */
 app.use("*", async (c, next) => {
@@ -46,7 +62,7 @@ app.use("*", async (c, next) => {
   if ((method === "POST" || method === "PUT" || method === "PATCH") && c.req.header("content-length") !== "0") {
     const type = c.req.header("content-type") ?? "";
     if (!/^application\/json\b/i.test(type)) {
-      throw new ProblemError(415, "unsupported-media-type", "Unsupported Media Type", "Send the body as application/json.");
+      throw problem("unsupported-media-type", "Send the body as application/json.");
     }
   }
   await next();
@@ -67,11 +83,12 @@ export type AppType = typeof routes;
 mountDocs(app);
 
 app.notFound((c) =>
-  problemResponse(c, new ProblemError(404, "not-found", "Not Found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
+  problemResponse(c, problem("not-found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
 );
 
 app.onError((err, c) => {
   const problem = toProblem(err);
-  if (problem.status >= 500) console.error("unhandled", err);
+  if (err instanceof ConfigError) console.error(err.message);
+  else if (problem.status === 500) console.error("unhandled", err);
   return problemResponse(c, problem);
 });

@@ -2,34 +2,41 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
+import { ConfigError } from "./config";
+import { PROBLEM_BASE, PROBLEMS, slugsWithStatus, type ProblemSlug } from "./problems";
 
-/** Base of every problem `type`: one stable URI per error, documented in README and OpenAPI. */
-export const PROBLEM_BASE = "https://tripwire.dev/problems/";
+export { PROBLEM_BASE } from "./problems";
 
 /**
- * The one error type routes and services throw. `onError` turns it into
+ * The one error type routes and services throw, always of a type in the catalogue
+ * (workers/problems.ts: its status and title come from there). `onError` turns it into
  * application/problem+json (RFC 9457) with a stable `type`.
  */
 export class ProblemError extends Error {
   override readonly name = "ProblemError";
+  readonly status: ContentfulStatusCode;
+  readonly title: string;
   constructor(
-    readonly status: ContentfulStatusCode,
-    readonly slug: string,
-    readonly title: string,
+    readonly slug: ProblemSlug,
     readonly detail?: string,
     readonly extra: Record<string, unknown> = {},
   ) {
-    super(detail ?? title);
+    super(detail ?? PROBLEMS[slug].title);
+    this.status = PROBLEMS[slug].status;
+    this.title = PROBLEMS[slug].title;
   }
 }
 
-export const notFound = (what: string) => new ProblemError(404, "not-found", "Not Found", `${what} does not exist.`);
-export const unauthorized = (detail: string) => new ProblemError(401, "unauthorized", "Unauthorized", detail);
-export const forbidden = (detail: string) => new ProblemError(403, "forbidden", "Forbidden", detail);
+/** A problem of the catalogue's type `slug`, with what went wrong this time. */
+export const problem = (slug: ProblemSlug, detail?: string, extra?: Record<string, unknown>) => new ProblemError(slug, detail, extra);
+
+export const notFound = (what: string) => problem("not-found", `${what} does not exist.`);
+export const unauthorized = (detail: string) => problem("unauthorized", detail);
+export const forbidden = (detail: string) => problem("forbidden", detail);
 
 /** Zod issues as data: each with its path and code, so clients can point at the field. */
 export function validationProblem(error: ZodError, where: string): ProblemError {
-  return new ProblemError(400, "validation-failed", "Request validation failed", `The ${where} does not match the schema.`, {
+  return problem("validation-failed", `The ${where} does not match the schema.`, {
     errors: error.issues.map((i) => ({ path: i.path.map(String).join("."), code: i.code, message: i.message })),
   });
 }
@@ -45,10 +52,15 @@ export function problemResponse(c: Context, e: ProblemError) {
 /** Maps anything thrown to a problem; only genuinely unexpected errors become a 500. */
 export function toProblem(err: unknown): ProblemError {
   if (err instanceof ProblemError) return err;
-  if (err instanceof HTTPException) {
-    // Hono raises these for malformed JSON bodies and similar request faults.
-    const slug = err.status === 400 ? "malformed-request" : `http-${err.status}`;
-    return new ProblemError(err.status as ContentfulStatusCode, slug, err.message || "Bad Request", err.message);
+  if (err instanceof ConfigError) {
+    // The operator's fault, not the caller's: named variables, never their values.
+    return problem("worker-misconfigured", err.message);
   }
-  return new ProblemError(500, "internal", "Internal Server Error");
+  if (err instanceof HTTPException) {
+    // Hono raises these for malformed JSON bodies and similar request faults: the catalogue's
+    // type for that status (a 400 is malformed-request), else malformed-request.
+    const slug = err.status === 400 ? "malformed-request" : (slugsWithStatus(err.status)[0] ?? "malformed-request");
+    return problem(slug, err.message || undefined);
+  }
+  return problem("internal");
 }

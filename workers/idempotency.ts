@@ -1,8 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../db/queries/idempotency";
-import { authenticate } from "./auth";
 import type { AppEnv } from "./env";
-import { ProblemError } from "./errors";
+import { problem } from "./errors";
 import { hashApiKey } from "./keys";
 
 const TTL_SECONDS = 24 * 3600;
@@ -17,9 +16,9 @@ export const idempotent = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header("idempotency-key");
   if (!key) return next();
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
-    throw new ProblemError(400, "idempotency-key-invalid", "Invalid Idempotency-Key", "Use 1 to 255 visible ASCII characters.");
+    throw problem("idempotency-key-invalid", "Use 1 to 255 visible ASCII characters.");
   }
-  const caller = await authenticate(c.env.DB, c.req.header("authorization"));
+  const caller = c.get("caller");
   const scope = `${caller ? `key:${caller.apiKeyId}` : `ip:${c.req.header("cf-connecting-ip") ?? "local"}`} ${c.req.method} ${c.req.path}`;
   const body = await c.req.raw.clone().text();
   const requestHash = await hashApiKey(body);
@@ -28,10 +27,10 @@ export const idempotent = createMiddleware<AppEnv>(async (c, next) => {
   if (!claim.claimed) {
     const e = claim.existing;
     if (e.requestHash !== requestHash) {
-      throw new ProblemError(422, "idempotency-key-reused", "Idempotency-Key reused", "This key was used with a different request body.");
+      throw problem("idempotency-key-reused", "This key was used with a different request body.");
     }
     if (e.status === "in_flight") {
-      throw new ProblemError(409, "idempotency-key-in-flight", "Request in flight", "A request with this key is still being processed; retry later.");
+      throw problem("idempotency-key-in-flight", "A request with this key is still being processed; retry later.");
     }
     return c.body(e.responseBody ?? "", (e.responseStatus ?? 200) as 200, {
       "content-type": (e.responseStatus ?? 200) >= 400 ? "application/problem+json" : "application/json",

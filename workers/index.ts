@@ -3,8 +3,8 @@ import type { Env } from "./env";
 import { settleBatch } from "./keeper/settle";
 import { runTick, type SettleMessage } from "./keeper/tick";
 
-export { QuoteSequencer } from "./services/quoteSequencer";
-export { TxSender } from "./services/txSender";
+export { QuoteSequencer } from "./objects/quoteSequencer";
+export { TxSender } from "./objects/txSender";
 
 export default {
   fetch: app.fetch,

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./env";
-import { ProblemError } from "./errors";
+import { problem } from "./errors";
 import { hashApiKey } from "./keys";
 
 /**
@@ -18,7 +18,7 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
     limited = !(await c.env.RATE_LIMIT_ANON.limit({ key: `ip:${ip}` })).success;
   }
   if (limited) {
-    throw new ProblemError(429, "rate-limited", "Too Many Requests", "Slow down: the rate limit for this caller is reached; retry in a minute.", { retryAfterSeconds: 60 });
+    throw problem("rate-limited", "Slow down: the rate limit for this caller is reached; retry in a minute.", { retryAfterSeconds: 60 });
   }
   await next();
 });

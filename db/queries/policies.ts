@@ -60,3 +60,27 @@ export async function premiumsReceived(db: D1Database, chainId: number): Promise
     .where(eq(policies.chainId, chainId));
   return BigInt(row?.total ?? "0");
 }
+
+/**
+ * Unpaid policies of the product active at `incidentTime` and of the incident's generation, by id
+ * (D1 index; the caller cross-checks on-chain). A confirmed incident ends its generation's cover
+ * (CoverMarket: a reopened product starts a new generation), so a policy bought at or before an
+ * earlier confirmed incident's fire is not this incident's, even if its term spans both.
+ */
+export async function payablePolicies(db: D1Database, chainId: number, incidentId: number, productId: number, incidentTime: number, limit: number): Promise<number[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT p.id FROM policies p WHERE p.product_id = ?2 AND p.start_at <= ?3 AND p.end_at > ?3 AND p.status != 'paid' AND p.chain_id = ?1
+         AND NOT EXISTS (SELECT 1 ${generationClosers("p")} AND i.id < ?5)
+       ORDER BY p.id LIMIT ?4`,
+    )
+    .bind(chainId, productId, incidentTime, limit, incidentId)
+    .all<{ id: number }>();
+  return results.map((r) => r.id);
+}
+
+/** The integrator each policy was bought through (the zero address when none), by policy id. */
+export async function integratorsOf(db: D1Database, ids: number[]): Promise<Map<number, string>> {
+  const { results } = await db.prepare("SELECT id, integrator FROM policies WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(ids)).all<{ id: number; integrator: string }>();
+  return new Map(results.map((r) => [r.id, r.integrator]));
+}

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { toFunctionSelector } from "viem";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { claimRun } from "../../db/queries/keeper";
+import { claimRun } from "../../db/queries/keeperRuns";
 import { runTick } from "../../workers/keeper/tick";
 import { chain, publicClient } from "./helpers/chain";
 import { anvil, buyPolicy, deployFeed, fault, incidentsOf, listTvlProduct, moveFeed, passCoverageLag, tick, tickUntil, timesPaid, USD } from "./helpers/keeper";

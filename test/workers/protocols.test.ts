@@ -65,6 +65,16 @@ describe("protocol catalog", () => {
     expect((await problem(wrongScope)).type).toBe("https://tripwire.dev/problems/forbidden");
   });
 
+  it("identifies the caller once for every route: a key that is sent must be valid even where none is needed", async () => {
+    const anonymous = await api("/v1/protocols");
+    expect(anonymous.status).toBe(200);
+    const revokedOrUnknown = await api("/v1/protocols", { headers: { authorization: `Bearer tw_${"0".repeat(64)}` } });
+    expect(revokedOrUnknown.status).toBe(401);
+    expect((await problem(revokedOrUnknown)).type).toBe("https://tripwire.dev/problems/unauthorized");
+    const keyed = await api("/v1/protocols", { headers: { authorization: `Bearer ${integrator}` } });
+    expect(keyed.status).toBe(200);
+  });
+
   it("bad input is a 4xx problem with the field, never a 500", async () => {
     const extra = await api("/v1/admin/protocols/x-2", json("PUT", { ...lendwise, surprise: 1 }, admin));
     expect(extra.status).toBe(400);

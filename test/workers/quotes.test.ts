@@ -10,7 +10,7 @@ import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { abi as tokenAbi } from "../../contracts/out/MockStablecoin";
 import { keeperWatch, quotes } from "../../db/schema";
 import { createKey, json } from "./helpers/keys";
-import { quoteTypedData, type Quote } from "../../workers/chain/quote";
+import { parseQuote, quoteTypedData, type Quote } from "../../workers/chain/quote";
 import type { TestChain } from "./test-chain";
 
 const chain = JSON.parse(env.TEST_CHAIN) as TestChain;
@@ -59,12 +59,7 @@ describe("POST /v1/quotes", () => {
     expect(q.solvencyBps).toBe(10_000);
     expect(q.transaction.function).toBe("buyCover");
     // The signature is the quote signer's over exactly the digest the contract computes.
-    const m = q.eip712.message;
-    const signed: Quote = {
-      productId: BigInt(m.productId!), amount: BigInt(m.amount!), premium: BigInt(m.premium!), start: BigInt(m.start!), duration: BigInt(m.duration!),
-      buyer: m.buyer as Hex, deadline: BigInt(m.deadline!), quoteId: BigInt(m.quoteId!), termsHash: m.termsHash as Hex,
-      integrator: m.integrator as Hex, integratorFeeBps: Number(m.integratorFeeBps),
-    };
+    const signed: Quote = parseQuote(q.eip712.message);
     const typed = quoteTypedData(signed, chain.chainId, q.transaction.to);
     expect(await publicClient.readContract({ address: q.transaction.to, abi: marketAbi, functionName: "quoteDigest", args: [signed] })).toBe(hashTypedData(typed));
     expect(await recoverTypedDataAddress({ ...typed, signature: q.signature })).toBe(privateKeyToAccount(chain.keys.quoteSigner).address);

@@ -1,17 +1,17 @@
 import { BaseError, createPublicClient, http, type Hash, type PublicClient, type TransactionReceipt } from "viem";
-import { ProblemError } from "../errors";
+import { problem, ProblemError } from "../errors";
 
 /**
  * A public client for the configured RPC. Requests made together are sent as one JSON-RPC batch
  * (one subrequest). Errors never carry the URL: provider URLs embed keys.
  */
-export function chainClient(env: { RPC_URL?: string }): PublicClient {
-  if (!env.RPC_URL) throw chainUnavailable("No RPC endpoint is configured.");
-  return createPublicClient({ transport: http(env.RPC_URL, { batch: { wait: 0 }, retryCount: 1, timeout: 5_000 }) });
+export function chainClient(cfg: { rpcUrl: string | null }): PublicClient {
+  if (!cfg.rpcUrl) throw chainUnavailable("No RPC endpoint is configured.");
+  return createPublicClient({ transport: http(cfg.rpcUrl, { batch: { wait: 0 }, retryCount: 1, timeout: 5_000 }) });
 }
 
 export const chainUnavailable = (detail = "The chain RPC did not answer.") =>
-  new ProblemError(503, "chain-unavailable", "Chain unavailable", detail);
+  problem("chain-unavailable", detail);
 
 /** Runs chain reads, turning transport failures into a 503 problem without the RPC URL. */
 export async function onChain<T>(fn: () => Promise<T>): Promise<T> {

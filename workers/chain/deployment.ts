@@ -1,6 +1,6 @@
 import { getAddress, type Address } from "viem";
 import { loadDeployments } from "../../db/queries/deployments";
-import { ProblemError } from "../errors";
+import { problem } from "../errors";
 import { kinds, type TriggerKind } from "../triggers/index";
 
 export type Deployment = {
@@ -28,7 +28,7 @@ export async function deploymentOf(db: D1Database, chainId: number): Promise<Dep
   const by = new Map(rows.map((r) => [r.contract, getAddress(r.address)]));
   const need = (name: string) => {
     const a = by.get(name);
-    if (!a) throw new ProblemError(503, "deployment-missing", "Deployment missing", `No ${name} is recorded for chain ${chainId}.`);
+    if (!a) throw problem("deployment-missing", `No ${name} is recorded for chain ${chainId}.`);
     return a;
   };
   const value: Deployment = {
@@ -41,9 +41,4 @@ export async function deploymentOf(db: D1Database, chainId: number): Promise<Dep
   };
   cache.set(chainId, { at: Date.now(), value });
   return value;
-}
-
-/** Forgets cached deployments (after a redeploy is recorded). */
-export function forgetDeployments(): void {
-  cache.clear();
 }

@@ -1,5 +1,6 @@
-import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from "viem";
+import { createPublicClient, getAddress, http, type Address, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { config } from "../config";
 import type { Env } from "../env";
 
 export type KeeperConfig = {
@@ -18,20 +19,11 @@ export type KeeperConfig = {
   keeper: Address;
 };
 
-const int = (v: string | undefined, fallback: number) => (v === undefined || v === "" ? fallback : Number.parseInt(v, 10));
-
+/** The keeper's part of the Worker's configuration (`workers/config.ts`); it needs KEEPER_KEY. */
 export function keeperConfig(env: Env): KeeperConfig {
-  if (!env.KEEPER_KEY) throw new Error("KEEPER_KEY is not configured (wrangler secret put KEEPER_KEY; .dev.vars locally)");
-  return {
-    chainId: Number(env.CHAIN_ID),
-    confirmations: int(env.KEEPER_CONFIRMATIONS, 0),
-    leaseSeconds: int(env.KEEPER_LEASE_SECONDS, 120),
-    indexMaxBlocks: int(env.KEEPER_INDEX_MAX_BLOCKS, 2_000),
-    indexMaxLogs: Math.max(1, int(env.KEEPER_INDEX_MAX_LOGS, 2_000)),
-    settleBatchSize: int(env.SETTLE_BATCH_SIZE, 100),
-    webhookBatch: int(env.WEBHOOK_BATCH, 20),
-    keeper: privateKeyToAccount(env.KEEPER_KEY as Hex).address,
-  };
+  const c = config(env);
+  if (!c.keeperKey) throw new Error("KEEPER_KEY is not configured (wrangler secret put KEEPER_KEY; .dev.vars locally)");
+  return { chainId: c.chainId, ...c.keeper, keeper: privateKeyToAccount(c.keeperKey).address };
 }
 
 /** What one run asked of the outside world: RPC HTTP requests, Durable Object and queue calls, webhook posts. */
@@ -45,13 +37,14 @@ export const totalSubrequests = (s: Subrequests) => s.rpc + s.durableObject + s.
  * that carries the oracle reads.
  */
 export function keeperClients(env: Env, counter: Subrequests): { client: PublicClient; logs: PublicClient } {
-  if (!env.RPC_URL) throw new Error("RPC_URL is not configured");
+  const { rpcUrl } = config(env);
+  if (!rpcUrl) throw new Error("RPC_URL is not configured");
   const onFetchRequest = () => {
     counter.rpc++;
   };
   return {
-    client: createPublicClient({ transport: http(env.RPC_URL, { batch: { wait: 0, batchSize: 500 }, retryCount: 1, timeout: 8_000, onFetchRequest }) }),
-    logs: createPublicClient({ transport: http(env.RPC_URL, { batch: false, retryCount: 1, timeout: 8_000, onFetchRequest }) }),
+    client: createPublicClient({ transport: http(rpcUrl, { batch: { wait: 0, batchSize: 500 }, retryCount: 1, timeout: 8_000, onFetchRequest }) }),
+    logs: createPublicClient({ transport: http(rpcUrl, { batch: false, retryCount: 1, timeout: 8_000, onFetchRequest }) }),
   };
 }
 

@@ -1,16 +1,9 @@
 import { getAddress, parseEventLogs, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
-import {
-  cursorStatement,
-  indexStatements,
-  rollbackAfter,
-  setOwners,
-  type Cursor,
-  type IndexChanges,
-  type IncidentChange,
-  type ProductChange,
-  type WebhookEvent,
-} from "../../db/queries/keeper";
+import { cursorStatement, indexStatements, productStatusFromIncidentsStatement, rollbackAfter, setOwners, type IndexChanges, type IncidentChange, type ProductChange } from "../../db/queries/chainIndex";
+import { integratorsOf } from "../../db/queries/policies";
+import type { Cursor } from "../../db/queries/keeperWatch";
+import type { WebhookEvent } from "../../db/queries/webhookDeliveries";
 import type { Deployment } from "../chain/deployment";
 import { multicallAt } from "../chain/multicall";
 import { kindLookup } from "../triggers/index";
@@ -153,12 +146,7 @@ export async function indexRange(
   const statements = [...indexStatements(db, opts.chainId, c), cursorStatement(db, opts.chainId, to, read.toHash, nextSpan >= opts.maxBlocks ? null : nextSpan)];
   // Confirmed/vetoed incidents opened in an earlier range need their product's id from D1.
   if (c.incidentChanges.some((x) => !openedProducts.has(x.id))) {
-    statements.push(
-      db.prepare(
-        `UPDATE products SET status = CASE i.status WHEN 'confirmed' THEN 'closed' WHEN 'vetoed' THEN 'active' ELSE products.status END, updated_at = unixepoch()
-         FROM incidents i WHERE i.product_id = products.id AND i.id IN (SELECT json_extract(value, '$') FROM json_each(?)) AND i.status IN ('confirmed', 'vetoed')`,
-      ).bind(JSON.stringify(c.incidentChanges.map((x) => x.id))),
-    );
+    statements.push(productStatusFromIncidentsStatement(db, c.incidentChanges.map((x) => x.id)));
   }
   return { from, to, events: events.length, reorgFork, statements, webhookEvents: hooks };
 }
@@ -173,8 +161,7 @@ async function attributePayouts(db: D1Database, hooks: WebhookEvent[]): Promise<
   const payouts = hooks.filter((h) => h.type === "payout.sent");
   if (payouts.length === 0) return;
   const ids = payouts.map((h) => (h.payload as { policyId: number }).policyId);
-  const { results } = await db.prepare("SELECT id, integrator FROM policies WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(ids)).all<{ id: number; integrator: string }>();
-  const by = new Map(results.map((r) => [r.id, r.integrator]));
+  const by = await integratorsOf(db, ids);
   for (const h of payouts) {
     h.integrator = by.get((h.payload as { policyId: number }).policyId) ?? zeroAddress;
   }

@@ -1,21 +1,14 @@
 import { decodeFunctionData, encodeFunctionData, keccak256, parseEventLogs, toHex, type Hex, type PublicClient } from "viem";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
-import {
-  claimRun,
-  expiringStatement,
-  finishRunStatement,
-  loadTickState,
-  openIntents,
-  payablePolicies,
-  pendingIntentStatement,
-  readingStatements,
-  webhookEventStatement,
-  type WebhookEvent,
-} from "../../db/queries/keeper";
+import { openIntents, queuedIntentStatement } from "../../db/queries/keeperIntents";
+import { claimRun, finishRunStatement } from "../../db/queries/keeperRuns";
+import { loadTickState, readingStatements } from "../../db/queries/keeperWatch";
+import { payablePolicies } from "../../db/queries/policies";
+import { expiringStatement, webhookEventStatement, type WebhookEvent } from "../../db/queries/webhookDeliveries";
 import { deploymentOf, type Deployment } from "../chain/deployment";
 import { meteredD1, type D1Stats } from "../d1Metrics";
 import type { Env } from "../env";
-import type { SendResult } from "../services/txSender";
+import type { SendResult } from "../objects/txSender";
 import { keeperClients, keeperConfig, senderName, totalSubrequests, type KeeperConfig, type Subrequests } from "./config";
 import { indexRange } from "./indexer";
 import { deliverWebhooks } from "./webhooks";
@@ -232,7 +225,7 @@ async function enqueueSettlement(
       const calldata = encodeFunctionData({ abi: marketAbi, functionName: "settle", args: [inc.id, chunk.map(BigInt)] });
       const intentId = `settle:${cfg.chainId}:${inc.id}:${keccak256(toHex(chunk.join(","))).slice(2, 18)}`;
       messages.push({ body: { chainId: cfg.chainId, incidentId: Number(inc.id), policyIds: chunk, intentId } });
-      writes.push(pendingIntentStatement(db, { id: intentId, signer: cfg.keeper, kind: "settle", target: dep.market, calldata }));
+      writes.push(queuedIntentStatement(db, { id: intentId, signer: cfg.keeper, kind: "settle", target: dep.market, calldata }));
       batches++;
     }
     summary.settlement!.push({ incidentId: Number(inc.id), policies: ids.length, batches });

@@ -7,7 +7,7 @@ import { kindLookup, kindNamed } from "../triggers/index";
 import type { LegProof, LegReading, Watch, WatchLeg } from "../triggers/kind";
 import { RoundCache } from "./feedHistory";
 import { ADVANCE_ROUNDS, advancesNeeded, CHECK_BUDGET } from "./history";
-import type { OpenIncident, Reading, WatchedProduct } from "../../db/queries/keeper";
+import type { OpenIncident, Reading, WatchedProduct } from "../../db/queries/keeperWatch";
 
 /**
  * The keeper's reads and decisions, kind by kind through the table (workers/triggers/): each

@@ -1,4 +1,4 @@
-import { deliveryStatements, dueDeliveries, type DeliveryOutcome } from "../../db/queries/keeper";
+import { deliveryStatements, dueDeliveries, type DeliveryOutcome } from "../../db/queries/webhookDeliveries";
 import type { Subrequests } from "./config";
 
 /** Attempts per event before a delivery is given up (the first plus retries). */

@@ -2,6 +2,7 @@
  * premium = amount × annual rate × duration / 365 days × demand multiplier, rounded up in base
  * units, and never below the minimum premium. All bigint; no floats near an amount.
  */
+import { daysToSeconds } from "../chain/quote";
 import { riskRate, type Adjustment, type Refusal, type RiskInputs } from "./risk";
 
 const BPS = 10_000n;
@@ -65,7 +66,7 @@ export function quotePremium(inputs: RiskInputs, req: PremiumRequest, now: numbe
   const utilisationAfterBps =
     req.poolCapacity > 0n ? Number(ceilDiv((req.poolActiveCover + req.amount) * BPS, req.poolCapacity)) : 10_000;
   const demand = demandMultiplierBps(utilisationAfterBps);
-  const durationSeconds = BigInt(req.durationDays) * 86_400n;
+  const durationSeconds = daysToSeconds(req.durationDays);
   const raw = ceilDiv(req.amount * annualRateBps * durationSeconds * BigInt(demand), BPS * YEAR_SECONDS * BPS);
   const premium = raw > req.minimumPremium ? raw : req.minimumPremium;
   if (premium > req.amount) {

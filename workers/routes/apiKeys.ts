@@ -1,8 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { and, desc, eq, isNull } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { getAddress } from "viem";
-import { apiKeys } from "../../db/schema";
+import { insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from "../../db/queries/apiKeys";
 import { requireScope } from "../auth";
 import type { AppEnv } from "../env";
 import { notFound } from "../errors";
@@ -29,7 +27,7 @@ const ApiKey = z
   .openapi("ApiKey");
 const KeyId = z.coerce.number().int().min(1).max(2 ** 31).openapi({ param: { name: "id", in: "path" } });
 
-const view = (r: typeof apiKeys.$inferSelect) => ({
+const view = (r: ApiKeyRow) => ({
   id: r.id, name: r.name, prefix: r.prefix, scopes: r.scopes.split(",").filter(Boolean), integrator: r.integrator, createdAt: r.createdAt, revokedAt: r.revokedAt,
 });
 
@@ -49,11 +47,8 @@ const routes1 = routes0.openapi(
   async (c) => {
     const body = c.req.valid("json");
     const key = newApiKey();
-    const [row] = await drizzle(c.env.DB)
-      .insert(apiKeys)
-      .values({ keyHash: await hashApiKey(key), prefix: key.slice(0, 10), name: body.name, scopes: [...new Set(body.scopes)].join(","), integrator: body.integrator ? getAddress(body.integrator) : null })
-      .returning();
-    return c.json({ ...view(row!), key }, 201);
+    const row = await insertApiKey(c.env.DB, { keyHash: await hashApiKey(key), prefix: key.slice(0, 10), name: body.name, scopes: [...new Set(body.scopes)].join(","), integrator: body.integrator ? getAddress(body.integrator) : null });
+    return c.json({ ...view(row), key }, 201);
   },
 );
 
@@ -67,7 +62,7 @@ const routes2 = routes1.openapi(
     responses: { 200: { description: "keys", content: { "application/json": { schema: z.object({ keys: z.array(ApiKey) }) } } }, ...problemResponses(401, 403) },
   }),
   async (c) => {
-    const rows = await drizzle(c.env.DB).select().from(apiKeys).orderBy(desc(apiKeys.id)).limit(500);
+    const rows = await listApiKeys(c.env.DB);
     return c.json({ keys: rows.map(view) }, 200);
   },
 );
@@ -84,12 +79,7 @@ export const apiKeyRoutes = routes2.openapi(
   }),
   async (c) => {
     const id = c.req.valid("param").id;
-    const [row] = await drizzle(c.env.DB)
-      .update(apiKeys)
-      .set({ revokedAt: Math.floor(Date.now() / 1000) })
-      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id });
-    if (!row) throw notFound(`API key ${id} (or it is already revoked)`);
+    if (!(await revokeApiKey(c.env.DB, id, Math.floor(Date.now() / 1000)))) throw notFound(`API key ${id} (or it is already revoked)`);
     return c.body(null, 204);
   },
 );

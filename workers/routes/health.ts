@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import { sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
+import { pingDatabase } from "../../db/queries/health";
 import { createPublicClient, http } from "viem";
+import { ConfigError, config } from "../config";
 import type { AppEnv } from "../env";
 
 /** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
@@ -22,12 +22,21 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value?: T; latencyMs: n
 
 /** Readiness: D1 takes a query and, when configured, the chain RPC answers. 503 when either fails. */
 export const healthRoutes = routes0.get("/health", async (c) => {
-  const d1 = await timed(() => drizzle(c.env.DB).run(sql`select 1`));
+  const d1 = await timed(() => pingDatabase(c.env.DB));
   const checks: Record<string, Check> = {
     d1: d1.error ? { status: "error", latencyMs: d1.latencyMs, error: d1.error } : { status: "ok", latencyMs: d1.latencyMs },
   };
-  if (c.env.RPC_URL) {
-    const client = createPublicClient({ transport: http(c.env.RPC_URL, { retryCount: 0, timeout: 2_000 }) });
+  // Health reads the configuration itself (not c.var.config) so a bad variable shows here by name.
+  let cfg: ReturnType<typeof config> | null = null;
+  try {
+    cfg = config(c.env);
+    checks.config = { status: "ok" };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    checks.config = { status: "error", error: err.message };
+  }
+  if (cfg?.rpcUrl) {
+    const client = createPublicClient({ transport: http(cfg.rpcUrl, { retryCount: 0, timeout: 2_000 }) });
     const head = await timed(() => client.getBlockNumber());
     checks.chain = head.error
       ? { status: "error", latencyMs: head.latencyMs, error: head.error }
@@ -36,5 +45,5 @@ export const healthRoutes = routes0.get("/health", async (c) => {
     checks.chain = { status: "not_configured" };
   }
   const ok = Object.values(checks).every((x) => x.status !== "error");
-  return c.json({ status: ok ? "ok" : "degraded", chainId: Number(c.env.CHAIN_ID), checks }, ok ? 200 : 503);
+  return c.json({ status: ok ? "ok" : "degraded", chainId: cfg?.chainId ?? null, checks }, ok ? 200 : 503);
 });

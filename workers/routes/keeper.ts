@@ -1,7 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { and, desc, lt } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
-import { keeperRuns } from "../../db/schema";
+import { listRuns } from "../../db/queries/keeperRuns";
 import { requireScope } from "../auth";
 import type { AppEnv } from "../env";
 import { problemResponses } from "../schemas/common";
@@ -44,12 +42,7 @@ export const keeperRoutes = routes0.openapi(
   }),
   async (c) => {
     const { limit, before } = c.req.valid("query");
-    const rows = await drizzle(c.env.DB)
-      .select()
-      .from(keeperRuns)
-      .where(and(before === undefined ? undefined : lt(keeperRuns.scheduledAt, before)))
-      .orderBy(desc(keeperRuns.scheduledAt))
-      .limit(limit);
+    const rows = await listRuns(c.env.DB, limit, before);
     return c.json({
       runs: rows.map((r) => ({
         scheduledAt: r.scheduledAt, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt, leaseUntil: r.leaseUntil,

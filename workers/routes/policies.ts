@@ -1,6 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
 import { chainClient } from "../chain/client";
 import type { AppEnv } from "../env";
 import { idempotent } from "../idempotency";
@@ -36,10 +35,10 @@ const purchase = createRoute({
 });
 const routes1 = routes0.openapi(purchase, async (c) => {
   const body = c.req.valid("json");
-  const chainId = Number(c.env.CHAIN_ID);
-  const client = chainClient(c.env);
+  const { chainId } = c.var.config;
+  const client = chainClient(c.var.config);
   if ("relay" in body) {
-    const relayer = c.env.RELAYER_KEY ? privateKeyToAccount(c.env.RELAYER_KEY as Hex).address : undefined;
+    const relayer = c.var.config.relayer ?? undefined;
     const sender = c.env.TX_SENDER.get(c.env.TX_SENDER.idFromName(`relayer:${chainId}:${relayer ?? "none"}`));
     const result = await relayPurchase(c.env.DB, client, chainId, body.relay, relayer, (intentId, to, data) => sender.send("RELAYER_KEY", { intentId, kind: "relay", to, data, confirmations: 0, waitMs: 30_000 }), nowSeconds());
     return result.pending ? c.json({ txHash: result.txHash, policies: [] }, 202) : c.json({ txHash: result.txHash, policies: result.policies }, 201);

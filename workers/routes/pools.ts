@@ -22,9 +22,9 @@ const pools = createRoute({
   responses: { 200: { description: "the pools", content: { "application/json": { schema: z.object({ pools: z.array(Pool) }) } } }, ...problemResponses(503) },
 });
 const routes1 = routes0.openapi(pools, async (c) => {
-  const chainId = Number(c.env.CHAIN_ID);
+  const { chainId } = c.var.config;
   const dep = await deploymentOf(c.env.DB, chainId);
-  const client = chainClient(c.env);
+  const client = chainClient(c.var.config);
   const read = <F extends "totalAssets" | "activeCover" | "unearnedPremium" | "pendingLiability" | "freeCapital" | "capacityLeft" | "totalSupply">(functionName: F) =>
     client.readContract({ address: dep.pool, abi: poolAbi, functionName });
   const [totalAssets, activeCover, unearned, pending, free, left, shares, leverage, cooldown, perShare, block] = await onChain(() =>

@@ -22,7 +22,7 @@ const list = createRoute({
   },
 });
 const routes1 = routes0.openapi(list, async (c) =>
-  c.json({ products: await listProductViews(c.env.DB, chainClient(c.env), Number(c.env.CHAIN_ID), nowSeconds()) }, 200),
+  c.json({ products: await listProductViews(c.env.DB, chainClient(c.var.config), c.var.config.chainId, nowSeconds()) }, 200),
 );
 
 const get = createRoute({
@@ -34,7 +34,7 @@ const get = createRoute({
   responses: { 200: { description: "the product", content: { "application/json": { schema: Product } } }, ...problemResponses(400, 404, 503) },
 });
 const routes2 = routes1.openapi(get, async (c) =>
-  c.json(await productViewById(c.env.DB, chainClient(c.env), Number(c.env.CHAIN_ID), c.req.valid("param").id, nowSeconds()), 200),
+  c.json(await productViewById(c.env.DB, chainClient(c.var.config), c.var.config.chainId, c.req.valid("param").id, nowSeconds()), 200),
 );
 
 const put = createRoute({
@@ -52,6 +52,6 @@ const put = createRoute({
   },
 });
 export const productRoutes = routes2.openapi(put, async (c) => {
-  const { product, created } = await registerProduct(c.env.DB, chainClient(c.env), Number(c.env.CHAIN_ID), c.req.valid("param").id, c.req.valid("json"), nowSeconds());
+  const { product, created } = await registerProduct(c.env.DB, chainClient(c.var.config), c.var.config.chainId, c.req.valid("param").id, c.req.valid("json"), nowSeconds());
   return created ? c.json(product, 201) : c.json(product, 200);
 });

@@ -1,11 +1,11 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { recordQuote } from "../../db/queries/quoting";
-import { authenticate } from "../auth";
 import { chainClient } from "../chain/client";
 import type { AppEnv } from "../env";
 import { problemResponses } from "../schemas/common";
 import { BatchQuoteRequest, BatchQuoteResponse, QuoteRequest, QuoteResponse } from "../schemas/quote";
 import { createQuote, priceOptions, type QuoteDeps } from "../services/quotes";
+import type { Config } from "../config";
 import type { Env } from "../env";
 import { getAddress, type Address } from "viem";
 import { defaultHook } from "./hook";
@@ -26,16 +26,16 @@ const post = createRoute({
   },
 });
 
-function quoteDeps(env: Env): QuoteDeps {
-  const chainId = Number(env.CHAIN_ID);
+function quoteDeps(env: Env, cfg: Config): QuoteDeps {
+  const { chainId } = cfg;
   return {
     db: env.DB,
-    client: chainClient(env),
+    client: chainClient(cfg),
     chainId,
-    signerKey: env.QUOTE_SIGNER_KEY,
+    signerKey: cfg.quoteSignerKey ?? undefined,
     nextQuoteId: (floor) => env.QUOTE_SEQUENCER.get(env.QUOTE_SEQUENCER.idFromName(`quotes:${chainId}`)).next(floor),
-    ttlSeconds: Number(env.QUOTE_TTL_SECONDS),
-    minimumPremium: BigInt(env.MIN_PREMIUM),
+    ttlSeconds: cfg.quoteTtlSeconds,
+    minimumPremium: cfg.minimumPremium,
     now: Math.floor(Date.now() / 1000),
   };
 }
@@ -46,8 +46,8 @@ const routes1 = routes0.openapi(post, async (c) => {
   const env = c.env;
   // An API key is optional here; when sent it must be valid, and the quote is attributed to it
   // (and names its integrator address, with the integrator's on-chain fee rate).
-  const caller = await authenticate(env.DB, c.req.header("authorization"));
-  const { response, record } = await createQuote(quoteDeps(env), c.req.valid("json"), integratorOf(caller));
+  const caller = c.get("caller");
+  const { response, record } = await createQuote(quoteDeps(env, c.var.config), c.req.valid("json"), integratorOf(caller));
   // Recorded after the response: the write starts on a later task, once the response is out.
   const db = env.DB;
   c.executionCtx.waitUntil(
@@ -75,6 +75,6 @@ const batch = createRoute({
 });
 
 export const quoteRoutes = routes1.openapi(batch, async (c) => {
-  const caller = await authenticate(c.env.DB, c.req.header("authorization"));
-  return c.json(await priceOptions(quoteDeps(c.env), c.req.valid("json"), integratorOf(caller)), 200);
+  const caller = c.get("caller");
+  return c.json(await priceOptions(quoteDeps(c.env, c.var.config), c.req.valid("json"), integratorOf(caller)), 200);
 });

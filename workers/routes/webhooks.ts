@@ -1,7 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
-import { webhookDeliveries, webhooks } from "../../db/schema";
+import { deactivateWebhook, deliveriesOf, insertWebhook, webhookOf, webhooksOf, type WebhookRow } from "../../db/queries/webhooks";
 import { requireScope } from "../auth";
 import type { AppEnv } from "../env";
 import { notFound } from "../errors";
@@ -36,7 +34,7 @@ const Delivery = z
   .openapi("WebhookDelivery");
 const HookId = z.coerce.number().int().min(1).max(2 ** 31).openapi({ param: { name: "id", in: "path" } });
 
-const view = (r: typeof webhooks.$inferSelect) => ({ id: r.id, url: r.url, events: r.events.split(","), active: r.active, createdAt: r.createdAt });
+const view = (r: WebhookRow) => ({ id: r.id, url: r.url, events: r.events.split(","), active: r.active, createdAt: r.createdAt });
 
 /** 32 random bytes as hex: the HMAC key for one hook's signatures, shown once at creation. */
 const newSecret = () => `whsec_${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
@@ -62,11 +60,8 @@ const routes1 = routes0.openapi(
     const body = c.req.valid("json");
     const caller = c.get("caller")!;
     const secret = newSecret();
-    const [row] = await drizzle(c.env.DB)
-      .insert(webhooks)
-      .values({ apiKeyId: caller.apiKeyId, url: body.url, secret, events: [...new Set(body.events)].join(",") })
-      .returning();
-    return c.json({ ...view(row!), secret }, 201);
+    const row = await insertWebhook(c.env.DB, { apiKeyId: caller.apiKeyId, url: body.url, secret, events: [...new Set(body.events)].join(",") });
+    return c.json({ ...view(row), secret }, 201);
   },
 );
 
@@ -80,13 +75,13 @@ const routes2 = routes1.openapi(
     responses: { 200: { description: "webhooks", content: { "application/json": { schema: z.object({ webhooks: z.array(Webhook) }) } } }, ...problemResponses(401, 403) },
   }),
   async (c) => {
-    const rows = await drizzle(c.env.DB).select().from(webhooks).where(eq(webhooks.apiKeyId, c.get("caller")!.apiKeyId)).orderBy(webhooks.id);
+    const rows = await webhooksOf(c.env.DB, c.get("caller")!.apiKeyId);
     return c.json({ webhooks: rows.map(view) }, 200);
   },
 );
 
 async function ownHook(db: D1Database, apiKeyId: number, id: number) {
-  const [row] = await drizzle(db).select().from(webhooks).where(and(eq(webhooks.id, id), eq(webhooks.apiKeyId, apiKeyId))).limit(1);
+  const row = await webhookOf(db, apiKeyId, id);
   if (!row) throw notFound(`Webhook ${id}`);
   return row;
 }
@@ -103,7 +98,7 @@ const routes3 = routes2.openapi(
   }),
   async (c) => {
     const row = await ownHook(c.env.DB, c.get("caller")!.apiKeyId, c.req.valid("param").id);
-    await drizzle(c.env.DB).update(webhooks).set({ active: false }).where(eq(webhooks.id, row.id));
+    await deactivateWebhook(c.env.DB, row.id);
     return c.body(null, 204);
   },
 );
@@ -127,16 +122,7 @@ export const webhookRoutes = routes3.openapi(
   async (c) => {
     const row = await ownHook(c.env.DB, c.get("caller")!.apiKeyId, c.req.valid("param").id);
     const { before, limit } = c.req.valid("query");
-    const where = before === undefined ? eq(webhookDeliveries.webhookId, row.id) : and(eq(webhookDeliveries.webhookId, row.id), lt(webhookDeliveries.id, before));
-    const rows = await drizzle(c.env.DB)
-      .select({
-        id: webhookDeliveries.id, eventType: webhookDeliveries.eventType, eventId: webhookDeliveries.eventId, attempt: webhookDeliveries.attempt,
-        status: webhookDeliveries.status, responseStatus: webhookDeliveries.responseStatus, nextAttemptAt: webhookDeliveries.nextAttemptAt, createdAt: webhookDeliveries.createdAt,
-      })
-      .from(webhookDeliveries)
-      .where(where)
-      .orderBy(desc(webhookDeliveries.id))
-      .limit(limit);
+    const rows = await deliveriesOf(c.env.DB, row.id, before, limit);
     return c.json({ deliveries: rows, next: rows.length === limit ? rows[rows.length - 1]!.id : null }, 200);
   },
 );

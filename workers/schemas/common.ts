@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { PROBLEM_BASE, slugsWithStatus } from "../problems";
 
 /** Whole non-negative integers as decimal strings: amounts in base units never travel as JSON numbers. */
 export const DecimalString = (example: string, max = 30) =>
@@ -22,8 +23,14 @@ export const Problem = z
   })
   .openapi("Problem");
 
-/** The problem+json responses every route can answer with. */
+/** The problem+json responses a route can answer with; each names its problem types from the catalogue. */
 export const problemResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 415 | 422 | 429 | 503)[]) =>
   Object.fromEntries(
-    statuses.map((s) => [s, { description: "application/problem+json", content: { "application/problem+json": { schema: Problem } } }]),
+    statuses.map((s) => [
+      s,
+      {
+        description: `application/problem+json; \`type\` is ${PROBLEM_BASE}<slug>, one of: ${slugsWithStatus(s).map((slug) => `\`${slug}\``).join(", ")}`,
+        content: { "application/problem+json": { schema: Problem } },
+      },
+    ]),
   );

@@ -1,11 +1,11 @@
 import { z } from "@hono/zod-openapi";
+import { QuoteMessage } from "../chain/quote";
 import { Address, DecimalString, UnixSeconds } from "./common";
 
 export const TxHash = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 32-byte transaction hash").openapi({ example: `0x${"ab".repeat(32)}` });
 
 const Hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "32 bytes of hex");
 const Signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte signature in hex");
-const Uint = (example: string) => z.string().regex(/^(0|[1-9][0-9]{0,77})$/, "an unsigned integer as a decimal string").openapi({ example });
 
 export const PurchaseByTransaction = z.object({ txHash: TxHash }).strict().openapi("PurchaseByTransaction");
 
@@ -13,14 +13,7 @@ export const RelayedPurchase = z
   .object({
     relay: z
       .object({
-        quote: z
-          .object({
-            productId: Uint("1"), amount: Uint("10000000000"), premium: Uint("24657535"), start: Uint("1767225600"), duration: Uint("2592000"),
-            buyer: Address, deadline: Uint("1767226200"), quoteId: Uint("1"), termsHash: Hex32, integrator: Address,
-            integratorFeeBps: z.int().min(0).max(65_535),
-          })
-          .strict()
-          .openapi({ description: "the quote exactly as POST /v1/quotes returned it (eip712.message)" }),
+        quote: QuoteMessage.openapi({ description: "the quote exactly as POST /v1/quotes returned it (eip712.message); parsed by the one quote codec (workers/chain/quote.ts)" }),
         signature: Signature.openapi({ description: "the quote signer's signature from POST /v1/quotes" }),
         buyer: Address,
         acceptanceDeadline: UnixSeconds,

@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { Address, DecimalString, UnixSeconds } from "./common";
+import { CoverAmount, QuoteWire } from "../chain/quote";
+import { Address, UnixSeconds } from "./common";
 
 export const QuoteRequest = z
   .object({
     product: z.int().min(1).max(2 ** 32 - 1).openapi({ example: 1 }),
-    amount: DecimalString("10000000000", 28).openapi({ description: "cover amount in base units (6 decimals: 10000000000 = $10,000)" }),
+    amount: CoverAmount.openapi({ example: "10000000000", description: "cover amount in base units, 1 … 2^96−1 (6 decimals: 10000000000 = $10,000)" }),
     duration: z.int().min(1).max(365).openapi({ example: 30, description: "days of cover" }),
     buyer: Address.optional().openapi({ description: "the only account that may buy with this quote" }),
     beneficiary: Address.optional().openapi({ description: "who gets the policy when a protocol buys for its depositor (buyCoverFor)" }),
@@ -20,21 +21,7 @@ const IntegratorFee = z
   })
   .openapi("IntegratorFee");
 
-const SignedQuote = z
-  .object({
-    productId: z.string(),
-    amount: z.string(),
-    premium: z.string(),
-    start: z.string(),
-    duration: z.string(),
-    buyer: Address,
-    deadline: z.string(),
-    quoteId: z.string(),
-    termsHash: z.string(),
-    integrator: Address,
-    integratorFeeBps: z.int(),
-  })
-  .openapi("SignedQuote", { description: "the EIP-712 Quote as signed (uint fields as decimal strings)" });
+const SignedQuote = QuoteWire.openapi("SignedQuote", { description: "the EIP-712 Quote as signed (uint fields as decimal strings): `QuoteWire` in workers/chain/quote.ts" });
 
 export const QuoteResponse = z
   .object({
@@ -63,7 +50,7 @@ export const QuoteResponse = z
 export const BatchQuoteRequest = z
   .object({
     product: z.int().min(1).max(2 ** 32 - 1).openapi({ example: 1 }),
-    amounts: z.array(DecimalString("10000000000", 28)).min(1).max(10).openapi({ description: "cover amounts in base units", example: ["1000000000", "10000000000"] }),
+    amounts: z.array(CoverAmount).min(1).max(10).openapi({ description: "cover amounts in base units", example: ["1000000000", "10000000000"] }),
     durations: z.array(z.int().min(1).max(365)).min(1).max(12).openapi({ description: "days of cover", example: [7, 30, 90] }),
   })
   .strict()

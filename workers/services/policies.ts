@@ -1,13 +1,14 @@
 import type { z } from "@hono/zod-openapi";
 import { decodeErrorResult, encodeFunctionData, getAddress, parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
+import type { Quote } from "../chain/quote";
 import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { getPolicy, insertPolicies, policiesOfOwner, type PolicyRow } from "../../db/queries/policies";
 import { onChain, receiptOrNull } from "../chain/client";
 import { deploymentOf } from "../chain/deployment";
-import { notFound, ProblemError } from "../errors";
+import { notFound, problem } from "../errors";
 import type { Policy } from "../schemas/policy";
-import type { SendResult } from "./txSender";
+import type { SendResult } from "../objects/txSender";
 
 export function policyView(row: PolicyRow, now: number): z.infer<typeof Policy> {
   const { closedBy, ...rest } = row;
@@ -29,7 +30,6 @@ export async function policiesOf(db: D1Database, owner: string, after: number, l
   return { policies: rows.map((r) => policyView(r, now)), next: rows.length === limit ? rows[rows.length - 1]!.id : null };
 }
 
-const unprocessable = (slug: string, title: string, detail: string) => new ProblemError(422, slug, title, detail);
 
 /**
  * Registers the policies a purchase transaction minted: reads the receipt, accepts only
@@ -39,12 +39,12 @@ const unprocessable = (slug: string, title: string, detail: string) => new Probl
 export async function registerPurchase(db: D1Database, client: PublicClient, chainId: number, txHash: Hex, now: number) {
   const dep = await deploymentOf(db, chainId);
   const receipt = await onChain(() => receiptOrNull(client, txHash));
-  if (!receipt) throw unprocessable("transaction-not-found", "Transaction not found", `No mined transaction ${txHash} on chain ${chainId}.`);
-  if (receipt.status !== "success") throw unprocessable("transaction-reverted", "Transaction reverted", `Transaction ${txHash} reverted.`);
+  if (!receipt) throw problem("transaction-not-found", `No mined transaction ${txHash} on chain ${chainId}.`);
+  if (receipt.status !== "success") throw problem("transaction-reverted", `Transaction ${txHash} reverted.`);
   const events = parseEventLogs({ abi: marketAbi, logs: receipt.logs, eventName: "CoverPurchased", strict: true }).filter(
     (e) => getAddress(e.address) === dep.market,
   );
-  if (events.length === 0) throw unprocessable("not-a-purchase", "Not a purchase", `Transaction ${txHash} bought no cover from this market.`);
+  if (events.length === 0) throw problem("not-a-purchase", `Transaction ${txHash} bought no cover from this market.`);
   const rows = events.map((e) => ({
     id: Number(e.args.policyId),
     chainId,
@@ -66,9 +66,8 @@ export async function registerPurchase(db: D1Database, client: PublicClient, cha
 }
 
 export type RelayInput = {
-  quote: Record<"productId" | "amount" | "premium" | "start" | "duration" | "deadline" | "quoteId", string> & {
-    buyer: string; termsHash: string; integrator: string; integratorFeeBps: number;
-  };
+  /** Parsed by the quote codec (`QuoteMessage`) in the request schema. */
+  quote: Quote;
   signature: string;
   buyer: string;
   acceptanceDeadline: number;
@@ -90,14 +89,9 @@ export async function relayPurchase(
   send: (intentId: string, to: Address, data: Hex) => Promise<SendResult>,
   now: number,
 ) {
-  if (!relayer) throw new ProblemError(503, "relayer-missing", "Relayer not configured", "RELAYER_KEY is not set.");
+  if (!relayer) throw problem("relayer-missing", "RELAYER_KEY is not set.");
   const dep = await deploymentOf(db, chainId);
-  const q = input.quote;
-  const quote = {
-    productId: BigInt(q.productId), amount: BigInt(q.amount), premium: BigInt(q.premium), start: BigInt(q.start), duration: BigInt(q.duration),
-    buyer: getAddress(q.buyer), deadline: BigInt(q.deadline), quoteId: BigInt(q.quoteId), termsHash: q.termsHash as Hex,
-    integrator: getAddress(q.integrator), integratorFeeBps: q.integratorFeeBps,
-  };
+  const quote = input.quote;
   const data = encodeFunctionData({
     abi: marketAbi,
     functionName: "buyCoverBySig",
@@ -117,12 +111,12 @@ export async function relayPurchase(
       } catch {
         // not one of ours: report it as unknown
       }
-      throw unprocessable("purchase-would-revert", "Purchase would revert", `The market would refuse this purchase: ${name}.`);
+      throw problem("purchase-would-revert", `The market would refuse this purchase: ${name}.`);
     }
   });
   const sent = await send(`relay:${chainId}:${quote.quoteId}`, dep.market, data);
-  if (sent.status === "failed" || !sent.txHash) throw unprocessable("purchase-would-revert", "Purchase would revert", `The market refused this purchase: ${sent.error ?? "unknown"}.`);
-  if (sent.status === "reverted") throw unprocessable("transaction-reverted", "Transaction reverted", `Transaction ${sent.txHash} reverted.`);
+  if (sent.status === "failed" || !sent.txHash) throw problem("purchase-would-revert", `The market refused this purchase: ${sent.error ?? "unknown"}.`);
+  if (sent.status === "reverted") throw problem("transaction-reverted", `Transaction ${sent.txHash} reverted.`);
   if (sent.status !== "mined") return { txHash: sent.txHash, pending: true as const, policies: [] };
   const { policies } = await registerPurchase(db, client, chainId, sent.txHash, now);
   return { txHash: sent.txHash, pending: false as const, policies };

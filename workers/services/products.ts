@@ -6,7 +6,7 @@ import { getProductWithProtocol, listProductsWithProtocols, upsertProduct, type 
 import { getProtocol } from "../../db/queries/protocols";
 import { onChain } from "../chain/client";
 import { deploymentOf, type Deployment } from "../chain/deployment";
-import { notFound, ProblemError } from "../errors";
+import { notFound, problem } from "../errors";
 import { riskRate } from "../pricing/risk";
 import { salesMarginBps, salesRefusal } from "../pricing/salesMargin";
 import type { Product, ProductInput } from "../schemas/product";
@@ -83,7 +83,6 @@ export async function productViewById(db: D1Database, client: PublicClient, chai
   return view(row.product, row.protocol, chain.byId.get(id)!, chain.poolCapacityLeft, now, row.distanceBps);
 }
 
-const unprocessable = (slug: string, title: string, detail: string) => new ProblemError(422, slug, title, detail);
 
 /**
  * Registers a product the owner has listed on-chain. Everything about money and triggers is read
@@ -92,7 +91,7 @@ const unprocessable = (slug: string, title: string, detail: string) => new Probl
  */
 export async function registerProduct(db: D1Database, client: PublicClient, chainId: number, id: number, input: z.infer<typeof ProductInput>, now: number) {
   const protocol = await getProtocol(db, input.protocolId);
-  if (!protocol) throw unprocessable("unknown-protocol", "Unknown protocol", `Protocol ${input.protocolId} is not in the catalog.`);
+  if (!protocol) throw problem("unknown-protocol", `Protocol ${input.protocolId} is not in the catalog.`);
   const dep = await deploymentOf(db, chainId);
   const [onchain, paramsHex, activeCover, poolLeft] = await onChain(() =>
     Promise.all([
@@ -102,13 +101,13 @@ export async function registerProduct(db: D1Database, client: PublicClient, chai
       client.readContract({ address: dep.pool, abi: poolAbi, functionName: "capacityLeft" }),
     ]),
   );
-  if (onchain.status === 0) throw unprocessable("product-not-listed", "Product not listed on-chain", `The market has no product ${id}.`);
+  if (onchain.status === 0) throw problem("product-not-listed", `The market has no product ${id}.`);
   const termsHash = keccak256(toHex(input.termsText));
   if (termsHash !== onchain.termsHash) {
-    throw unprocessable("terms-mismatch", "Terms do not match", `keccak256(termsText) is ${termsHash}; the market holds ${onchain.termsHash}.`);
+    throw problem("terms-mismatch", `keccak256(termsText) is ${termsHash}; the market holds ${onchain.termsHash}.`);
   }
   const kind = dep.triggerKinds.get(getAddress(onchain.trigger));
-  if (!kind) throw unprocessable("unknown-trigger", "Unknown trigger", `Trigger ${onchain.trigger} is not a recorded trigger contract.`);
+  if (!kind) throw problem("unknown-trigger", `Trigger ${onchain.trigger} is not a recorded trigger contract.`);
   const { row, created } = await upsertProduct(db, {
     id,
     chainId,

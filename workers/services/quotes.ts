@@ -8,14 +8,14 @@ import { salesRefusal } from "../pricing/salesMargin";
 import type { quotes } from "../../db/schema";
 import { onChain } from "../chain/client";
 import { deploymentOf } from "../chain/deployment";
-import { quoteTypedData, quoteTypes, type Quote } from "../chain/quote";
-import { notFound, PROBLEM_BASE, ProblemError } from "../errors";
+import { daysToSeconds, quoteMessage, quoteTypedData, quoteTypes, type Quote } from "../chain/quote";
+import { notFound, PROBLEM_BASE, problem } from "../errors";
+import { PROBLEMS, type ProblemSlug } from "../problems";
 import { quotePremium } from "../pricing/premium";
 import type { BatchQuoteRequest, BatchQuoteResponse, QuoteRequest, QuoteResponse } from "../schemas/quote";
 import { riskInputsOf } from "./protocols";
 
 const BPS = 10_000n;
-const MAX_AMOUNT = 2n ** 96n - 1n;
 
 export type QuoteDeps = {
   db: D1Database;
@@ -29,10 +29,8 @@ export type QuoteDeps = {
   now: number;
 };
 
-const refuse = (status: 409 | 422, slug: string, title: string, detail: string, extra: Record<string, unknown> = {}) =>
-  new ProblemError(status, slug, title, detail, extra);
-
-type Refusal = { status: 409 | 422; slug: string; title: string; detail: string; extra?: Record<string, unknown> };
+/** Why a quote cannot be priced: a problem type of the catalogue and this case's detail. */
+type Refusal = { slug: ProblemSlug; detail: string; extra?: Record<string, unknown> };
 
 /** Everything one product's prices depend on: read once, priced for one or many (amount, duration) pairs. */
 export type QuoteContext = Awaited<ReturnType<typeof loadQuoteContext>>;
@@ -45,7 +43,7 @@ export async function loadQuoteContext(deps: QuoteDeps, productId: number, integ
   const row = await productForQuote(deps.db, productId);
   if (!row) throw notFound(`Product ${productId}`);
   const near = salesRefusal(row.product.triggerKind, row.product.salesMarginBps, row.distanceBps);
-  if (near) throw refuse(422, near.code, "Condition close to tripping", near.reason);
+  if (near) throw problem(near.code, near.reason);
   const dep = await deploymentOf(deps.db, deps.chainId);
   const id = BigInt(productId);
   const [onchain, productActive, poolLeft, poolActive, assets, pending, leverage, counts, feeBps] = await onChain(() =>
@@ -62,10 +60,9 @@ export async function loadQuoteContext(deps: QuoteDeps, productId: number, integ
     ]),
   );
   if (onchain.status !== 1) {
-    throw refuse(409, "product-unavailable", "Product not on sale",
-      onchain.status === 2 ? "The product has an open incident." : "The product is closed after an incident or not listed.");
+    throw problem("product-unavailable", onchain.status === 2 ? "The product has an open incident." : "The product is closed after an incident or not listed.");
   }
-  if (onchain.salesPaused) throw refuse(409, "product-unavailable", "Product not on sale", "Sales of this product are paused.");
+  if (onchain.salesPaused) throw problem("product-unavailable", "Sales of this product are paused.");
   const productLeft = onchain.capAmount > productActive ? onchain.capAmount - productActive : 0n;
   return {
     id,
@@ -84,12 +81,6 @@ export async function loadQuoteContext(deps: QuoteDeps, productId: number, integ
   };
 }
 
-/** A cover amount the market cannot hold (zero, or above a uint96), refused before anything is read. */
-function amountRefusal(amount: bigint): Refusal | null {
-  return amount === 0n || amount > MAX_AMOUNT
-    ? { status: 422, slug: "amount-invalid", title: "Amount out of range", detail: `The cover amount must be between 1 and ${MAX_AMOUNT} base units.` }
-    : null;
-}
 
 export type Priced = {
   premium: bigint;
@@ -101,8 +92,6 @@ export type Priced = {
 
 /** Prices one (amount, duration) in a context, or says why not. Pure: no I/O. */
 export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium" | "now">, amount: bigint, durationDays: number): { ok: true; priced: Priced } | { ok: false; refusal: Refusal } {
-  const bad = amountRefusal(amount);
-  if (bad) return { ok: false, refusal: bad };
   const priced = quotePremium(
     riskInputsOf(ctx.row.protocol),
     {
@@ -117,9 +106,9 @@ export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium
     deps.now,
   );
   if (!priced.ok) {
-    if (priced.code === "capacity_exceeded") return { ok: false, refusal: { status: 422, slug: "capacity-exceeded", title: "Not enough capacity", detail: priced.reason, extra: { capacityLeft: ctx.capacityLeft.toString() } } };
-    if (priced.code === "amount_invalid" || priced.code === "duration_out_of_range") return { ok: false, refusal: { status: 422, slug: "amount-invalid", title: "Amount out of range", detail: priced.reason } };
-    return { ok: false, refusal: { status: 422, slug: "protocol-refused", title: "Protocol not covered", detail: priced.reason, extra: { code: priced.code } } };
+    if (priced.code === "capacity_exceeded") return { ok: false, refusal: { slug: "capacity-exceeded", detail: priced.reason, extra: { capacityLeft: ctx.capacityLeft.toString() } } };
+    if (priced.code === "amount_invalid" || priced.code === "duration_out_of_range") return { ok: false, refusal: { slug: "amount-invalid", detail: priced.reason } };
+    return { ok: false, refusal: { slug: "protocol-refused", detail: priced.reason, extra: { code: priced.code } } };
   }
   // The integrator's share comes out of the premium, exactly as the market computes it (rounded down).
   const fee = (priced.premium * BigInt(ctx.integratorFeeBps)) / BPS;
@@ -143,14 +132,13 @@ export async function createQuote(
   req: z.infer<typeof QuoteRequest>,
   integrator: Address | null = null,
 ): Promise<{ response: z.infer<typeof QuoteResponse>; record: typeof quotes.$inferInsert }> {
-  const amount = BigInt(req.amount);
-  const bad = amountRefusal(amount);
-  if (bad) throw refuse(bad.status, bad.slug, bad.title, bad.detail);
+  const amount = BigInt(req.amount); // 1 … 2^96−1: CoverAmount in the request schema
+  const durationSeconds = daysToSeconds(req.duration);
   const ctx = await loadQuoteContext(deps, req.product, integrator);
   const result = priceIn(ctx, deps, amount, req.duration);
-  if (!result.ok) throw refuse(result.refusal.status, result.refusal.slug, result.refusal.title, result.refusal.detail, result.refusal.extra);
+  if (!result.ok) throw problem(result.refusal.slug, result.refusal.detail, result.refusal.extra);
   const { premium, breakdown, integratorFee, solvencyBps } = result.priced;
-  if (!deps.signerKey) throw new ProblemError(503, "quote-signer-missing", "Quote signer not configured", "QUOTE_SIGNER_KEY is not set.");
+  if (!deps.signerKey) throw problem("quote-signer-missing", "QUOTE_SIGNER_KEY is not set.");
 
   const { dep, onchain } = ctx;
   const quoteId = BigInt(await deps.nextQuoteId(Number(ctx.highestPolicyId)));
@@ -160,7 +148,7 @@ export async function createQuote(
     amount,
     premium,
     start: BigInt(deps.now),
-    duration: BigInt(req.duration) * 86_400n,
+    duration: durationSeconds,
     buyer: holder,
     deadline: BigInt(deps.now + deps.ttlSeconds),
     quoteId,
@@ -173,7 +161,7 @@ export async function createQuote(
   const data = req.beneficiary
     ? encodeFunctionData({ abi: marketAbi, functionName: "buyCoverFor", args: [quote, signature, getAddress(req.beneficiary)] })
     : encodeFunctionData({ abi: marketAbi, functionName: "buyCover", args: [quote, signature] });
-  const message = Object.fromEntries(Object.entries(quote).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])) as z.infer<typeof QuoteResponse>["eip712"]["message"];
+  const message = quoteMessage(quote);
 
   return {
     response: {
@@ -203,7 +191,7 @@ export async function createQuote(
       amount: amount.toString(),
       premium: premium.toString(),
       startAt: deps.now,
-      durationSeconds: req.duration * 86_400,
+      durationSeconds: Number(durationSeconds),
       buyer: holder,
       deadline: deps.now + deps.ttlSeconds,
       termsHash: onchain.termsHash,
@@ -235,7 +223,7 @@ export async function priceOptions(deps: QuoteDeps, req: z.infer<typeof BatchQuo
           integratorFee: p.integratorFee.amount.toString(), premiumToPool: (p.premium - p.integratorFee.amount).toString(), solvencyBps: p.solvencyBps,
         });
       } else {
-        options.push({ amount: a, duration: d, ok: false, problem: { type: PROBLEM_BASE + r.refusal.slug, title: r.refusal.title, status: r.refusal.status, detail: r.refusal.detail } });
+        options.push({ amount: a, duration: d, ok: false, problem: { type: PROBLEM_BASE + r.refusal.slug, title: PROBLEMS[r.refusal.slug].title, status: PROBLEMS[r.refusal.slug].status, detail: r.refusal.detail } });
       }
     }
   }

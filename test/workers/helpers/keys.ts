@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { apiKeys } from "../../../db/schema";
-import type { Scope } from "../../../workers/auth";
+import type { Scope } from "../../../workers/env";
 import { hashApiKey, newApiKey } from "../../../workers/keys";
 
 /** Creates an API key the way operators do (only its hash is stored) and returns the key. */

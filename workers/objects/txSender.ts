@@ -1,20 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { BaseError, createPublicClient, http, keccak256, type Hex, type PublicClient, type TransactionReceipt } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { recordIntent } from "../../db/queries/keeper";
+import { recordIntent } from "../../db/queries/keeperIntents";
 import { receiptOrNull } from "../chain/client";
+import { config } from "../config";
+import { FINAL_STATUSES as FINAL, transition, type IntentKind, type IntentState, type IntentStatus } from "./txIntent";
+
+export type { IntentKind, IntentStatus } from "./txIntent";
 
 /** Hot keys a TxSender may hold; each has its own Durable Object instance. */
 export type KeyName = "KEEPER_KEY" | "RELAYER_KEY";
-export type IntentKind = "observe" | "advance" | "fire" | "confirm" | "settle" | "relay";
-
-/**
- * signed: recorded with its nonce and raw transaction, maybe not broadcast yet;
- * broadcast: handed to the node; included: a receipt exists, not yet `confirmations` deep;
- * mined / reverted: final at the confirmation depth; failed: refused before broadcast (the call
- * would revert), no nonce used.
- */
-export type IntentStatus = "signed" | "broadcast" | "included" | "mined" | "reverted" | "failed";
 
 export type SendRequest = {
   /** Deterministic id of the work (e.g. `fire:31337:4:1700000000`): a retry names the same intent. */
@@ -36,27 +31,15 @@ export type SendResult = {
   error: string | null;
 };
 
-type IntentRow = {
-  id: string;
+/** An intent as stored; its status and the fields that go with it change only through `transition`. */
+type IntentRow = IntentState & {
   kind: IntentKind;
   to_address: Hex;
   data: Hex;
-  nonce: number | null;
   gas: string | null;
-  max_fee: string | null;
-  priority_fee: string | null;
   raw: Hex | null;
-  hashes: string; // JSON array, oldest first: replacements add to it
-  status: IntentStatus;
-  tx_hash: Hex | null; // the hash that was included
-  block_number: number | null;
-  error: string | null;
-  attempts: number;
-  broadcast_at: number | null;
   updated_at: number;
 };
-
-const FINAL: IntentStatus[] = ["mined", "reverted", "failed"];
 /** A broadcast transaction not included after this long is re-signed with higher fees (same nonce). */
 const REPLACE_AFTER_MS = 45_000;
 /** Pending intents are re-broadcast and checked by an alarm this often while any is open. */
@@ -102,15 +85,17 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
   /** Sends `req.data` to `req.to` at most once per intent id with the key `keyName`. */
   async send(keyName: KeyName, req: SendRequest): Promise<SendResult> {
     const { account, client } = this.signer(keyName);
-    const confirmations = req.confirmations ?? Number(this.env.KEEPER_CONFIRMATIONS ?? "0");
+    const confirmations = req.confirmations ?? config(this.env).keeper.confirmations;
     // Allocation, signing and broadcast run under the object's lock: one nonce per intent.
     await this.exclusive(async () => {
       const known = this.load(req.intentId);
       if (known?.status === "mined" && (await this.stillMined(client, known))) return;
       // Never sent (refused by estimation) or mined and reverted: nothing was paid, so the work
       // may be tried again; every market function re-validates on-chain.
-      if (!known || known.status === "failed" || known.status === "reverted") await this.create(account, client, req, known?.attempts ?? 0);
-      else await this.resume(account, client, known);
+      if (!known || known.status === "failed" || known.status === "reverted") {
+        if (known) transition(known, { on: "retried" }); // the move is checked; create() writes the fresh record
+        await this.create(account, client, req, known?.attempts ?? 0);
+      } else await this.resume(account, client, known);
     });
     const waited = await this.waitFinal(client, req.intentId, confirmations, req.waitMs ?? 20_000);
     await this.ctx.storage.setAlarm(nowMs() + PUMP_EVERY_MS).catch(() => undefined);
@@ -124,11 +109,7 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
    */
   private async stillMined(client: PublicClient, row: IntentRow): Promise<boolean> {
     if (await receiptOrNull(client, row.tx_hash!)) return true;
-    row.status = "broadcast";
-    row.tx_hash = null;
-    row.block_number = null;
-    row.broadcast_at = nowMs();
-    this.save(row);
+    this.save(transition(row, { on: "receipt-lost", at: nowMs() }));
     return false;
   }
 
@@ -146,7 +127,7 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
     const open = this.sql.exec<IntentRow>("SELECT * FROM tx_intents WHERE status IN ('signed','broadcast','included') ORDER BY nonce LIMIT 20").toArray();
     for (const row of open) {
       await this.exclusive(() => this.resume(account, client, this.load(row.id)!).catch(() => undefined));
-      await this.exclusive(() => this.refresh(client, row.id, Number(this.env.KEEPER_CONFIRMATIONS ?? "0"))).catch(() => undefined);
+      await this.exclusive(() => this.refresh(client, row.id, config(this.env).keeper.confirmations)).catch(() => undefined);
     }
     if (open.length > 0) await this.ctx.storage.setAlarm(nowMs() + PUMP_EVERY_MS);
   }
@@ -156,14 +137,15 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
   }
 
   private signer(keyName: KeyName): { account: PrivateKeyAccount; client: PublicClient } {
-    const secret = this.env[keyName];
-    if (!secret || !this.env.RPC_URL) throw new Error(`${keyName} or RPC_URL is not configured`);
-    const account = privateKeyToAccount(secret as Hex);
+    const c = config(this.env);
+    const secret = keyName === "RELAYER_KEY" ? c.relayerKey : c.keeperKey;
+    if (!secret || !c.rpcUrl) throw new Error(`${keyName} or RPC_URL is not configured`);
+    const account = privateKeyToAccount(secret);
     const known = this.key();
     if (known && known.address !== account.address) throw new Error(`this sender holds ${known.address}, not ${account.address}`);
     if (!known) this.sql.exec("INSERT INTO tx_key (k, key_name, address, next_nonce) VALUES (0, ?, ?, 0)", keyName, account.address);
     // Short timeouts, no transport retries: the intent record is the retry mechanism.
-    const client = createPublicClient({ transport: http(this.env.RPC_URL, { retryCount: 0, timeout: 5_000 }) });
+    const client = createPublicClient({ transport: http(c.rpcUrl, { retryCount: 0, timeout: 5_000 }) });
     return { account, client };
   }
 
@@ -185,7 +167,7 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
   private async mirror(row: IntentRow, signer: Hex): Promise<void> {
     await recordIntent(this.env.DB, {
       id: row.id, signer, kind: row.kind, target: row.to_address, calldata: row.data, nonce: row.nonce,
-      txHash: row.tx_hash ?? lastHash(row), status: d1Status(row.status), attempts: row.attempts, lastError: row.error,
+      txHash: row.tx_hash ?? lastHash(row), status: row.status, attempts: row.attempts, lastError: row.error,
     }).catch(() => undefined); // the Durable Object's own record is the authority; D1 is a view
   }
 
@@ -205,9 +187,7 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
       gas = await client.estimateGas({ account: account.address, to: req.to, data: req.data });
     } catch (err) {
       if (!isRevert(err)) throw err; // transport trouble: nothing recorded, the caller retries
-      row.status = "failed";
-      row.error = `would revert: ${errorText(err)}`;
-      this.save(row);
+      this.save(transition(row, { on: "refused", error: errorText(err) }));
       await this.mirror(row, account.address);
       return;
     }
@@ -225,26 +205,23 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
 
   private async sign(account: PrivateKeyAccount, row: IntentRow): Promise<void> {
     row.raw = await account.signTransaction({
-      chainId: Number(this.env.CHAIN_ID), type: "eip1559", to: row.to_address, data: row.data, nonce: row.nonce!,
+      chainId: config(this.env).chainId, type: "eip1559", to: row.to_address, data: row.data, nonce: row.nonce!,
       gas: BigInt(row.gas!), maxFeePerGas: BigInt(row.max_fee!), maxPriorityFeePerGas: BigInt(row.priority_fee!),
     });
     row.hashes = JSON.stringify([...hashesOf(row), keccak256(row.raw)]);
   }
 
   private async broadcast(client: PublicClient, row: IntentRow): Promise<void> {
-    row.attempts += 1;
+    let error: string | null = null;
     try {
       await client.sendRawTransaction({ serializedTransaction: row.raw! });
-      row.error = null;
     } catch (err) {
       // A lost response may still have reached the node, and "nonce too low / already known" may
       // mean it did: either way the receipt check decides, and a resume re-sends the same bytes.
-      row.error = errorText(err);
-      if (!NONCE_TAKEN.test(row.error)) console.warn(JSON.stringify({ at: "txSender.broadcast", intent: row.id, error: row.error }));
+      error = errorText(err);
+      if (!NONCE_TAKEN.test(error)) console.warn(JSON.stringify({ at: "txSender.broadcast", intent: row.id, error }));
     }
-    if (row.status === "signed") row.status = "broadcast";
-    row.broadcast_at ??= nowMs();
-    this.save(row);
+    this.save(transition(row, { on: "sent", at: nowMs(), error }));
   }
 
   /** Brings a recorded, unfinished intent forward: receipt, re-broadcast, replacement or new nonce. */
@@ -252,15 +229,14 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
     if (FINAL.includes(row.status)) return;
     const receipt = await this.findReceipt(client, row);
     if (receipt) return;
+    // Included before, no receipt now: a reorg dropped it; it waits for a receipt again.
+    if (row.status === "included") this.save(transition(row, { on: "receipt-lost", at: nowMs() }));
     const mined = await client.getTransactionCount({ address: account.address, blockTag: "latest" });
     if (mined > row.nonce!) {
       // The nonce is used, and by none of our hashes (their receipts are absent): something else
       // took it. Sign the same work again with a fresh nonce.
       const pending = await client.getTransactionCount({ address: account.address, blockTag: "pending" });
-      row.nonce = this.nextNonce(pending);
-      row.hashes = "[]";
-      row.broadcast_at = null;
-      row.status = "signed";
+      transition(row, { on: "resigned", nonce: this.nextNonce(pending) });
       await this.sign(account, row);
       this.save(row);
       await this.mirror(row, account.address);
@@ -274,9 +250,7 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
         const up = (BigInt(old) * 1125n) / 1000n + 1n;
         return (up > now ? up : now).toString();
       };
-      row.max_fee = bump(row.max_fee!, fees.maxFeePerGas);
-      row.priority_fee = bump(row.priority_fee!, fees.maxPriorityFeePerGas);
-      row.broadcast_at = nowMs();
+      transition(row, { on: "replaced", maxFee: bump(row.max_fee!, fees.maxFeePerGas), priorityFee: bump(row.priority_fee!, fees.maxPriorityFeePerGas), at: nowMs() });
       await this.sign(account, row);
       this.save(row);
       await this.mirror(row, account.address);
@@ -289,10 +263,7 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
     for (const hash of hashesOf(row).reverse()) {
       const receipt = await receiptOrNull(client, hash);
       if (receipt) {
-        row.tx_hash = hash;
-        row.block_number = Number(receipt.blockNumber);
-        if (row.status === "signed" || row.status === "broadcast") row.status = "included";
-        this.save(row);
+        this.save(transition(row, { on: "receipt", hash, block: Number(receipt.blockNumber) }));
         return receipt;
       }
     }
@@ -308,13 +279,7 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
     if (FINAL.includes(row.status) || row.status === "signed") return resultOf(row);
     const receipt = await this.findReceipt(client, row);
     if (!receipt) {
-      if (row.status === "included") {
-        row.status = "broadcast";
-        row.tx_hash = null;
-        row.block_number = null;
-        row.broadcast_at = nowMs();
-        this.save(row);
-      }
+      if (row.status === "included") this.save(transition(row, { on: "receipt-lost", at: nowMs() }));
       return resultOf(row);
     }
     const head = await client.getBlockNumber();
@@ -322,9 +287,7 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
       // Deep enough; re-read once more so a reorg between the two reads is not taken as final.
       const again = await client.getTransactionReceipt({ hash: receipt.transactionHash }).catch(() => null);
       if (again && again.blockHash === receipt.blockHash) {
-        row.status = receipt.status === "success" ? "mined" : "reverted";
-        if (row.status === "reverted") row.error = "reverted on-chain";
-        this.save(row);
+        this.save(transition(row, { on: "final", success: receipt.status === "success" }));
         await this.mirror(row, this.key()!.address);
       }
     }
@@ -346,10 +309,6 @@ const lastHash = (row: IntentRow) => hashesOf(row).at(-1) ?? null;
 
 function resultOf(row: IntentRow): SendResult {
   return { intentId: row.id, status: row.status, txHash: row.tx_hash ?? lastHash(row), blockNumber: row.block_number, error: row.error };
-}
-
-function d1Status(s: IntentStatus): "pending" | "broadcast" | "mined" | "failed" {
-  return s === "signed" ? "pending" : s === "broadcast" || s === "included" ? "broadcast" : s === "mined" ? "mined" : "failed";
 }
 
 /** An execution revert (the call itself fails), as opposed to the transport failing. */
