@@ -1,4 +1,4 @@
-import { json } from "./sql";
+import { json, jsonChunks } from "./sql";
 
 /**
  * The chain index: the market's events applied to policies, incidents, payouts and products, the
@@ -31,11 +31,11 @@ export type IndexChanges = {
   products: ProductChange[];
 };
 
-/** The statements that apply one indexed block range (the cursor update is the caller's) */
+/** The statements that apply one indexed block range (the cursor update is the caller's); one per JSON chunk of each kind of change. */
 export function indexStatements(db: D1Database, chainId: number, c: IndexChanges): D1PreparedStatement[] {
   const out: D1PreparedStatement[] = [];
   const v = (f: string) => `json_extract(value, '$.${f}')`;
-  if (c.policies.length > 0) {
+  for (const chunk of jsonChunks(c.policies)) {
     out.push(
       db.prepare(
         `INSERT INTO policies (id, chain_id, product_id, owner, payer, cover_amount, premium, start_at, end_at, integrator, status, tx_hash, block_number, owner_block)
@@ -43,29 +43,29 @@ export function indexStatements(db: D1Database, chainId: number, c: IndexChanges
                 ${v("integrator")}, 'active', ${v("txHash")}, ${v("blockNumber")}, ${v("blockNumber")} FROM json_each(?2) WHERE true
          ON CONFLICT (id) DO UPDATE SET tx_hash = excluded.tx_hash, block_number = excluded.block_number,
            owner_block = MAX(policies.owner_block, excluded.owner_block)`,
-      ).bind(chainId, json(c.policies)),
+      ).bind(chainId, chunk),
     );
   }
-  if (c.owners.length > 0) {
+  for (const chunk of jsonChunks(c.owners)) {
     out.push(
       db.prepare(
         `UPDATE policies SET owner = t.owner, owner_block = t.block
          FROM (SELECT ${v("id")} AS id, ${v("owner")} AS owner, ${v("block")} AS block FROM json_each(?)) AS t
          WHERE policies.id = t.id AND policies.owner_block <= t.block`,
-      ).bind(json(c.owners)),
+      ).bind(chunk),
     );
   }
-  if (c.opened.length > 0) {
+  for (const chunk of jsonChunks(c.opened)) {
     out.push(
       db.prepare(
         `INSERT INTO incidents (id, chain_id, product_id, status, incident_time, fired_at, liability, proof_hex, evidence_json, fire_tx_hash, fired_block, status_block)
          SELECT ${v("id")}, ?1, ${v("productId")}, 'pending', ${v("incidentTime")}, ${v("firedAt")}, ${v("liability")}, ${v("proofHex")},
                 ${v("evidenceJson")}, ${v("fireTxHash")}, ${v("firedBlock")}, ${v("firedBlock")} FROM json_each(?2) WHERE true
          ON CONFLICT (id) DO UPDATE SET fired_block = excluded.fired_block, fire_tx_hash = excluded.fire_tx_hash, evidence_json = excluded.evidence_json`,
-      ).bind(chainId, json(c.opened)),
+      ).bind(chainId, chunk),
     );
   }
-  if (c.incidentChanges.length > 0) {
+  for (const chunk of jsonChunks(c.incidentChanges)) {
     out.push(
       db.prepare(
         `UPDATE incidents SET status = t.status, status_block = t.block, reserve = COALESCE(t.reserve, incidents.reserve),
@@ -73,34 +73,34 @@ export function indexStatements(db: D1Database, chainId: number, c: IndexChanges
          FROM (SELECT ${v("id")} AS id, ${v("status")} AS status, ${v("block")} AS block, ${v("reserve")} AS reserve,
                       ${v("confirmedAt")} AS confirmedAt, ${v("confirmTxHash")} AS confirmTxHash FROM json_each(?)) AS t
          WHERE incidents.id = t.id`,
-      ).bind(json(c.incidentChanges)),
+      ).bind(chunk),
     );
   }
-  if (c.payouts.length > 0) {
+  for (const chunk of jsonChunks(c.payouts)) {
     out.push(
       db.prepare(
         `INSERT INTO payouts (policy_id, incident_id, recipient, amount, deferred, tx_hash, block_number, paid_at)
          SELECT ${v("policyId")}, ${v("incidentId")}, ${v("recipient")}, ${v("amount")}, 0, ${v("txHash")}, ${v("blockNumber")}, ${v("paidAt")}
          FROM json_each(?) WHERE true
          ON CONFLICT (policy_id) DO UPDATE SET tx_hash = excluded.tx_hash, block_number = excluded.block_number, paid_at = excluded.paid_at`,
-      ).bind(json(c.payouts)),
-      db.prepare(`UPDATE policies SET status = 'paid' WHERE id IN (SELECT ${v("policyId")} FROM json_each(?))`).bind(json(c.payouts)),
+      ).bind(chunk),
+      db.prepare(`UPDATE policies SET status = 'paid' WHERE id IN (SELECT ${v("policyId")} FROM json_each(?))`).bind(chunk),
       db.prepare(
         `UPDATE incidents SET paid = (SELECT CAST(COALESCE(SUM(CAST(amount AS INTEGER)), 0) AS TEXT) FROM payouts WHERE payouts.incident_id = incidents.id)
          WHERE id IN (SELECT DISTINCT ${v("incidentId")} FROM json_each(?))`,
-      ).bind(json(c.payouts)),
+      ).bind(chunk),
     );
   }
-  if (c.deferred.length > 0) {
-    out.push(db.prepare(`UPDATE payouts SET deferred = 1 WHERE policy_id IN (SELECT ${v("policyId")} FROM json_each(?))`).bind(json(c.deferred)));
+  for (const chunk of jsonChunks(c.deferred)) {
+    out.push(db.prepare(`UPDATE payouts SET deferred = 1 WHERE policy_id IN (SELECT ${v("policyId")} FROM json_each(?))`).bind(chunk));
   }
-  if (c.products.length > 0) {
+  for (const chunk of jsonChunks(c.products)) {
     out.push(
       db.prepare(
         `UPDATE products SET status = t.status, updated_at = unixepoch()
          FROM (SELECT ${v("id")} AS id, ${v("status")} AS status, ${v("onlyFrom")} AS onlyFrom FROM json_each(?)) AS t
          WHERE products.id = t.id AND (t.onlyFrom IS NULL OR EXISTS (SELECT 1 FROM json_each(t.onlyFrom) f WHERE f.value = products.status))`,
-      ).bind(json(c.products)),
+      ).bind(chunk),
     );
   }
   return out;

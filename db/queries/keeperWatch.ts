@@ -1,6 +1,6 @@
 import type { LegReading } from "../../workers/triggers/kind";
 import { kinds, type TriggerKind } from "../../workers/triggers/index";
-import { json } from "./sql";
+import { jsonChunks } from "./sql";
 
 /** keeper_watch and observations: what the keeper watches and the readings it recorded; the tick's one read batch. */
 
@@ -78,16 +78,16 @@ export function readingStatements(db: D1Database, all: Reading[], changed: Readi
     json_extract(value, '$.problem'), json_extract(value, '$.distanceBps'), json_extract(value, '$.blockNumber'), json_extract(value, '$.observedAt')
     FROM json_each(?) WHERE true`;
   const out: D1PreparedStatement[] = [];
-  if (all.length > 0) {
+  for (const chunk of jsonChunks(all)) {
     out.push(
       db.prepare(
         `INSERT INTO keeper_watch (${cols}) ${pick}
          ON CONFLICT (product_id) DO UPDATE SET source = excluded.source, round_id = excluded.round_id, answer = excluded.answer,
            updated_at = excluded.updated_at, paused = excluded.paused, valid = excluded.valid, problem = excluded.problem,
            distance_bps = excluded.distance_bps, block_number = excluded.block_number, observed_at = excluded.observed_at`,
-      ).bind(json(all)),
+      ).bind(chunk),
     );
   }
-  if (changed.length > 0) out.push(db.prepare(`INSERT INTO observations (${cols}) ${pick}`).bind(json(changed)));
+  for (const chunk of jsonChunks(changed)) out.push(db.prepare(`INSERT INTO observations (${cols}) ${pick}`).bind(chunk));
   return out;
 }

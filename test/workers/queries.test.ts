@@ -4,6 +4,8 @@ import { apiKeyByHash, insertApiKey, listApiKeys, revokeApiKey } from "../../db/
 import { cursorStatement, indexStatements, rollbackAfter, type IndexChanges } from "../../db/queries/chainIndex";
 import { openIntents, queuedIntentStatement, recordIntent } from "../../db/queries/keeperIntents";
 import { claimRun, finishRunStatement, listRuns } from "../../db/queries/keeperRuns";
+import { readingStatements, type Reading } from "../../db/queries/keeperWatch";
+import { jsonChunks } from "../../db/queries/sql";
 import { payablePolicies } from "../../db/queries/policies";
 import { deactivateWebhook, deliveriesOf, insertWebhook, webhookOf, webhooksOf } from "../../db/queries/webhooks";
 
@@ -109,5 +111,29 @@ describe("db/queries: chain index and payable policies", () => {
     expect(left.results).toEqual([{ id: 1, status: "active" }, { id: 2, status: "active" }, { id: 3, status: "active" }]);
     expect(await db.prepare("SELECT COUNT(*) AS n FROM incidents").first<{ n: number }>()).toEqual({ n: 0 });
     expect(await db.prepare("SELECT COUNT(*) AS n FROM payouts").first<{ n: number }>()).toEqual({ n: 0 });
+  });
+});
+
+describe("db/queries: large writes stay inside D1's string limit", () => {
+  it("jsonChunks packs whole rows into arrays of at most maxBytes", () => {
+    const rows = Array.from({ length: 100 }, (_, i) => ({ i, pad: "x".repeat(90), big: 10n ** 30n }));
+    const chunks = jsonChunks(rows, 1_000);
+    expect(chunks.length).toBeGreaterThan(10);
+    for (const c of chunks) expect(c.length).toBeLessThanOrEqual(1_000);
+    expect(chunks.flatMap((c) => JSON.parse(c) as { i: number }[]).map((r) => r.i)).toEqual(rows.map((r) => r.i));
+    expect(JSON.parse(chunks[0]!)[0].big).toBe("1000000000000000000000000000000");
+  });
+
+  it("10,000 readings (a keeper run over 10,000 products) are written in several statements, every one kept", async () => {
+    const reading = (productId: number): Reading => ({
+      productId, source: ADDR, roundId: String(18_446_744_073_709_551_616n + BigInt(productId)), answer: "100000000000000", updatedAt: 1_700_000_000,
+      paused: null, valid: true, problem: null, distanceBps: 5_000, blockNumber: 123, observedAt: 1_700_000_060,
+    });
+    const all = Array.from({ length: 10_000 }, (_, k) => reading(k + 1));
+    const statements = readingStatements(db, all, all);
+    expect(statements.length).toBeGreaterThanOrEqual(4); // one JSON parameter of all of them is over D1's 2 MB
+    await db.batch(statements);
+    expect(await db.prepare("SELECT COUNT(*) AS n FROM keeper_watch").first<{ n: number }>()).toEqual({ n: 10_000 });
+    expect(await db.prepare("SELECT COUNT(*) AS n FROM observations").first<{ n: number }>()).toEqual({ n: 10_000 });
   });
 });

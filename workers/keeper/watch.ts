@@ -87,6 +87,29 @@ export async function readProducts(
   blockNumber: bigint,
   products: WatchedProduct[],
 ): Promise<Snapshot> {
+  // In slices, one after the other: one slice's calls, answers and assessments are what a run
+  // holds in memory at a time, however many products there are (10,000 products in one round
+  // exhausted the Worker's heap). Each slice is one JSON-RPC batch.
+  if (products.length <= PRODUCTS_PER_READ) return readSlice(client, addr, blockNumber, products);
+  const assessments: Assessment[] = [];
+  let blockTimestamp = 0n;
+  for (let s = 0; s < products.length; s += PRODUCTS_PER_READ) {
+    const part = await readSlice(client, addr, blockNumber, products.slice(s, s + PRODUCTS_PER_READ));
+    blockTimestamp = part.blockTimestamp;
+    assessments.push(...part.assessments);
+  }
+  return { blockNumber, blockTimestamp, assessments };
+}
+
+/** Products read per Multicall3 round (one JSON-RPC batch each). */
+export const PRODUCTS_PER_READ = 1_000;
+
+async function readSlice(
+  client: PublicClient,
+  addr: { market: Address; multicall: Address },
+  blockNumber: bigint,
+  products: WatchedProduct[],
+): Promise<Snapshot> {
   const watches = products.map(watchOf);
   const reads = new CallSet();
   const readAt = watches.map((w) => w.legs.map((l) => l.reads.map((c) => reads.add(c))));
