@@ -18,12 +18,16 @@ export async function recordIntent(db: D1Database, i: IntentRecord): Promise<voi
     });
 }
 
-/** A settlement batch a run queued, before any TxSender took it; queued again only when the last try failed or reverted. */
+/**
+ * A settlement batch a run queued, before any TxSender took it. Queued again (its `updated_at`
+ * refreshed, so the next runs count it in flight) while it is queued or signed, or after it
+ * failed or reverted; a broadcast, included or mined batch is left as the sender records it.
+ */
 export function queuedIntentStatement(db: D1Database, i: { id: string; signer: string; kind: IntentRecord["kind"]; target: string; calldata: string }): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO keeper_intents (id, signer, kind, target, calldata, status) VALUES (?1, ?2, ?3, ?4, ?5, 'queued')
-       ON CONFLICT (id) DO UPDATE SET updated_at = unixepoch() WHERE keeper_intents.status IN ${sqlList(["queued", ...RETRYABLE_STATUSES])}`,
+       ON CONFLICT (id) DO UPDATE SET updated_at = unixepoch() WHERE keeper_intents.status IN ${sqlList(["queued", "signed", ...RETRYABLE_STATUSES])}`,
     )
     .bind(i.id, i.signer, i.kind, i.target, i.calldata);
 }

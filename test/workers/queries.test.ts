@@ -75,11 +75,17 @@ describe("db/queries: keeper intents (the TxSender's status names)", () => {
     await recordIntent(db, { id: "i1", ...base, nonce: 4, txHash: "0xaa", status: "mined", attempts: 1, lastError: null });
     await recordIntent(db, { id: "i2", ...base, nonce: 5, txHash: "0xbb", status: "reverted", attempts: 1, lastError: "reverted on-chain" });
     expect(await openIntents(db, signer)).toEqual([]);
-    // A mined intent is not re-queued; a reverted one is.
+    // A mined intent is not re-queued; a reverted one is, and so is one a sender has only signed
+    // (its batch counts as in flight again for the next runs, as before the statuses were renamed).
+    await queuedIntentStatement(db, { id: "i3", ...base }).run();
+    await recordIntent(db, { id: "i3", ...base, nonce: 6, txHash: null, status: "signed", attempts: 0, lastError: null });
+    await db.prepare("UPDATE keeper_intents SET updated_at = 1 WHERE id = 'i3'").run();
+    await queuedIntentStatement(db, { id: "i3", ...base }).run();
+    expect((await db.prepare("SELECT updated_at AS t FROM keeper_intents WHERE id = 'i3'").first<{ t: number }>())!.t).toBeGreaterThan(1);
     await queuedIntentStatement(db, { id: "i1", ...base }).run();
     await queuedIntentStatement(db, { id: "i2", ...base }).run();
     const rows = await db.prepare("SELECT id, status FROM keeper_intents WHERE signer = ? ORDER BY id").bind(signer).all<{ id: string; status: string }>();
-    expect(rows.results).toEqual([{ id: "i1", status: "mined" }, { id: "i2", status: "reverted" }]);
+    expect(rows.results).toEqual([{ id: "i1", status: "mined" }, { id: "i2", status: "reverted" }, { id: "i3", status: "signed" }]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { INTENT_STATUSES, IntentTransitionError, transition, type IntentEvent, type IntentState, type IntentStatus } from "../../workers/objects/txIntent";
+import { allowed, INTENT_STATUSES, IntentTransitionError, transition, type IntentEvent, type IntentState, type IntentStatus } from "../../workers/objects/txIntent";
 
 const HASH = `0x${"ab".repeat(32)}` as const;
 const row = (status: IntentStatus, over: Partial<IntentState> = {}): IntentState => ({
@@ -36,6 +36,8 @@ describe("TxSender intent transitions (workers/objects/txIntent.ts)", () => {
     for (const status of INTENT_STATUSES) {
       for (const e of EVENTS) {
         const want = EXPECTED[status][label(e)];
+        // allowed() answers for the event name: "final" is a move only where some final outcome is.
+        expect(allowed(status, e.on), `allowed(${status}, ${e.on})`).toBe(Object.keys(EXPECTED[status]).some((k) => k === e.on || k.startsWith(`${e.on}(`)));
         if (want) expect(transition(row(status), e).status, `${status} --${label(e)}→`).toBe(want);
         else expect(() => transition(row(status), e), `${status} --${label(e)}→ must be refused`).toThrow(IntentTransitionError);
       }

@@ -68,6 +68,11 @@ export type IntentState = {
   broadcast_at: number | null;
 };
 
+/** Whether `on` is a move from `status` (to check before a side effect the move needs, such as a nonce). */
+export function allowed(status: IntentStatus, on: IntentEvent["on"]): boolean {
+  return on === "final" ? status === "included" : TRANSITIONS[status][on] !== undefined;
+}
+
 export class IntentTransitionError extends Error {
   override readonly name = "IntentTransitionError";
 }

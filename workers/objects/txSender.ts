@@ -4,7 +4,7 @@ import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { recordIntent } from "../../db/queries/keeperIntents";
 import { receiptOrNull } from "../chain/client";
 import { config } from "../config";
-import { FINAL_STATUSES as FINAL, transition, type IntentKind, type IntentState, type IntentStatus } from "./txIntent";
+import { allowed, FINAL_STATUSES as FINAL, IntentTransitionError, transition, type IntentKind, type IntentState, type IntentStatus } from "./txIntent";
 
 export type { IntentKind, IntentStatus } from "./txIntent";
 
@@ -236,6 +236,9 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
       // The nonce is used, and by none of our hashes (their receipts are absent): something else
       // took it. Sign the same work again with a fresh nonce.
       const pending = await client.getTransactionCount({ address: account.address, blockTag: "pending" });
+      // Checked before the nonce is taken: a nonce allocated for a refused move would be a gap
+      // that stalls every later transaction of the key.
+      if (!allowed(row.status, "resigned")) throw new IntentTransitionError(`intent ${row.id}: "resigned" is not a move from ${row.status}`);
       transition(row, { on: "resigned", nonce: this.nextNonce(pending) });
       await this.sign(account, row);
       this.save(row);
