@@ -13,6 +13,10 @@ export default defineConfig(async () => {
       maxWorkers: 2,
       projects: [
         {
+          // Plain Node, no chain: checks of what the Worker publishes (the OpenAPI document's lint).
+          test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], testTimeout: 60_000 },
+        },
+        {
           test: {
             name: "contracts",
             environment: "node",

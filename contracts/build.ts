@@ -24,7 +24,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "contracts", "out");
 const sourceDirs = ["contracts/src", "contracts/mocks", "contracts/examples"];
 /** Contracts from packages that the local chain deploys as they are (Chainlink's own feed mock). */
-const packageSources = ["@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.sol"];
+// From packages: Chainlink's mock aggregator (local chains), and its feed interface, whose ABI the
+// keeper reads feeds with (workers/chain/multicall.ts).
+const packageSources = ["@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.sol", "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol"];
 
 /**
  * Warnings we have read and decided to live with, matched on the file they come from and the

@@ -17,7 +17,8 @@
  */
 import { createPublicClient, createWalletClient, formatUnits, http, keccak256, parseEventLogs, toHex, type Address, type Hex } from "viem";
 import { foundry } from "viem/chains";
-import { buyCover, depositWithCover, type QuoteResponse } from "../client/chain";
+import { tripwireApi } from "../client/api";
+import { buyCover, depositWithCover } from "../client/chain";
 import { encodeTvlDropParams } from "../workers/triggers/tvlDrop";
 import { localAccount } from "./lib/clients";
 import { readLocalConfig } from "./lib/local";
@@ -65,26 +66,29 @@ async function mined(hash: Hex) {
   if (r.status !== "success") throw new DemoFailure(`transaction reverted: ${hash}`);
   return r;
 }
-async function http_(method: string, path: string, body?: unknown, key?: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${cfg.api}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new DemoFailure(`${method} ${path} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
+// The API through the typed client (client/api.ts): anonymous, as the local admin, as the integrator.
+const api = tripwireApi(cfg.api);
+const adminApi = tripwireApi(cfg.api, { apiKey: cfg.adminKey });
+const integratorApi = tripwireApi(cfg.api, { apiKey: cfg.integratorKey });
+/** The body of a 2xx answer; anything else stops the demo with the problem the API gave. */
+async function ok<T>(what: string, res: Promise<{ ok: boolean; status: number; text(): Promise<string>; json(): Promise<T> }>): Promise<T> {
+  const r = await res;
+  if (!r.ok) throw new DemoFailure(`${what} answered ${r.status}: ${await r.text()}`);
+  return r.json();
 }
+const poolNow = async () => (await ok("GET /v1/pools", api.v1.pools.$get())).pools[0]!;
+const latestRuns = (limit: number) => ok("GET /v1/admin/keeper/runs", adminApi.v1.admin.keeper.runs.$get({ query: { limit: String(limit) } }));
+const register = (txHash: Hex) => ok("POST /v1/purchases", api.v1.purchases.$post({ json: { txHash }, header: {} }));
 const balance = (who: Address) => publicClient.readContract({ address: token, abi: tokenAbi, functionName: "balanceOf", args: [who] });
 const faucet = async (to: Address, amount: bigint) => mined(await operator.writeContract({ address: token, abi: tokenAbi, functionName: "mint", args: [to, amount] }));
 
 async function main() {
   try {
-    await http_("GET", "/health");
+    await ok("GET /health", api.health.$get());
   } catch {
     throw new DemoFailure(`the Worker at ${cfg.api} does not answer: is \`npm start\` running?`);
   }
-  const { runs } = (await http_("GET", "/v1/admin/keeper/runs?limit=1", undefined, cfg.adminKey)) as { runs: unknown[] };
+  const { runs } = await latestRuns(1);
   console.log(`Tripwire demo against ${cfg.api} (chain ${cfg.chainId} at ${cfg.rpcUrl}); the keeper runs every ${cfg.keeperIntervalSeconds} s${runs.length ? "" : " (no run recorded yet)"}.`);
 
   // 1 ─ products for this run
@@ -101,7 +105,7 @@ async function main() {
     }));
     const [listed] = parseEventLogs({ abi: marketAbi, logs: receipt.logs, eventName: "ProductListed" });
     const id = Number(listed!.args.productId);
-    await http_("PUT", `/v1/admin/products/${id}`, { protocolId, name: `${name} (demo ${run})`, termsText: terms }, cfg.adminKey);
+    await ok("PUT /v1/admin/products", adminApi.v1.admin.products[":id"].$put({ param: { id: String(id) }, json: { protocolId, name: `${name} (demo ${run})`, termsText: terms } }));
     say(`product ${id}: ${name} — TVL feed ${feed}; a 50% drop within 24 h pays; cover starts 60 s after purchase; no veto window`);
     return id;
   };
@@ -110,40 +114,40 @@ async function main() {
 
   // 2 ─ an LP deposits
   section(2, "A liquidity provider funds the pool");
-  const poolBefore = ((await http_("GET", "/v1/pools")) as { pools: Record<string, string>[] }).pools[0]!;
+  const poolBefore = await poolNow();
   await faucet(lp.account.address, 250_000n * USD);
   await mined(await lp.writeContract({ address: token, abi: tokenAbi, functionName: "approve", args: [pool, 250_000n * USD] }));
   await mined(await lp.writeContract({ address: pool, abi: poolAbi, functionName: "deposit", args: [250_000n * USD, lp.account.address] }));
   const shares = await publicClient.readContract({ address: pool, abi: poolAbi, functionName: "balanceOf", args: [lp.account.address] });
   say(`LP ${lp.account.address} deposited ${usd(250_000n * USD)} and holds ${formatUnits(shares, 12)} twLP shares`);
-  say(`pool: ${usd(poolBefore.totalAssets!)} → ${usd(((await http_("GET", "/v1/pools")) as { pools: Record<string, string>[] }).pools[0]!.totalAssets!)} of assets`);
+  say(`pool: ${usd(poolBefore.totalAssets)} → ${usd((await poolNow()).totalAssets)} of assets`);
 
   // 3 ─ a buyer quotes over HTTP and buys
   section(3, "A buyer asks for a quote over HTTP and buys on-chain");
   await faucet(buyer.account.address, 1_000n * USD);
-  const quote = async (product: number, amount: bigint, extra: Record<string, unknown> = {}, key?: string) => {
+  const quote = async (product: number, amount: bigint, extra: { buyer?: Address; beneficiary?: Address } = {}, client = api) => {
     const body = { product, amount: amount.toString(), duration: 30, ...extra };
     say(`POST /v1/quotes ${JSON.stringify(body)}`);
-    const q = (await http_("POST", "/v1/quotes", body, key)) as unknown as QuoteResponse & { premium: string; solvencyBps: number; expiresAt: number; integratorFee: { amount: string } };
+    const q = await ok("POST /v1/quotes", client.v1.quotes.$post({ json: body }));
     say(`  → quote ${q.quoteId}: premium ${usd(q.premium)}, solvency ${q.solvencyBps / 100}%, valid until ${new Date(q.expiresAt * 1000).toISOString().slice(11, 19)} UTC`);
     return q;
   };
   const q1 = await quote(lendingProduct, 10_000n * USD, { buyer: buyer.account.address });
   const bought1 = await buyCover(publicClient, buyer, q1);
-  await http_("POST", "/v1/purchases", { txHash: bought1.txHash });
+  await register(bought1.txHash);
   say(`buyer ${buyer.account.address} approved the premium and bought policy ${bought1.policyId} (${usd(10_000n * USD)} of cover) in ${bought1.txHash.slice(0, 12)}…`);
   const q2 = await quote(dexProduct, 5_000n * USD, { buyer: buyer.account.address });
   const bought2 = await buyCover(publicClient, buyer, q2);
-  await http_("POST", "/v1/purchases", { txHash: bought2.txHash });
+  await register(bought2.txHash);
   say(`buyer bought policy ${bought2.policyId} on the DEX product (${usd(5_000n * USD)} of cover)`);
 
   // 4 ─ deposit and cover in one transaction
   section(4, "A depositor deposits into a protocol's vault and is covered in the same transaction");
   await faucet(depositor.account.address, 20_500n * USD);
   const integratorBefore = await balance(cfg.integrator);
-  const q3 = await quote(lendingProduct, 20_000n * USD, { beneficiary: depositor.account.address }, cfg.integratorKey);
+  const q3 = await quote(lendingProduct, 20_000n * USD, { beneficiary: depositor.account.address }, integratorApi);
   const covered = await depositWithCover(publicClient, depositor, { vault, assets: 20_000n * USD, quote: q3 });
-  await http_("POST", "/v1/purchases", { txHash: covered.txHash });
+  await register(covered.txHash);
   say(`depositor ${depositor.account.address}: ${usd(20_000n * USD)} into CoveredVault ${vault} and policy ${covered.policyId} (${usd(20_000n * USD)}) in one transaction ${covered.txHash.slice(0, 12)}…`);
   say(`the vault's integrator ${cfg.integrator} was paid ${usd((await balance(cfg.integrator)) - integratorBefore)} of that premium at purchase`);
 
@@ -175,9 +179,9 @@ async function main() {
   section(6, "Near miss: the DEX's TVL dips 20% (the trigger needs 50%)");
   await heartbeat(dexFeed, 640_000_000n);
   say("DEX TVL feed: $800M → $640M");
-  const runsBefore = ((await http_("GET", "/v1/admin/keeper/runs?limit=1", undefined, cfg.adminKey)) as { runs: { scheduledAt: number }[] }).runs[0]?.scheduledAt ?? 0;
+  const runsBefore = (await latestRuns(1)).runs[0]?.scheduledAt ?? 0;
   for (let i = 0; i < 60; i++) {
-    const { runs: latest } = (await http_("GET", "/v1/admin/keeper/runs?limit=3", undefined, cfg.adminKey)) as { runs: { scheduledAt: number; status: string }[] };
+    const { runs: latest } = await latestRuns(3);
     if (latest.filter((r) => r.scheduledAt > runsBefore && r.status === "done").length >= 2) break;
     await sleep(500);
   }
@@ -224,7 +228,7 @@ async function main() {
   const after = { buyer: await balance(buyer.account.address), depositor: await balance(depositor.account.address) };
   console.log(`\n  buyer      ${buyer.account.address}: ${usd(before.buyer)} → ${usd(after.buyer)} (policy ${bought1.policyId}: ${usd(10_000n * USD)} covered)`);
   console.log(`  depositor  ${depositor.account.address}: ${usd(before.depositor)} → ${usd(after.depositor)} (policy ${covered.policyId}: ${usd(20_000n * USD)} covered; vault shares kept)`);
-  const poolAfter = ((await http_("GET", "/v1/pools")) as { pools: Record<string, unknown>[] }).pools[0]!;
+  const poolAfter = await poolNow();
   console.log(`  pool: total assets ${usd(String(poolAfter.totalAssets))}, active cover ${usd(String(poolAfter.activeCover))}, pending liability ${usd(String(poolAfter.pendingLiability))}, utilisation ${Number(poolAfter.utilisationBps) / 100}%`);
 
   const missing = [...expected.keys()].filter((id) => !paid.has(id));

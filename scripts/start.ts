@@ -15,11 +15,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { getContract, toHex, type Address } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
+import { getContract, type Address } from "viem";
 import { buildContracts } from "../contracts/build";
 import { startAnvil, type Anvil } from "./lib/anvil";
-import { LOCAL_DEV_MNEMONIC, localAccount, localClients } from "./lib/clients";
+import { LOCAL_DEV_MNEMONIC, localAccount, localClients, localKey } from "./lib/clients";
 import { LOCAL_CONFIG_PATH, type LocalConfig } from "./lib/local";
 import { hashApiKey, newApiKey } from "../workers/keys";
 
@@ -191,7 +190,6 @@ await step("record the deployment and a local admin API key in D1", async () => 
   writeFileSync(".wrangler/seed.sql", sql);
   wranglerRun(["d1", "execute", "DB", "--local", "--file", ".wrangler/seed.sql"]);
 });
-const devKey = (index: number) => toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: index }).getHdKey().privateKey!);
 await step("write .dev.vars (local-only values)", () => {
   writeFileSync(
     ".dev.vars",
@@ -204,11 +202,11 @@ await step("write .dev.vars (local-only values)", () => {
       `ASSET_ADDRESS=${core.asset.address}`,
       `KEEPER_CONTRACT_ADDRESS=${core.keeper.address}`,
       "# anvil account 1 (public development key): the local quote signer",
-      `QUOTE_SIGNER_KEY=${devKey(1)}`,
+      `QUOTE_SIGNER_KEY=${localKey(1)}`,
       "# anvil account 7 (public development key): the local relayer for relayed purchases",
-      `RELAYER_KEY=${devKey(7)}`,
+      `RELAYER_KEY=${localKey(7)}`,
       "# anvil account 8 (public development key): the local keeper (observe, fire, confirm, settle)",
-      `KEEPER_KEY=${devKey(8)}`,
+      `KEEPER_KEY=${localKey(8)}`,
       "",
     ].join("\n"),
   );

@@ -21,14 +21,15 @@ import { webhookRoutes } from "./routes/webhooks";
 export const app = new OpenAPIHono<AppEnv>({ defaultHook });
 
 /**
- * The configuration, parsed once per env: a missing or malformed variable is a 503
- * `worker-misconfigured` naming it, except on /health, which reports it as a failed check.
+ * The configuration, parsed once per env: on /v1 a missing or malformed variable is a 503
+ * `worker-misconfigured` naming it; /health reports it as a failed check, and /openapi.json and
+ * /docs need none.
  */
 app.use("*", async (c, next) => {
   try {
     c.set("config", config(c.env));
   } catch (err) {
-    if (!(err instanceof ConfigError) || c.req.path !== "/health") throw err;
+    if (!(err instanceof ConfigError) || c.req.path.startsWith("/v1/")) throw err;
   }
   await next();
 });
@@ -36,7 +37,7 @@ app.use("*", async (c, next) => {
 /** Every request's D1 cost, reported as `Server-Timing: d1;desc="queries=… writes=… rows=…"`. */
 app.use("*", async (c, next) => {
   const stats: D1Stats = { queries: 0, writes: 0, rowsRead: 0 };
-  c.env = { ...c.env, DB: meteredD1(c.env.DB, stats) };
+  if (c.env?.DB) c.env = { ...c.env, DB: meteredD1(c.env.DB, stats) };
   await next();
   c.res.headers.append("server-timing", `d1;desc="queries=${stats.queries} writes=${stats.writes} rows=${stats.rowsRead}"`);
 });

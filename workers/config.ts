@@ -104,7 +104,8 @@ export class ConfigError extends Error {
 }
 
 /** Parses the Worker's variables and secrets (throws ConfigError naming every bad one). */
-export function parseConfig(vars: Record<string, unknown>): Config {
+export function parseConfig(given: Record<string, unknown> | undefined): Config {
+  const vars = given ?? {};
   const r = configSchema.safeParse(vars);
   if (!r.success) {
     throw new ConfigError(
@@ -145,6 +146,7 @@ const parsed = new WeakMap<object, Config>();
  * per isolate in production; a test that passes a changed env gets its own parse).
  */
 export function config(env: Env): Config {
+  if (typeof env !== "object" || env === null) return parseConfig(undefined); // throws: nothing is set
   let c = parsed.get(env);
   if (!c) {
     c = parseConfig(env as unknown as Record<string, unknown>);

@@ -127,9 +127,9 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
         b.rateSum = (b.rateSum + rate).toUint128();
         rateEnd += rate * earnedBy;
 
-        uint256 capacity = _capacityOf(c, _assets(b, rateEnd));
-        if (b.activeCover > capacity) {
-            revert PoolCapacityExceeded(coverAmount, capacity > b.activeCover - coverAmount ? capacity - (b.activeCover - coverAmount) : 0);
+        uint256 cap = _capacityOf(c, _assets(b, rateEnd));
+        if (b.activeCover > cap) {
+            revert PoolCapacityExceeded(coverAmount, cap > b.activeCover - coverAmount ? cap - (b.activeCover - coverAmount) : 0);
         }
         _book = b;
         _rateEndSum = rateEnd;
@@ -303,10 +303,16 @@ contract CoverPool is ERC4626, Ownable2Step, ICoverPool {
     }
 
     /// @inheritdoc ICoverPool
+    function capacity() external view returns (uint256) {
+        (Book memory b, uint256 rateEnd) = _settled();
+        return _capacity(_assets(b, rateEnd));
+    }
+
+    /// @inheritdoc ICoverPool
     function capacityLeft() external view returns (uint256) {
         (Book memory b, uint256 rateEnd) = _settled();
-        uint256 capacity = _capacity(_assets(b, rateEnd));
-        return capacity > b.activeCover ? capacity - b.activeCover : 0;
+        uint256 cap = _capacity(_assets(b, rateEnd));
+        return cap > b.activeCover ? cap - b.activeCover : 0;
     }
 
     /// @notice Withdrawals only go through the queue (requestRedeem → completeRedeem), so the

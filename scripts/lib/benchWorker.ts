@@ -2,14 +2,13 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toHex, type Address } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
+import type { Address } from "viem";
 import { unstable_startWorker } from "wrangler";
 import { hashApiKey, newApiKey } from "../../workers/keys";
-import { LOCAL_DEV_MNEMONIC } from "./clients";
+import { localKey as devKey } from "./clients";
 
-/** LOCAL ONLY: anvil's development key at `index`, as hex. */
-export const devKey = (index: number) => toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: index }).getHdKey().privateKey!);
+/** LOCAL ONLY: anvil's development key at `index`, as hex (scripts/lib/clients.ts). */
+export { devKey };
 
 /**
  * The Worker in this process for a benchmark (wrangler's startWorker → workerd), offline, on a

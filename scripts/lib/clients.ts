@@ -1,4 +1,4 @@
-import { createPublicClient, createTestClient, createWalletClient, http, type Account, type Chain } from "viem";
+import { createPublicClient, createTestClient, createWalletClient, http, toHex, type Account, type Chain, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 
@@ -10,6 +10,11 @@ export const LOCAL_DEV_MNEMONIC = "test test test test test test test test test 
 
 export function localAccount(index: number): Account {
   return mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: index });
+}
+
+/** LOCAL ONLY: the private key of anvil's development account `index` (for .dev.vars and local bindings). */
+export function localKey(index: number): Hex {
+  return toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: index }).getHdKey().privateKey!);
 }
 
 export function localClients(rpcUrl: string, chain: Chain = foundry) {

@@ -481,6 +481,9 @@ async function invariants(m: Model, r: Real) {
     .filter((p) => (p.end + 86_399n) / 86_400n > today && !m.released.has(`${p.product}:${p.generation}`))
     .reduce((a, p) => a + p.cover, 0n);
   expect(await pool.read.activeCover()).toBe(live);
+  // Capacity is the pool's own figure, and what is left of it is that less the active cover.
+  const [capacity, capacityLeft] = await Promise.all([pool.read.capacity(), pool.read.capacityLeft()]);
+  expect(capacityLeft).toBe(capacity > live ? capacity - live : 0n);
   const claimable = (await Promise.all(r.buyers.map((b) => market.read.claimable([addr(b)])))).reduce((a, b) => a + b, 0n);
   expect(await r.w.balance(market.address)).toBeGreaterThanOrEqual(owed + claimable);
 }

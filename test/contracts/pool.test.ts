@@ -154,8 +154,10 @@ describe("owner and market guards", () => {
   it("leverage scales capacity", async () => {
     await w.deposit(w.acc.lp, 100_000n * USD);
     expect(await w.core.pool.read.capacityLeft()).toBe(100_000n * USD);
+    expect(await w.core.pool.read.capacity()).toBe(100_000n * USD);
     await w.send(w.core.pool.write.setRiskParams([30_000, 3_600]));
     expect(await w.core.pool.read.capacityLeft()).toBe(300_000n * USD);
+    expect(await w.core.pool.read.capacity()).toBe(300_000n * USD);
   });
 
   it("only the market books cover or liabilities; the market is set once; owner-only settings", async () => {

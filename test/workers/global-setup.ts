@@ -4,11 +4,8 @@ import { buildContracts } from "../../contracts/build";
 import { startAnvil } from "../../scripts/lib/anvil";
 import { startHookSink } from "./hook-sink";
 import { startRpcProxy } from "./rpc-proxy";
-import { toHex } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { LOCAL_DEV_MNEMONIC, localAccount, localClients } from "../../scripts/lib/clients";
+import { localAccount, localClients, localKey } from "../../scripts/lib/clients";
 
-const keyOf = (i: number) => toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: i }).getHdKey().privateKey!);
 
 /**
  * Runs in Node before the Workers-runtime suites: builds the contracts, starts anvil on a free
@@ -59,7 +56,7 @@ export default async function setup(project: TestProject) {
       Multicall3: core.multicall.address,
     },
     products: sample.products.map((p) => ({ id: Number(p.productId), name: p.name, terms: p.terms })),
-    keys: { owner: keyOf(0), quoteSigner: keyOf(1), buyer: keyOf(4), beneficiary: keyOf(5), relayer: keyOf(7), keeper: keyOf(8) },
+    keys: { owner: localKey(0), quoteSigner: localKey(1), buyer: localKey(4), beneficiary: localKey(5), relayer: localKey(7), keeper: localKey(8) },
   };
   (project.provide as (key: string, value: unknown) => void)("chain", chain);
   return async () => {

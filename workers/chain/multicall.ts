@@ -1,11 +1,11 @@
-import { parseAbi, type Address, type PublicClient } from "viem";
+import type { Address, PublicClient } from "viem";
+import { abi as aggregatorAbi } from "../../contracts/out/AggregatorV3Interface";
+import { abi as multicall3Abi } from "../../contracts/out/Multicall3";
 
-/** The Chainlink feed reads the keeper makes (AggregatorV3Interface). */
-export const feedAbi = parseAbi([
-  "function latestRoundData() view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)",
-  "function getRoundData(uint80 roundId) view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)",
-  "function decimals() view returns (uint8)",
-]);
+/** The Chainlink feed reads the keeper makes: AggregatorV3Interface, from the generated artifact. */
+export const feedAbi = aggregatorAbi;
+/** Multicall3 (the canonical deployment's ABI; the local one is compiled from contracts/mocks). */
+export const multicallAbi = multicall3Abi;
 
 export type Call = { address: Address; abi: readonly unknown[]; functionName: string; args?: readonly unknown[] };
 export type Outcome = { status: "success"; result: unknown } | { status: "failure"; error: Error };

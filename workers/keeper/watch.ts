@@ -1,7 +1,7 @@
-import { encodeFunctionData, getAddress, parseAbi, type Address, type Hex, type PublicClient } from "viem";
+import { encodeFunctionData, getAddress, type Address, type Hex, type PublicClient } from "viem";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { abi as triggerIfaceAbi } from "../../contracts/out/ITrigger";
-import { multicallAt, type Call, type Outcome } from "../chain/multicall";
+import { multicallAbi, multicallAt, type Call, type Outcome } from "../chain/multicall";
 export { feedAbi, isTransportError, multicallAt, type Call } from "../chain/multicall";
 import { kindLookup, kindNamed } from "../triggers/index";
 import type { LegProof, LegReading, Watch, WatchLeg } from "../triggers/kind";
@@ -15,11 +15,8 @@ import type { OpenIncident, Reading, WatchedProduct } from "../../db/queries/kee
  * to look for a proof and how its legs' proofs make the one `fire` takes.
  */
 
-export const triggerAbi = parseAbi([
-  "function findProof(bytes params, uint64 notBefore) view returns (bool tripped, bytes proof)",
-  "function observationDue(bytes params) view returns (bool)",
-]);
-const multicallAbi = parseAbi(["function getCurrentBlockTimestamp() view returns (uint256)"]);
+/** Every trigger kind's interface (ITrigger), from the generated artifact. */
+export const triggerAbi = triggerIfaceAbi;
 
 /** On-chain ProductStatus / IncidentStatus values (ICoverMarket). */
 export const ProductStatus = { None: 0, Active: 1, Incident: 2, Closed: 3 } as const;

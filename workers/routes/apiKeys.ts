@@ -5,7 +5,7 @@ import { requireScope } from "../auth";
 import type { AppEnv } from "../env";
 import { notFound } from "../errors";
 import { hashApiKey, newApiKey } from "../keys";
-import { Address, problemResponses } from "../schemas/common";
+import { Address, KEY_REQUIRED, problemResponses } from "../schemas/common";
 import { defaultHook } from "./hook";
 
 /** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
@@ -35,6 +35,8 @@ const routes1 = routes0.openapi(
   createRoute({
     method: "post",
     path: "/v1/admin/api-keys",
+    operationId: "createApiKey",
+    security: KEY_REQUIRED,
     tags: ["admin"],
     summary: "Issue an API key (admin key); the key is returned once, only its hash is stored",
     middleware: [requireScope("admin")] as const,
@@ -56,6 +58,8 @@ const routes2 = routes1.openapi(
   createRoute({
     method: "get",
     path: "/v1/admin/api-keys",
+    operationId: "listApiKeys",
+    security: KEY_REQUIRED,
     tags: ["admin"],
     summary: "API keys issued, newest first (admin key); never the keys themselves",
     middleware: [requireScope("admin")] as const,
@@ -71,6 +75,8 @@ export const apiKeyRoutes = routes2.openapi(
   createRoute({
     method: "delete",
     path: "/v1/admin/api-keys/{id}",
+    operationId: "revokeApiKey",
+    security: KEY_REQUIRED,
     tags: ["admin"],
     summary: "Revoke an API key (admin key): it stops working at once; its history stays",
     middleware: [requireScope("admin")] as const,

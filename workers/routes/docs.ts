@@ -17,7 +17,12 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
       title: "Tripwire API",
       version: "1",
       description: "Parametric DeFi cover: catalog, quotes, purchases, policies, pools, incidents and payouts. Errors are application/problem+json.",
+      license: { name: "Proprietary: all rights reserved", url: "https://tripwire.dev/license" },
     },
+    servers: [
+      { url: "https://api.tripwire.dev", description: "production" },
+      { url: "http://127.0.0.1:8787", description: "local: `npm start`" },
+    ],
   });
   app.get("/docs", (c) => c.html(DOCS_HTML));
 }

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { listRuns } from "../../db/queries/keeperRuns";
 import { requireScope } from "../auth";
 import type { AppEnv } from "../env";
-import { problemResponses } from "../schemas/common";
+import { KEY_REQUIRED, problemResponses } from "../schemas/common";
 import { defaultHook } from "./hook";
 
 /** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
@@ -26,6 +26,8 @@ export const keeperRoutes = routes0.openapi(
   createRoute({
     method: "get",
     path: "/v1/admin/keeper/runs",
+    operationId: "listKeeperRuns",
+    security: KEY_REQUIRED,
     tags: ["admin"],
     summary: "Recent keeper runs, newest first (admin key)",
     middleware: [requireScope("admin")] as const,

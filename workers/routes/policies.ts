@@ -3,7 +3,7 @@ import type { Hex } from "viem";
 import { chainClient } from "../chain/client";
 import type { AppEnv } from "../env";
 import { idempotent } from "../idempotency";
-import { problemResponses } from "../schemas/common";
+import { PUBLIC, problemResponses } from "../schemas/common";
 import { PoliciesQuery, Policy, PolicyId, PurchaseRequest } from "../schemas/policy";
 import { policiesOf, policyById, registerPurchase, relayPurchase } from "../services/policies";
 import { defaultHook } from "./hook";
@@ -15,6 +15,8 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 const purchase = createRoute({
   method: "post",
   path: "/v1/purchases",
+  operationId: "registerPurchase",
+  security: PUBLIC,
   tags: ["cover"],
   summary: "Register a purchase by transaction hash, or relay a buyer-signed purchase (acceptance + permit)",
   description:
@@ -50,6 +52,8 @@ const routes1 = routes0.openapi(purchase, async (c) => {
 const byId = createRoute({
   method: "get",
   path: "/v1/policies/{id}",
+  operationId: "getPolicy",
+  security: PUBLIC,
   tags: ["cover"],
   summary: "One policy",
   request: { params: z.object({ id: PolicyId }) },
@@ -60,6 +64,8 @@ const routes2 = routes1.openapi(byId, async (c) => c.json(await policyById(c.env
 const byOwner = createRoute({
   method: "get",
   path: "/v1/policies",
+  operationId: "listPolicies",
+  security: PUBLIC,
   tags: ["cover"],
   summary: "Policies of an owner, by id (pass `next` as `after` for the next page)",
   request: { query: PoliciesQuery },

@@ -1,61 +1,51 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { getAddress } from "viem";
-import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { listIncidents, listPayouts } from "../../db/queries/incidents";
 import { premiumsReceived } from "../../db/queries/policies";
-import { chainClient, onChain } from "../chain/client";
+import { ONE_SHARE, readPoolState } from "../chain/actions/readPoolState";
+import { chainClient } from "../chain/client";
 import { deploymentOf } from "../chain/deployment";
 import type { AppEnv } from "../env";
-import { problemResponses } from "../schemas/common";
+import { PUBLIC, problemResponses } from "../schemas/common";
 import { Incident, ListQuery, Payout, Pool } from "../schemas/pool";
 import { defaultHook } from "./hook";
 
 /** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
 const routes0 = new OpenAPIHono<AppEnv>({ defaultHook });
-const ONE_SHARE = 10n ** 12n; // shares carry 6 + 6 decimals
 
 const pools = createRoute({
   method: "get",
   path: "/v1/pools",
+  operationId: "listPools",
+  security: PUBLIC,
   tags: ["pool"],
   summary: "The pool, read live: assets, cover, unearned premium, pending liability, free capital, capacity, utilisation, cooldown",
-  responses: { 200: { description: "the pools", content: { "application/json": { schema: z.object({ pools: z.array(Pool) }) } } }, ...problemResponses(503) },
+  responses: { 200: { description: "the pools", content: { "application/json": { schema: z.object({ pools: z.array(Pool) }) } } }, ...problemResponses(401, 429, 503) },
 });
 const routes1 = routes0.openapi(pools, async (c) => {
   const { chainId } = c.var.config;
   const dep = await deploymentOf(c.env.DB, chainId);
   const client = chainClient(c.var.config);
-  const read = <F extends "totalAssets" | "activeCover" | "unearnedPremium" | "pendingLiability" | "freeCapital" | "capacityLeft" | "totalSupply">(functionName: F) =>
-    client.readContract({ address: dep.pool, abi: poolAbi, functionName });
-  const [totalAssets, activeCover, unearned, pending, free, left, shares, leverage, cooldown, perShare, block] = await onChain(() =>
-    Promise.all([
-      read("totalAssets"), read("activeCover"), read("unearnedPremium"), read("pendingLiability"), read("freeCapital"), read("capacityLeft"), read("totalSupply"),
-      client.readContract({ address: dep.pool, abi: poolAbi, functionName: "leverageBps" }),
-      client.readContract({ address: dep.pool, abi: poolAbi, functionName: "cooldownSeconds" }),
-      client.readContract({ address: dep.pool, abi: poolAbi, functionName: "convertToAssets", args: [ONE_SHARE] }),
-      client.getBlockNumber(),
-    ]),
-  );
+  const p = await readPoolState(client, dep.pool);
   const received = await premiumsReceived(c.env.DB, chainId);
-  const capacity = totalAssets > pending ? ((totalAssets - pending) * BigInt(leverage)) / 10_000n : 0n;
   return c.json({
     pools: [{
       chainId,
       address: dep.pool,
       asset: getAddress(dep.asset),
-      totalAssets: totalAssets.toString(),
-      activeCover: activeCover.toString(),
-      unearnedPremium: unearned.toString(),
-      premiumIncome: { received: received.toString(), earned: (received > unearned ? received - unearned : 0n).toString() },
-      pendingLiability: pending.toString(),
-      freeCapital: free.toString(),
-      capacityLeft: left.toString(),
-      utilisationBps: capacity === 0n ? (activeCover > 0n ? 10_000 : 0) : Number((activeCover * 10_000n) / capacity),
-      leverageBps: leverage,
-      cooldownSeconds: cooldown,
-      totalShares: shares.toString(),
-      sharePrice: { assets: perShare.toString(), perShares: ONE_SHARE.toString() },
-      blockNumber: Number(block),
+      totalAssets: p.totalAssets.toString(),
+      activeCover: p.activeCover.toString(),
+      unearnedPremium: p.unearnedPremium.toString(),
+      premiumIncome: { received: received.toString(), earned: (received > p.unearnedPremium ? received - p.unearnedPremium : 0n).toString() },
+      pendingLiability: p.pendingLiability.toString(),
+      freeCapital: p.freeCapital.toString(),
+      capacityLeft: p.capacityLeft.toString(),
+      utilisationBps: p.capacity === 0n ? (p.activeCover > 0n ? 10_000 : 0) : Number((p.activeCover * 10_000n) / p.capacity),
+      leverageBps: p.leverageBps,
+      cooldownSeconds: p.cooldownSeconds,
+      totalShares: p.totalShares.toString(),
+      sharePrice: { assets: p.assetsPerShare.toString(), perShares: ONE_SHARE.toString() },
+      blockNumber: Number(p.blockNumber),
     }],
   }, 200);
 });
@@ -63,6 +53,8 @@ const routes1 = routes0.openapi(pools, async (c) => {
 const incidents = createRoute({
   method: "get",
   path: "/v1/incidents",
+  operationId: "listIncidents",
+  security: PUBLIC,
   tags: ["incidents"],
   summary: "Incidents with their evidence (oracle rounds, readings, blocks, transaction hashes), as indexed from the chain",
   request: { query: ListQuery },
@@ -87,6 +79,8 @@ const PayoutQuery = ListQuery.omit({ product: true }).extend({
 const payouts = createRoute({
   method: "get",
   path: "/v1/payouts",
+  operationId: "listPayouts",
+  security: PUBLIC,
   tags: ["incidents"],
   summary: "Payouts per policy (paid or deferred to a claimable balance), as indexed from the chain",
   request: { query: PayoutQuery },

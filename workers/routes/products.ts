@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { requireScope } from "../auth";
 import { chainClient } from "../chain/client";
 import type { AppEnv } from "../env";
-import { problemResponses } from "../schemas/common";
+import { KEY_REQUIRED, PUBLIC, problemResponses } from "../schemas/common";
 import { Product, ProductId, ProductInput } from "../schemas/product";
 import { listProductViews, productViewById, registerProduct } from "../services/products";
 import { defaultHook } from "./hook";
@@ -14,11 +14,13 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 const list = createRoute({
   method: "get",
   path: "/v1/products",
+  operationId: "listProducts",
+  security: PUBLIC,
   tags: ["catalog"],
   summary: "Products: terms in words and as trigger parameters, terms hash, capacity left, indicative rate",
   responses: {
     200: { description: "every product", content: { "application/json": { schema: z.object({ products: z.array(Product) }) } } },
-    ...problemResponses(503),
+    ...problemResponses(401, 429, 503),
   },
 });
 const routes1 = routes0.openapi(list, async (c) =>
@@ -28,6 +30,8 @@ const routes1 = routes0.openapi(list, async (c) =>
 const get = createRoute({
   method: "get",
   path: "/v1/products/{id}",
+  operationId: "getProduct",
+  security: PUBLIC,
   tags: ["catalog"],
   summary: "One product",
   request: { params: z.object({ id: ProductId }) },
@@ -40,9 +44,10 @@ const routes2 = routes1.openapi(get, async (c) =>
 const put = createRoute({
   method: "put",
   path: "/v1/admin/products/{id}",
+  operationId: "registerProduct",
+  security: KEY_REQUIRED,
   tags: ["admin"],
   summary: "Register an on-chain product in the catalog (admin): the market is the source of its trigger, cap and terms hash",
-  security: [{ apiKey: [] }],
   middleware: [requireScope("admin")] as const,
   request: { params: z.object({ id: ProductId }), body: { required: true, content: { "application/json": { schema: ProductInput } } } },
   responses: {

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { requireScope } from "../auth";
 import type { AppEnv } from "../env";
-import { problemResponses } from "../schemas/common";
+import { KEY_REQUIRED, PUBLIC, problemResponses } from "../schemas/common";
 import { Protocol, ProtocolId, ProtocolInput } from "../schemas/protocol";
 import { listProtocolViews, protocolViewById, saveProtocol } from "../services/protocols";
 import { defaultHook } from "./hook";
@@ -13,10 +13,13 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 const list = createRoute({
   method: "get",
   path: "/v1/protocols",
+  operationId: "listProtocols",
+  security: PUBLIC,
   tags: ["catalog"],
   summary: "Covered protocols, their risk inputs and how they are priced",
   responses: {
     200: { description: "every protocol", content: { "application/json": { schema: z.object({ protocols: z.array(Protocol) }) } } },
+    ...problemResponses(401, 429),
   },
 });
 const routes1 = routes0.openapi(list, async (c) => c.json({ protocols: await listProtocolViews(c.env.DB, nowSeconds()) }, 200));
@@ -24,6 +27,8 @@ const routes1 = routes0.openapi(list, async (c) => c.json({ protocols: await lis
 const get = createRoute({
   method: "get",
   path: "/v1/protocols/{id}",
+  operationId: "getProtocol",
+  security: PUBLIC,
   tags: ["catalog"],
   summary: "One protocol",
   request: { params: z.object({ id: ProtocolId }) },
@@ -37,9 +42,10 @@ const routes2 = routes1.openapi(get, async (c) => c.json(await protocolViewById(
 const put = createRoute({
   method: "put",
   path: "/v1/admin/protocols/{id}",
+  operationId: "upsertProtocol",
+  security: KEY_REQUIRED,
   tags: ["admin"],
   summary: "Create or replace a protocol and its risk inputs (admin)",
-  security: [{ apiKey: [] }],
   middleware: [requireScope("admin")] as const,
   request: {
     params: z.object({ id: ProtocolId }),

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { recordQuote } from "../../db/queries/quoting";
 import { chainClient } from "../chain/client";
 import type { AppEnv } from "../env";
-import { problemResponses } from "../schemas/common";
+import { KEY_OPTIONAL, problemResponses } from "../schemas/common";
 import { BatchQuoteRequest, BatchQuoteResponse, QuoteRequest, QuoteResponse } from "../schemas/quote";
 import { createQuote, priceOptions, type QuoteDeps } from "../services/quotes";
 import type { Config } from "../config";
@@ -16,6 +16,8 @@ const routes0 = new OpenAPIHono<AppEnv>({ defaultHook });
 const post = createRoute({
   method: "post",
   path: "/v1/quotes",
+  operationId: "createQuote",
+  security: KEY_OPTIONAL,
   tags: ["cover"],
   summary: "Price and sign a quote: premium with breakdown, capacity, solvency, EIP-712 quote, signature and ready calldata",
   description: "Anonymous, or with an integrator or admin API key to attribute the quote to the caller.",
@@ -61,6 +63,8 @@ const routes1 = routes0.openapi(post, async (c) => {
 const batch = createRoute({
   method: "post",
   path: "/v1/quotes/batch",
+  operationId: "priceQuotes",
+  security: KEY_OPTIONAL,
   tags: ["cover"],
   summary: "Price one product for several amounts and durations in one call (unsigned; for a deposit screen)",
   description:

@@ -3,7 +3,7 @@ import { deactivateWebhook, deliveriesOf, insertWebhook, webhookOf, webhooksOf, 
 import { requireScope } from "../auth";
 import type { AppEnv } from "../env";
 import { notFound } from "../errors";
-import { problemResponses } from "../schemas/common";
+import { KEY_REQUIRED, problemResponses } from "../schemas/common";
 import { defaultHook } from "./hook";
 
 /** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
@@ -43,6 +43,8 @@ const routes1 = routes0.openapi(
   createRoute({
     method: "post",
     path: "/v1/webhooks",
+    operationId: "createWebhook",
+    security: KEY_REQUIRED,
     tags: ["webhooks"],
     summary: "Register a webhook (admin or integrator key); the signing secret is returned once",
     description:
@@ -69,6 +71,8 @@ const routes2 = routes1.openapi(
   createRoute({
     method: "get",
     path: "/v1/webhooks",
+    operationId: "listWebhooks",
+    security: KEY_REQUIRED,
     tags: ["webhooks"],
     summary: "The caller's webhooks",
     middleware: [requireScope("integrator")] as const,
@@ -90,6 +94,8 @@ const routes3 = routes2.openapi(
   createRoute({
     method: "delete",
     path: "/v1/webhooks/{id}",
+    operationId: "deactivateWebhook",
+    security: KEY_REQUIRED,
     tags: ["webhooks"],
     summary: "Deactivate a webhook (its delivery history stays)",
     middleware: [requireScope("integrator")] as const,
@@ -107,6 +113,8 @@ export const webhookRoutes = routes3.openapi(
   createRoute({
     method: "get",
     path: "/v1/webhooks/{id}/deliveries",
+    operationId: "listWebhookDeliveries",
+    security: KEY_REQUIRED,
     tags: ["webhooks"],
     summary: "Delivery attempts of one webhook, newest first (pass `next` as `before`)",
     middleware: [requireScope("integrator")] as const,

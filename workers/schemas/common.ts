@@ -23,6 +23,15 @@ export const Problem = z
   })
   .openapi("Problem");
 
+/** OpenAPI security per operation (the scheme `apiKey` is a Bearer key `tw_…`, registered in routes/docs.ts). */
+type Security = { [scheme: string]: string[] }[];
+/** Anyone: no key needed (a key that is sent must still be valid). */
+export const PUBLIC: Security = [];
+/** Anonymous, or with a key to attribute the call. */
+export const KEY_OPTIONAL: Security = [{}, { apiKey: [] }];
+/** An API key with the route's scope. */
+export const KEY_REQUIRED: Security = [{ apiKey: [] }];
+
 /** The problem+json responses a route can answer with; each names its problem types from the catalogue. */
 export const problemResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 415 | 422 | 429 | 503)[]) =>
   Object.fromEntries(

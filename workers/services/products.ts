@@ -1,11 +1,9 @@
 import type { z } from "@hono/zod-openapi";
 import { getAddress, keccak256, toHex, type Hex, type PublicClient } from "viem";
-import { abi as marketAbi } from "../../contracts/out/CoverMarket";
-import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { getProductWithProtocol, listProductsWithProtocols, upsertProduct, type ProductRow, type ProtocolRow } from "../../db/queries/products";
 import { getProtocol } from "../../db/queries/protocols";
-import { onChain } from "../chain/client";
-import { deploymentOf, type Deployment } from "../chain/deployment";
+import { readProductState, readProductStates, type ProductState } from "../chain/actions/readProductState";
+import { deploymentOf } from "../chain/deployment";
 import { notFound, problem } from "../errors";
 import { riskRate } from "../pricing/risk";
 import { salesMarginBps, salesRefusal } from "../pricing/salesMargin";
@@ -13,18 +11,17 @@ import type { Product, ProductInput } from "../schemas/product";
 import { kindLookup, kindNamed } from "../triggers/index";
 import { riskInputsOf } from "./protocols";
 
-type ChainProduct = { status: number; salesPaused: boolean; activeCover: bigint };
+type ChainProduct = { status: number; salesPaused: boolean; activeCover: bigint; capacityLeft: bigint };
+const chainProductOf = (s: ProductState): ChainProduct => ({ status: s.product.status, salesPaused: s.product.salesPaused, activeCover: s.activeCover, capacityLeft: s.capacityLeft });
 const STATUS = ["none", "active", "incident", "closed"] as const;
 
-function statusOf(p: ChainProduct): z.infer<typeof Product>["status"] {
+function statusOf(p: Pick<ChainProduct, "status" | "salesPaused">): z.infer<typeof Product>["status"] {
   const s = STATUS[p.status] ?? "closed";
   if (s === "active" && p.salesPaused) return "paused";
   return s === "none" ? "closed" : s;
 }
 
-function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, poolCapacityLeft: bigint, now: number, distanceBps: number | null): z.infer<typeof Product> {
-  const cap = BigInt(row.capAmount);
-  const productLeft = cap > chain.activeCover ? cap - chain.activeCover : 0n;
+function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, now: number, distanceBps: number | null): z.infer<typeof Product> {
   const risk = riskRate(riskInputsOf(protocol), now);
   return {
     id: row.id,
@@ -36,7 +33,7 @@ function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, poolC
     terms: { text: row.termsText, hash: row.termsHash },
     capAmount: row.capAmount,
     activeCover: chain.activeCover.toString(),
-    capacityLeft: (productLeft < poolCapacityLeft ? productLeft : poolCapacityLeft).toString(),
+    capacityLeft: chain.capacityLeft.toString(),
     coverageLagSeconds: row.coverageLagSeconds,
     vetoWindowSeconds: row.vetoWindowSeconds,
     rateMultiplierBps: row.rateMultiplierBps,
@@ -48,39 +45,20 @@ function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, poolC
   };
 }
 
-/** Live chain state for many products in one JSON-RPC batch: the pool's capacity and each product. */
-async function readChain(client: PublicClient, dep: Deployment, ids: number[]) {
-  return onChain(async () => {
-    const [left, ...states] = await Promise.all([
-      client.readContract({ address: dep.pool, abi: poolAbi, functionName: "capacityLeft" }),
-      ...ids.flatMap((id) => [
-        client.readContract({ address: dep.market, abi: marketAbi, functionName: "product", args: [BigInt(id)] }),
-        client.readContract({ address: dep.market, abi: marketAbi, functionName: "productActiveCover", args: [BigInt(id)] }),
-      ]),
-    ]);
-    const byId = new Map<number, ChainProduct>();
-    ids.forEach((id, i) => {
-      const p = states[2 * i] as { status: number; salesPaused: boolean };
-      byId.set(id, { status: p.status, salesPaused: p.salesPaused, activeCover: states[2 * i + 1] as bigint });
-    });
-    return { poolCapacityLeft: left as bigint, byId };
-  });
-}
-
 export async function listProductViews(db: D1Database, client: PublicClient, chainId: number, now: number) {
   const rows = await listProductsWithProtocols(db);
   if (rows.length === 0) return [];
   const dep = await deploymentOf(db, chainId);
-  const chain = await readChain(client, dep, rows.map((r) => r.product.id));
-  return rows.map((r) => view(r.product, r.protocol, chain.byId.get(r.product.id)!, chain.poolCapacityLeft, now, r.distanceBps));
+  const chain = await readProductStates(client, dep, rows.map((r) => r.product.id));
+  return rows.map((r) => view(r.product, r.protocol, chainProductOf(chain.get(r.product.id)!), now, r.distanceBps));
 }
 
 export async function productViewById(db: D1Database, client: PublicClient, chainId: number, id: number, now: number) {
   const row = await getProductWithProtocol(db, id);
   if (!row) throw notFound(`Product ${id}`);
   const dep = await deploymentOf(db, chainId);
-  const chain = await readChain(client, dep, [id]);
-  return view(row.product, row.protocol, chain.byId.get(id)!, chain.poolCapacityLeft, now, row.distanceBps);
+  const chain = await readProductState(client, dep, id);
+  return view(row.product, row.protocol, chainProductOf(chain), now, row.distanceBps);
 }
 
 
@@ -93,14 +71,9 @@ export async function registerProduct(db: D1Database, client: PublicClient, chai
   const protocol = await getProtocol(db, input.protocolId);
   if (!protocol) throw problem("unknown-protocol", `Protocol ${input.protocolId} is not in the catalog.`);
   const dep = await deploymentOf(db, chainId);
-  const [onchain, paramsHex, activeCover, poolLeft] = await onChain(() =>
-    Promise.all([
-      client.readContract({ address: dep.market, abi: marketAbi, functionName: "product", args: [BigInt(id)] }),
-      client.readContract({ address: dep.market, abi: marketAbi, functionName: "productParams", args: [BigInt(id)] }),
-      client.readContract({ address: dep.market, abi: marketAbi, functionName: "productActiveCover", args: [BigInt(id)] }),
-      client.readContract({ address: dep.pool, abi: poolAbi, functionName: "capacityLeft" }),
-    ]),
-  );
+  const state = await readProductState(client, dep, id, { params: true });
+  const { product: onchain } = state;
+  const paramsHex = state.params!;
   if (onchain.status === 0) throw problem("product-not-listed", `The market has no product ${id}.`);
   const termsHash = keccak256(toHex(input.termsText));
   if (termsHash !== onchain.termsHash) {
@@ -124,8 +97,8 @@ export async function registerProduct(db: D1Database, client: PublicClient, chai
     vetoWindowSeconds: onchain.vetoWindowSeconds,
     rateMultiplierBps: input.rateMultiplierBps,
     salesMarginBps: input.salesMarginBps,
-    status: statusOf({ status: onchain.status, salesPaused: onchain.salesPaused, activeCover }),
+    status: statusOf(chainProductOf(state)),
     listedAt: onchain.activeSince,
   });
-  return { product: view(row, protocol, { status: onchain.status, salesPaused: onchain.salesPaused, activeCover }, poolLeft, now, null), created };
+  return { product: view(row, protocol, chainProductOf(state), now, null), created };
 }

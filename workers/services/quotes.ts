@@ -2,7 +2,8 @@ import type { z } from "@hono/zod-openapi";
 import { encodeFunctionData, getAddress, zeroAddress, type Address, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
-import { abi as poolAbi } from "../../contracts/out/CoverPool";
+import { readPoolState } from "../chain/actions/readPoolState";
+import { readProductState } from "../chain/actions/readProductState";
 import { productForQuote } from "../../db/queries/quoting";
 import { salesRefusal } from "../pricing/salesMargin";
 import type { quotes } from "../../db/schema";
@@ -46,36 +47,34 @@ export async function loadQuoteContext(deps: QuoteDeps, productId: number, integ
   if (near) throw problem(near.code, near.reason);
   const dep = await deploymentOf(deps.db, deps.chainId);
   const id = BigInt(productId);
-  const [onchain, productActive, poolLeft, poolActive, assets, pending, leverage, counts, feeBps] = await onChain(() =>
-    Promise.all([
-      deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "product", args: [id] }),
-      deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "productActiveCover", args: [id] }),
-      deps.client.readContract({ address: dep.pool, abi: poolAbi, functionName: "capacityLeft" }),
-      deps.client.readContract({ address: dep.pool, abi: poolAbi, functionName: "activeCover" }),
-      deps.client.readContract({ address: dep.pool, abi: poolAbi, functionName: "totalAssets" }),
-      deps.client.readContract({ address: dep.pool, abi: poolAbi, functionName: "pendingLiability" }),
-      deps.client.readContract({ address: dep.pool, abi: poolAbi, functionName: "leverageBps" }),
-      deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "counts" }),
-      integrator ? deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "integratorFeeBps", args: [integrator] }) : Promise.resolve(0),
-    ]),
-  );
+  // Three reads, one JSON-RPC batch (the transport batches calls made together).
+  const [product, pool, [counts, feeBps]] = await Promise.all([
+    readProductState(deps.client, dep, productId),
+    readPoolState(deps.client, dep.pool),
+    onChain(() =>
+      Promise.all([
+        deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "counts" }),
+        integrator ? deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "integratorFeeBps", args: [integrator] }) : Promise.resolve(0),
+      ]),
+    ),
+  ]);
+  const onchain = product.product;
   if (onchain.status !== 1) {
     throw problem("product-unavailable", onchain.status === 2 ? "The product has an open incident." : "The product is closed after an incident or not listed.");
   }
   if (onchain.salesPaused) throw problem("product-unavailable", "Sales of this product are paused.");
-  const productLeft = onchain.capAmount > productActive ? onchain.capAmount - productActive : 0n;
   return {
     id,
     row,
     dep,
     onchain,
-    productActive,
-    pending,
-    assets,
-    poolActive,
+    productActive: product.activeCover,
+    pending: pool.pendingLiability,
+    assets: pool.totalAssets,
+    poolActive: pool.activeCover,
     highestPolicyId: counts[3],
-    capacityLeft: productLeft < poolLeft ? productLeft : poolLeft,
-    poolCapacity: assets > pending ? ((assets - pending) * BigInt(leverage)) / BPS : 0n,
+    capacityLeft: product.capacityLeft,
+    poolCapacity: pool.capacity,
     integrator: integrator ?? zeroAddress,
     integratorFeeBps: Number(feeBps),
   };

@@ -115,6 +115,10 @@ interface ICoverPool {
     /// current leverage, less pending liability.
     function freeCapital() external view returns (uint256);
 
+    /// @notice The most cover the pool may carry: (assets − pending liability) × leverage, or 0.
+    /// Off-chain readers take this figure rather than recomputing the formula.
+    function capacity() external view returns (uint256);
+
     /// @notice Cover that can still be sold: (assets − pending) × leverage − active cover.
     function capacityLeft() external view returns (uint256);
 }
