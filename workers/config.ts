@@ -86,11 +86,16 @@ export type Config = {
   minimumPremium: bigint;
   corsOrigins: string[];
   keeper: {
+    /** Blocks on top of a block before its events are indexed and a transaction counts as final. */
     confirmations: number;
     leaseSeconds: number;
+    /** Most blocks the indexer reads per run; the cursor resumes from there. */
     indexMaxBlocks: number;
+    /** Most logs the indexer takes per run (whole blocks; keeps each run's D1 batch small). */
     indexMaxLogs: number;
+    /** Policies per settlement transaction (about 35k gas each: 100 stay far inside a block). */
     settleBatchSize: number;
+    /** Webhook deliveries attempted per run. */
     webhookBatch: number;
   };
 };

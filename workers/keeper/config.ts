@@ -1,23 +1,10 @@
 import { createPublicClient, getAddress, http, type Address, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { config } from "../config";
+import { config, type Config } from "../config";
 import type { Env } from "../env";
 
-export type KeeperConfig = {
-  chainId: number;
-  /** Blocks on top of a block before its events are indexed and a transaction counts as final. */
-  confirmations: number;
-  leaseSeconds: number;
-  /** Most blocks the indexer reads per run; the cursor resumes from there. */
-  indexMaxBlocks: number;
-  /** Most logs the indexer takes per run (whole blocks; keeps each run's D1 batch small). */
-  indexMaxLogs: number;
-  /** Policies per settlement transaction (about 35k gas each: 100 stay far inside a block). */
-  settleBatchSize: number;
-  /** Webhook deliveries attempted per run. */
-  webhookBatch: number;
-  keeper: Address;
-};
+/** The keeper's settings (documented in workers/config.ts), its chain and its key's address. */
+export type KeeperConfig = Config["keeper"] & { chainId: number; keeper: Address };
 
 /** The keeper's part of the Worker's configuration (`workers/config.ts`); it needs KEEPER_KEY. */
 export function keeperConfig(env: Env): KeeperConfig {
