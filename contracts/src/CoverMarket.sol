@@ -11,6 +11,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ICoverMarket} from "./interfaces/ICoverMarket.sol";
 import {ICoverPool} from "./interfaces/ICoverPool.sol";
+import {ERC4626Like} from "./interfaces/ERC4626Like.sol";
 import {ITrigger} from "./interfaces/ITrigger.sol";
 import {ITriggerRegistry} from "./interfaces/ITriggerRegistry.sol";
 import {CoverBook} from "./libraries/CoverBook.sol";
@@ -431,13 +432,20 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         Policy memory pol = _policies[policyId];
         if (!_covers(pol, m)) return (false, 0, owner);
         if (!_markPaid(policyId)) return (false, 0, owner);
-        amount = m.reserve == m.liability ? pol.coverAmount : Math.mulDiv(pol.coverAmount, m.reserve, m.liability);
+        amount = _payout(pol.coverAmount, m.reserve, m.liability);
         owner = _ownerOf(policyId);
         if (amount > 0 && !asset.trySafeTransfer(owner, amount)) {
             _claimable[owner] += amount;
             emit PayoutDeferred(policyId, incidentId, owner, amount);
         }
         return (true, amount, owner);
+    }
+
+    /// @dev What a covering policy is paid: its cover, or its pro-rata share of the reserve when the
+    /// pool was short at confirmation (reserve < liability). The one payout formula (settle and
+    /// `payableAmount`).
+    function _payout(uint256 coverAmount, uint256 reserve, uint256 liability) private pure returns (uint256) {
+        return reserve == liability ? coverAmount : Math.mulDiv(coverAmount, reserve, liability);
     }
 
     /// @dev Whether the incident pays the policy: same product and generation, active at its time.
@@ -631,7 +639,7 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
         Incident memory m = _incidents[incidentId];
         Policy memory pol = _policies[policyId];
         if (m.status != IncidentStatus.Confirmed || !_covers(pol, m) || policyPaid(policyId)) return 0;
-        return m.reserve == m.liability ? pol.coverAmount : Math.mulDiv(pol.coverAmount, m.reserve, m.liability);
+        return _payout(pol.coverAmount, m.reserve, m.liability);
     }
 
     /// @inheritdoc ICoverMarket
@@ -659,10 +667,4 @@ contract CoverMarket is ICoverMarket, ERC721, AccessControl, EIP712 {
     function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl) returns (bool) {
         return super.supportsInterface(interfaceId);
     }
-}
-
-/// @dev The two pool getters the market reads besides ICoverPool.
-interface ERC4626Like {
-    function asset() external view returns (address);
-    function market() external view returns (address);
 }
