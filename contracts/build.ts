@@ -24,9 +24,14 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "contracts", "out");
 const sourceDirs = ["contracts/src", "contracts/mocks", "contracts/examples"];
 /** Contracts from packages that the local chain deploys as they are (Chainlink's own feed mock). */
-// From packages: Chainlink's mock aggregator (local chains), and its feed interface, whose ABI the
-// keeper reads feeds with (workers/chain/multicall.ts).
-const packageSources = ["@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.sol", "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol"];
+// From packages: Chainlink's mock aggregator (local chains), its feed interface (the ABI the keeper
+// reads feeds with, workers/chain/multicall.ts), and OpenZeppelin's Pausable (the `paused()` the
+// paused trigger's covered contracts answer, workers/triggers/paused.ts).
+const packageSources = [
+  "@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.sol",
+  "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol",
+  "@openzeppelin/contracts/utils/Pausable.sol",
+];
 
 /**
  * Warnings we have read and decided to live with, matched on the file they come from and the

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { decodeAbiParameters, encodeAbiParameters, getAddress, keccak256, parseAbi, type Address, type Hex } from "viem";
+import { decodeAbiParameters, encodeAbiParameters, getAddress, keccak256, type Address, type Hex } from "viem";
 import { abi } from "../../contracts/out/PausedTrigger";
+import { abi as pausableArtifactAbi } from "../../contracts/out/Pausable";
 import { Address as AddressWords } from "../schemas/common";
 import { jsonOf, type TriggerKindModule, type WatchLeg } from "./kind";
 
@@ -29,8 +30,8 @@ export function decodePausedParams(params: Hex): PausedParams {
   return p;
 }
 
-/** What a covered contract answers. */
-const pausableAbi = parseAbi(["function paused() view returns (bool)"]);
+/** What a covered contract answers: `paused()`, as OpenZeppelin's Pausable declares it (generated artifact). */
+const pausableAbi = pausableArtifactAbi;
 /** PausedTrigger.observationKey(target, maxGapSeconds): where its observations of one pause are kept. */
 export function observationKey(target: Address, maxGapSeconds: number): Hex {
   return keccak256(encodeAbiParameters([{ type: "address" }, { type: "uint32" }], [target, maxGapSeconds]));
