@@ -1,8 +1,7 @@
-import type { Address } from "viem";
 import { describe, expect, it } from "vitest";
 import { encodeDepegParams } from "../../workers/triggers/depeg";
 import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/triggers/tvlDrop";
-import { DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
+import { addr, DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
 
 // Adversarial review: pool-side value transfers and exit freezes.
 
@@ -14,7 +13,6 @@ useWorld(async (world) => {
   w = world;
 }, { leverageBps: 20_000, cooldownSeconds: Number(COOLDOWN) });
 
-const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
 describe("pool", () => {
   it("a deposit during a pending incident is refused: no newcomer absorbs the incumbent's loss", async () => {

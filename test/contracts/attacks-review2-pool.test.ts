@@ -1,8 +1,7 @@
-import type { Address } from "viem";
 import { describe, expect, it } from "vitest";
 import { encodeDepegParams } from "../../workers/triggers/depeg";
 import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/triggers/tvlDrop";
-import { DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
+import { addr, DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
 
 // Second adversarial review: each attack reproduced on the code it was found in (figures in the
 // comments), now refused.
@@ -15,7 +14,6 @@ useWorld(async (world) => {
   w = world;
 }, { leverageBps: 20_000, cooldownSeconds: Number(COOLDOWN) });
 
-const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
 /** A TVL product with `cover` sold and an incident fired (pending, 1-day veto window). */
 async function firedIncident(cover: bigint) {

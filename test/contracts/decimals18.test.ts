@@ -1,7 +1,7 @@
-import type { Address, Hex } from "viem";
+import type {  Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/triggers/tvlDrop";
-import { useWorld, DAY, type World } from "./helpers/fixture";
+import { addr, DAY, useWorld, type World } from "./helpers/fixture";
 
 /** The pool and market over an 18-decimal stablecoin (DAI, USDS, USDe): issue 12.4. */
 let w: World;
@@ -12,7 +12,6 @@ useWorld(async (world) => {
   w = world;
 }, { leverageBps: 20_000, assetDecimals: 18 });
 
-const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
 describe("18-decimal asset", () => {
   it("deposits, sells, fires, confirms and pays incidents far above 2^64 base units", async () => {

@@ -1,9 +1,8 @@
-import { encodeFunctionData, parseEventLogs, zeroAddress, type Address, type Hex } from "viem";
+import { encodeFunctionData, zeroAddress, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import * as CoverMarket from "../../contracts/out/CoverMarket";
 import { quoteTypedData, type Quote } from "../../workers/chain/quote";
 import { encodeDepegParams, encodeDepegProof } from "../../workers/triggers/depeg";
-import { DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
+import { addr, DAY, expectRevert, releaseEnded, USD, useWorld, type World } from "./helpers/fixture";
 
 // Review 3 of exact liability, findings 1 and 3 (reproduced first on branch `review-liability`,
 // test/contracts/attacks-review3-liability.test.ts, where they succeed on the code before this
@@ -19,14 +18,8 @@ useWorld(async (world) => {
   w = world;
 }, { leverageBps: 10_000, cooldownSeconds: Number(COOLDOWN) });
 
-const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
-/** Sends `releaseEndedCover` and returns what its event reports. */
-async function release(productId: bigint, generation: bigint, maxSteps: bigint) {
-  const receipt = await w.send(w.as(w.core.market, w.acc.attacker).write.releaseEndedCover([productId, generation, maxSteps]));
-  const [e] = parseEventLogs({ abi: CoverMarket.abi, logs: receipt.logs, eventName: "EndedCoverReleased" });
-  return { released: e!.args.released, done: e!.args.done, gasUsed: receipt.gasUsed };
-}
+const release = (productId: bigint, generation: bigint, maxSteps: bigint) => releaseEnded(w, w.core.market.address, w.acc.attacker, productId, generation, maxSteps);
 
 describe("an ended generation's cover leaves the pool (review 3, finding 1)", () => {
   it("after a paid incident, the release frees the pool: the LP exits and every product sells again", async () => {

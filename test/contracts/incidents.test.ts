@@ -1,8 +1,8 @@
-import type { Address, Hex } from "viem";
+import type {  Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { encodePausedParams } from "../../workers/triggers/paused";
 import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/triggers/tvlDrop";
-import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
+import { addr, DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
 
 let w: World;
 const E8 = 10n ** 8n;
@@ -12,7 +12,6 @@ useWorld(async (world) => {
   w = world;
 }, { leverageBps: 20_000 });
 
-const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
 /** A TVL product whose feed starts at 100 (round 1). */
 const fireAndConfirm = (productId: bigint, proof: Hex) => w.fireAndConfirm(productId, proof);

@@ -1,8 +1,8 @@
-import { decodeAbiParameters, encodeAbiParameters, encodeFunctionData, type Address, type Hex } from "viem";
+import { decodeAbiParameters, encodeAbiParameters, encodeFunctionData, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { encodePausedParams } from "../../workers/triggers/paused";
 import { encodeTvlDropParams } from "../../workers/triggers/tvlDrop";
-import { useWorld, expectRevert, USD, type World } from "./helpers/fixture";
+import { addr, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
 
 let w: World;
 const E8 = 10n ** 8n;
@@ -12,7 +12,6 @@ useWorld(async (world) => {
   w = world;
 });
 
-const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
 async function check(): Promise<{ needed: boolean; action?: number; target?: bigint; data: Hex }> {
   const [needed, performData] = await w.core.keeper.read.checkUpkeep(["0x"]);

@@ -1,10 +1,10 @@
 import fc from "fast-check";
-import { getContract, zeroAddress, type Address, type Hex } from "viem";
+import { getContract, zeroAddress, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import type { Core } from "../../scripts/lib/deploy";
 import { quoteTypedData, type Quote } from "../../workers/chain/quote";
 import { encodeDepegParams, encodeDepegProof } from "../../workers/triggers/depeg";
-import { DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
+import { addr, DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
 
 // Review 3 of the exact-liability change (term grid, per-step start/end buckets, generations):
 // the attacks that held, kept as regression tests. Its findings (ended-generation cover holding
@@ -20,7 +20,6 @@ useWorld(async (world) => {
   w = world;
 }, { leverageBps: 10_000, cooldownSeconds: Number(COOLDOWN) });
 
-const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
 async function lastIncident() {
   const [, , incidents] = await w.core.market.read.counts();

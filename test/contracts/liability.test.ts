@@ -1,7 +1,7 @@
 import fc from "fast-check";
-import type { Address, Hex } from "viem";
+import type {  Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import { DAY, USD, useWorld, type World } from "./helpers/fixture";
+import { addr, DAY, USD, useWorld, type World } from "./helpers/fixture";
 
 // Issue 12, item 2: an incident's liability is exactly the cover active at its incident time.
 // Each attack below was written first against the day-bucket liability (which counted every
@@ -14,7 +14,6 @@ useWorld(async (world) => {
   w = world;
 }, { leverageBps: 20_000 });
 
-const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
 const fireAndConfirm = (productId: bigint, proof: Hex) => w.fireAndConfirm(productId, proof);
 

@@ -1,6 +1,5 @@
-import type { Address } from "viem";
 import { describe, expect, it } from "vitest";
-import { useWorld, DAY, expectRevert, USD, type World } from "./helpers/fixture";
+import { addr, DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
 
 /**
  * Attacks on the pool's LPs and claimants (issue 12), each written as the behaviour the fix
@@ -14,7 +13,6 @@ useWorld(async (world) => {
   w = world;
 }, { leverageBps: 20_000, cooldownSeconds: Number(COOLDOWN) });
 
-const addr = (x: { account?: { address: Address } }) => x.account!.address;
 
 async function request(lp: World["acc"]["lp"]) {
   const shares = await w.core.pool.read.balanceOf([addr(lp)]);

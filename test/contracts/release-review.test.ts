@@ -4,7 +4,7 @@ import * as CoverMarket from "../../contracts/out/CoverMarket";
 import { deployCore, type Core } from "../../scripts/lib/deploy";
 import { quoteTypedData, type Quote } from "../../workers/chain/quote";
 import { encodeDepegParams, encodeDepegProof } from "../../workers/triggers/depeg";
-import { DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
+import { addr, DAY, expectRevert, releaseEnded, USD, useWorld, type World } from "./helpers/fixture";
 
 // Review 4: the cover book moved into the CoverBook library, `releaseEndedCover` (an ended
 // generation's future end buckets leave the pool) and `foldProduct` (bounded catch-up).
@@ -25,7 +25,6 @@ useWorld(async (world) => {
   w = world;
 }, { leverageBps: 10_000, cooldownSeconds: Number(COOLDOWN) });
 
-const addr = (x: { account?: { address: Address } }) => x.account!.address;
 type Wallet = World["acc"]["alice"];
 
 // ─── harness: works on any deployed core (the fixture's 1-hour grid, or a 1-minute one) ─────
@@ -91,10 +90,8 @@ async function fire(s: Sys, p: Product, proof: Hex) {
 }
 
 async function release(s: Sys, productId: bigint, generation: bigint, maxSteps: bigint) {
-  const m = getContract({ address: s.core.market.address, abi: s.core.market.abi, client: { public: w.clients.publicClient, wallet: w.acc.attacker } });
-  const receipt = await w.send(m.write.releaseEndedCover([productId, generation, maxSteps]));
-  const [e] = parseEventLogs({ abi: CoverMarket.abi, logs: receipt.logs, eventName: "EndedCoverReleased" });
-  return { released: e!.args.released, done: e!.args.done };
+  const { released, done } = await releaseEnded(w, s.core.market.address, w.acc.attacker, productId, generation, maxSteps);
+  return { released, done };
 }
 
 const stats = new Map<string, number>();

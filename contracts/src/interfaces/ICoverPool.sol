@@ -115,7 +115,9 @@ interface ICoverPool {
     /// current leverage, less pending liability.
     function freeCapital() external view returns (uint256);
 
-    /// @notice The most cover the pool may carry: (assets − pending liability) × leverage, or 0.
+    /// @notice The most cover the pool may carry: (assets − pending liability) × leverage, or 0,
+    /// with the pending liability as the pool books it for capacity (rounded up to its unit:
+    /// conservative, never above what `pendingLiability()` would allow).
     /// Off-chain readers take this figure rather than recomputing the formula.
     function capacity() external view returns (uint256);
 

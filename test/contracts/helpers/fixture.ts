@@ -4,6 +4,7 @@ import {
   decodeErrorResult,
   getContract,
   keccak256,
+  parseEventLogs,
   toHex,
   zeroAddress,
   type Abi,
@@ -32,6 +33,17 @@ import { encodeTvlDropParams, encodeTvlDropProof } from "../../../workers/trigge
 import { startAnvil, type Anvil } from "../../../scripts/lib/anvil";
 
 export const DAY = 86_400n;
+
+/** A wallet's (or account holder's) address. */
+export const addr = (x: { account?: { address: Address } }) => x.account!.address;
+
+/** Sends `releaseEndedCover` on `market` from `from` and returns what its event reports. */
+export async function releaseEnded(w: World, market: Address, from: Wallet, productId: bigint, generation: bigint, maxSteps: bigint) {
+  const m = getContract({ address: market, abi: CoverMarket.abi, client: { public: w.clients.publicClient, wallet: from } });
+  const receipt = await w.send(m.write.releaseEndedCover([productId, generation, maxSteps]));
+  const [e] = parseEventLogs({ abi: CoverMarket.abi, logs: receipt.logs, eventName: "EndedCoverReleased" });
+  return { released: e!.args.released, done: e!.args.done, gasUsed: receipt.gasUsed };
+}
 export const USD = 1_000_000n; // 6-decimal stablecoin
 const E8 = 10n ** 8n;
 
