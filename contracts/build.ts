@@ -39,7 +39,8 @@ const packageSources = [
  */
 const ACCEPTED_WARNINGS: { file: RegExp; code: string; why: string }[] = [];
 
-const settings = {
+/** The compiler settings every artifact is built with (recorded with each deployment, for verification). */
+export const settings = {
   optimizer: { enabled: true, runs: 200 },
   evmVersion: "cancun",
   viaIR: true,
@@ -75,6 +76,9 @@ type SolcOutput = {
     Record<string, { abi: unknown[]; evm: { bytecode: { object: string; linkReferences?: LinkReferences }; deployedBytecode: { object: string } } }>
   >;
 };
+
+/** The solc version the artifacts are built with (e.g. 0.8.28+commit.7893614a.Emscripten.clang). */
+export const solcVersion = (): string => solc.version();
 
 export function buildContracts({ force = false, quiet = false } = {}): void {
   const files = [...sourceDirs.flatMap(listSol).sort(), ...packageSources];

@@ -15,13 +15,13 @@
  * Exits non-zero if an expected payout does not arrive (or an unexpected one does). Every run
  * lists its own products, so it can be run again and again against the same `npm start`.
  */
-import { createPublicClient, createWalletClient, formatUnits, http, keccak256, parseEventLogs, toHex, type Address, type Hex } from "viem";
+import { createPublicClient, createWalletClient, formatUnits, http, type Address, type Hex } from "viem";
 import { foundry } from "viem/chains";
 import { tripwireApi } from "../client/api";
 import { buyCover, depositWithCover } from "../client/chain";
-import { encodeTvlDropParams } from "../workers/triggers/tvlDrop";
 import { localAccount } from "./lib/clients";
 import { readLocalConfig } from "./lib/local";
+import { readDeployment } from "./lib/network";
 
 const cfg = (() => {
   try {
@@ -35,6 +35,8 @@ const { abi: marketAbi } = await import("../contracts/out/CoverMarket");
 const { abi: tokenAbi } = await import("../contracts/out/MockStablecoin");
 const { abi: poolAbi } = await import("../contracts/out/CoverPool");
 const MockV3Aggregator = await import("../contracts/out/MockV3Aggregator");
+const { listedProductId, listProduct, registerProduct, sendOperation } = await import("./lib/ops");
+const deployment = readDeployment(cfg.chainId);
 
 const USD = 1_000_000n;
 const E8 = 10n ** 8n;
@@ -97,17 +99,14 @@ async function main() {
   const newFeed = async (dollars: bigint) => (await mined(await operator.deployContract({ abi: MockV3Aggregator.abi, bytecode: MockV3Aggregator.bytecode, args: [8, dollars * E8] }))).contractAddress!;
   const lendingFeed = await newFeed(1_200_000_000n);
   const dexFeed = await newFeed(800_000_000n);
+  // Listed and registered through the operator's own code (scripts/lib/ops.ts, as `npm run ops -- list-product`).
   const list = async (protocolId: string, name: string, feed: Address) => {
-    const terms = `${name} (demo ${run}): pays the cover amount if the TVL feed ${feed} falls by 50% or more within 24 hours.`;
-    const receipt = await mined(await operator.writeContract({
-      address: market, abi: marketAbi, functionName: "listProduct",
-      args: [{ trigger: cfg.contracts.TvlDropTrigger!, params: encodeTvlDropParams({ feed, dropBps: 5000, windowSeconds: DAY, maxAgeSeconds: 2 * DAY }), termsHash: keccak256(toHex(terms)), capAmount: 2_000_000n * USD, coverageLagSeconds: 60, vetoWindowSeconds: 0 }],
-    }));
-    const [listed] = parseEventLogs({ abi: marketAbi, logs: receipt.logs, eventName: "ProductListed" });
-    const id = Number(listed!.args.productId);
-    await ok("PUT /v1/admin/products", adminApi.v1.admin.products[":id"].$put({ param: { id: String(id) }, json: { protocolId, name: `${name} (demo ${run})`, termsText: terms } }));
+    const op = listProduct(deployment, { trigger: { kind: "tvl_drop", params: { feed, dropBps: 5000, windowSeconds: DAY, maxAgeSeconds: 2 * DAY } }, capAmount: 2_000_000n * USD, coverageLagSeconds: 60, vetoWindowSeconds: 0 }, 6);
+    const [receipt] = await sendOperation(publicClient, operator, op);
+    const id = listedProductId(receipt!.logs);
+    await registerProduct({ url: cfg.api, adminKey: cfg.adminKey }, id, { protocolId, name: `${name} (demo ${run})`, termsText: op.termsText });
     say(`product ${id}: ${name} — TVL feed ${feed}; a 50% drop within 24 h pays; cover starts 60 s after purchase; no veto window`);
-    return id;
+    return Number(id);
   };
   const lendingProduct = await list("lendwise-v2", "Lendwise v2 lending market TVL collapse", lendingFeed);
   const dexProduct = await list("swapper-v3", "Swapper v3 DEX TVL collapse", dexFeed);

@@ -15,23 +15,19 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { getContract, type Address } from "viem";
+import { getContract } from "viem";
 import { buildContracts } from "../contracts/build";
 import { startAnvil, type Anvil } from "./lib/anvil";
 import { LOCAL_DEV_MNEMONIC, localAccount, localClients, localKey } from "./lib/clients";
 import { LOCAL_CONFIG_PATH, type LocalConfig } from "./lib/local";
+import { addressesOf, deploymentSql, loadNetwork, writeDeployment } from "./lib/network";
+import { tripwireApi } from "../client/api";
 import { hashApiKey, newApiKey } from "../workers/keys";
 
 const anvilPort = Number(process.env.ANVIL_PORT ?? 8545);
 const workerPort = Number(process.env.WORKER_PORT ?? 8787);
 const keeperEvery = Number(process.env.KEEPER_INTERVAL_SECONDS ?? 10);
 const USD = 1_000_000n;
-/**
- * LOCAL ONLY: the embedded chain's term grid. Production deploys 3,600 s (terms on whole hours);
- * the local chain runs on wall-clock time, so a one-minute grid lets `npm run demo` show a payout
- * seconds after cover starts instead of at the next full hour.
- */
-const LOCAL_TERM_GRID_SECONDS = 60;
 const PID_FILE = ".wrangler/tripwire-start.json";
 /** wrangler and miniflare without network: no metrics, no `Request.cf` download (a placeholder is used). */
 const offline = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
@@ -137,7 +133,10 @@ await step("stop what an earlier run left behind, check the ports", async () => 
 });
 await step("build contracts (solc-js)", () => buildContracts({ quiet: true }));
 // The deploy helpers import the generated ABI modules, which exist only after the build.
-const { deploy, deployCore, send, triggerContracts } = await import("./lib/deploy");
+const { deploy, send } = await import("./lib/deploy");
+const { deployNetwork, verifyDeployment } = await import("./lib/release");
+const { registerProduct } = await import("./lib/ops");
+const MockStablecoin = await import("../contracts/out/MockStablecoin");
 const { sampleProtocols, seedSampleProducts } = await import("./lib/sample");
 const CoveredVault = await import("../contracts/out/CoveredVault");
 const SampleLendingMarket = await import("../contracts/out/SampleLendingMarket");
@@ -146,9 +145,21 @@ recordPids();
 const clients = localClients(anvil.rpcUrl);
 const [owner, signer, guardian, lp] = [0, 1, 2, 3].map((i) => clients.wallet(localAccount(i)));
 const integrator = localAccount(9).address;
-const core = await step("deploy pool, market, triggers, keeper, Multicall3 and local stablecoin", () =>
-  deployCore(clients, { owner: owner!, quoteSigner: signer!.account!.address, guardian: guardian!.account!.address, pauser: owner!.account!.address, leverageBps: 20_000, cooldownSeconds: 3 * 86_400, termGridSeconds: LOCAL_TERM_GRID_SECONDS }),
-);
+// The embedded chain is deployed by `npm run deploy`'s own sequence, from deploy/local.json (its
+// roles are anvil's development accounts 0–2; its term grid is one minute, not production's hour:
+// the local chain runs on wall-clock time, so `npm run demo` shows a payout seconds after cover
+// starts instead of at the next full hour).
+const { core, record } = await step("deploy pool, market, triggers, keeper and Multicall3 from deploy/local.json, read them back", async () => {
+  const cfg = { ...loadNetwork("local"), rpcUrl: anvil!.rpcUrl };
+  delete process.env[cfg.rpcUrlEnv];
+  const asset = await deploy(clients, owner!, MockStablecoin, [cfg.asset.decimals]);
+  if (asset.address !== cfg.asset.address) throw new Error(`the local stablecoin landed at ${asset.address}, deploy/local.json says ${cfg.asset.address}`);
+  const { record, core } = await deployNetwork(cfg, clients, owner!, { dryRun: false });
+  const verified = await verifyDeployment(clients, record, cfg);
+  if (!verified.ok) throw new Error(`the local deployment does not verify: ${verified.checks.filter((c) => !c.ok).map((c) => `${c.what}: ${c.detail}`).join("; ")}`);
+  writeDeployment(record);
+  return { core, record };
+});
 const sample = await step("deploy sample protocols and feeds, list products", () => seedSampleProducts(clients, owner!, core));
 const example = await step("deploy the covered-vault example (CoveredVault over SampleLendingMarket), set its integrator's fee", async () => {
   const lending = (await deploy(clients, owner!, SampleLendingMarket, [core.asset.address, owner!.account!.address])).address;
@@ -175,16 +186,10 @@ await step("apply D1 migrations to a fresh local database", () => {
 });
 const chainId = await clients.publicClient.getChainId();
 const adminKey = newApiKey();
-const contracts: Record<string, Address> = {
-  CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, TripwireKeeper: core.keeper.address,
-  ...triggerContracts(core),
-  Multicall3: core.multicall.address,
-};
-await step("record the deployment and a local admin API key in D1", async () => {
-  const block = await clients.publicClient.getBlockNumber();
-  const at = Math.floor(Date.now() / 1000);
+const { CoverBook: _library, ...contracts } = addressesOf(record);
+await step("record the deployment (deployments/31337.json) and a local admin API key in D1", async () => {
   const sql = [
-    ...Object.entries(contracts).map(([name, a]) => `INSERT INTO deployments VALUES (${chainId}, '${name}', '${a}', ${block}, ${at});`),
+    deploymentSql(record, { at: Math.floor(Date.now() / 1000) }),
     `INSERT INTO api_keys (key_hash, prefix, name, scopes) VALUES ('${await hashApiKey(adminKey)}', '${adminKey.slice(0, 10)}', 'local admin (npm start)', 'admin');`,
   ].join("\n");
   writeFileSync(".wrangler/seed.sql", sql);
@@ -197,10 +202,6 @@ await step("write .dev.vars (local-only values)", () => {
       "# Written by `npm start`. LOCAL ONLY: anvil's public development keys and local addresses.",
       `RPC_URL=http://127.0.0.1:${anvilPort}`,
       `CHAIN_ID=${chainId}`,
-      `MARKET_ADDRESS=${core.market.address}`,
-      `POOL_ADDRESS=${core.pool.address}`,
-      `ASSET_ADDRESS=${core.asset.address}`,
-      `KEEPER_CONTRACT_ADDRESS=${core.keeper.address}`,
       "# anvil account 1 (public development key): the local quote signer",
       `QUOTE_SIGNER_KEY=${localKey(1)}`,
       "# anvil account 7 (public development key): the local relayer for relayed purchases",
@@ -224,11 +225,7 @@ recordPids();
 wrangler.on("exit", (code) => void stopAll(code ?? 1));
 
 const api = `http://127.0.0.1:${workerPort}`;
-const admin = async (method: string, path: string, body: unknown) => {
-  const res = await fetch(`${api}${path}`, { method, headers: { "content-type": "application/json", authorization: `Bearer ${adminKey}` }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json() as Promise<Record<string, unknown>>;
-};
+const adminApi = tripwireApi(api, { apiKey: adminKey });
 await step("wait for the Worker, then register the sample catalog through the admin API", async () => {
   for (let i = 0; ; i++) {
     try {
@@ -240,16 +237,18 @@ await step("wait for the Worker, then register the sample catalog through the ad
     await new Promise((r) => setTimeout(r, 100));
   }
   for (const p of sampleProtocols(Math.floor(Date.now() / 1000))) {
-    await admin("PUT", `/v1/admin/protocols/${p.id}`, p.body);
+    const res = await adminApi.v1.admin.protocols[":id"].$put({ param: { id: p.id }, json: p.body });
+    if (!res.ok) throw new Error(`PUT /v1/admin/protocols/${p.id}: ${res.status} ${await res.text()}`);
     for (const id of p.products) {
       const product = sample.products.find((x) => Number(x.productId) === id)!;
-      await admin("PUT", `/v1/admin/products/${id}`, { protocolId: p.id, name: product.name, termsText: product.terms });
+      await registerProduct({ url: api, adminKey }, product.productId, { protocolId: p.id, name: product.name, termsText: product.terms });
     }
   }
 });
 const integratorKey = await step("issue the vault's integrator API key (10% fee, paid to anvil index 9)", async () => {
-  const issued = await admin("POST", "/v1/admin/api-keys", { name: "Lendwise covered vault (local)", scopes: ["integrator"], integrator });
-  return String(issued.key);
+  const res = await adminApi.v1.admin["api-keys"].$post({ json: { name: "Lendwise covered vault (local)", scopes: ["integrator"], integrator } });
+  if (!res.ok) throw new Error(`POST /v1/admin/api-keys: ${res.status} ${await res.text()}`);
+  return (await res.json()).key;
 });
 
 const keeperTimer = setInterval(() => {

@@ -17,11 +17,16 @@ export function localKey(index: number): Hex {
   return toHex(mnemonicToAccount(LOCAL_DEV_MNEMONIC, { addressIndex: index }).getHdKey().privateKey!);
 }
 
-export function localClients(rpcUrl: string, chain: Chain = foundry) {
-  const transport = http(rpcUrl, { batch: false, retryCount: 0 });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 50 });
-  const testClient = createTestClient({ chain, transport, mode: "anvil", pollingInterval: 50 });
-  const wallet = (account: Account) => createWalletClient({ chain, transport, account, pollingInterval: 50 });
+/**
+ * Clients of one chain. The defaults suit the embedded chain (poll every 50 ms, no retries); a
+ * public chain's (`npm run deploy`, `npm run ops`) poll every 2 s and retry transport errors.
+ */
+export function localClients(rpcUrl: string, chain: Chain = foundry, opts: { pollingInterval?: number; retryCount?: number } = {}) {
+  const pollingInterval = opts.pollingInterval ?? 50;
+  const transport = http(rpcUrl, { batch: false, retryCount: opts.retryCount ?? 0 });
+  const publicClient = createPublicClient({ chain, transport, pollingInterval });
+  const testClient = createTestClient({ chain, transport, mode: "anvil", pollingInterval });
+  const wallet = (account: Account) => createWalletClient({ chain, transport, account, pollingInterval });
   return { publicClient, testClient, wallet };
 }
 

@@ -1,12 +1,10 @@
-import { keccak256, toHex, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import * as MockPausableProtocol from "../../contracts/out/MockPausableProtocol";
 import * as MockV3Aggregator from "../../contracts/out/MockV3Aggregator";
 import type { LocalClients, Wallet } from "./clients";
-import { deploy, send, type Core } from "./deploy";
-import { encodeAllOfParams } from "../../workers/triggers/allOf";
-import { encodeDepegParams } from "../../workers/triggers/depeg";
-import { encodePausedParams } from "../../workers/triggers/paused";
-import { encodeTvlDropParams } from "../../workers/triggers/tvlDrop";
+import { deploy, type Core } from "./deploy";
+import type { TriggerTerms } from "./kindWords";
+import { coreTarget, listedProductId, listProduct, sendOperation } from "./ops";
 
 const USD = 1_000_000n;
 const E8 = 10n ** 8n;
@@ -15,15 +13,17 @@ export type SampleProduct = { productId: bigint; name: string; terms: string; te
 
 /**
  * LOCAL ONLY: sample protocols (Chainlink MockV3Aggregator TVL and price feeds, a pausable
- * protocol) and one product per trigger kind, listed on the local market.
+ * protocol) and one product per trigger kind, listed on the local market through the operator's
+ * own code (scripts/lib/ops.ts `listProduct`: terms text written from the parameters, simulated,
+ * sent), as `npm run ops -- list-product` lists one.
  */
 export async function seedSampleProducts(clients: LocalClients, owner: Wallet, core: Core) {
   const newFeed = async (decimals: number, answer: bigint) => (await deploy(clients, owner, MockV3Aggregator, [decimals, answer])).address;
-  const list = async (name: string, terms: string, trigger: Address, params: Hex, capAmount: bigint): Promise<SampleProduct> => {
-    const termsHash = keccak256(toHex(terms));
-    await send(clients, core.market.write.listProduct([{ trigger, params, termsHash, capAmount, coverageLagSeconds: 3600, vetoWindowSeconds: 0 }]));
-    const [, productId] = await core.market.read.counts();
-    return { productId, name, terms, termsHash };
+  const target = coreTarget(core, await clients.publicClient.getChainId(), "local", owner.account!.address);
+  const list = async (name: string, trigger: TriggerTerms, capAmount: bigint): Promise<SampleProduct> => {
+    const op = listProduct(target, { trigger, capAmount, coverageLagSeconds: 3600, vetoWindowSeconds: 0 }, 6);
+    const [receipt] = await sendOperation(clients.publicClient, owner, op);
+    return { productId: listedProductId(receipt!.logs), name, terms: op.termsText, termsHash: op.termsHash };
   };
   const day = 86_400;
   const lending = await newFeed(8, 1_200_000_000n * E8);
@@ -32,20 +32,15 @@ export async function seedSampleProducts(clients: LocalClients, owner: Wallet, c
   const usdPrice = await newFeed(8, E8);
   const protocol = (await deploy(clients, owner, MockPausableProtocol, [owner.account!.address])).address;
 
-  const tvl = (feed: Address) => encodeTvlDropParams({ feed, dropBps: 5000, windowSeconds: day, maxAgeSeconds: 2 * day });
+  const tvl = (feed: Address) => ({ kind: "tvl_drop", params: { feed, dropBps: 5000, windowSeconds: day, maxAgeSeconds: 2 * day } }) as const;
+  const paused = { kind: "paused", params: { target: protocol, durationSeconds: 6 * 3600, maxGapSeconds: 600 } } as const;
   const products = [
-    { ...(await list("Lending market TVL collapse", "Pays the cover amount if the lending market's TVL falls by 50% or more within 24 hours, per its TVL feed.", core.tvlDrop.address, tvl(lending), 2_000_000n * USD)), feed: lending },
-    { ...(await list("DEX TVL collapse", "Pays the cover amount if the DEX's TVL falls by 50% or more within 24 hours, per its TVL feed.", core.tvlDrop.address, tvl(dex), 1_000_000n * USD)), feed: dex },
-    { ...(await list("Staking TVL collapse", "Pays the cover amount if the staking contract's TVL falls by 50% or more within 24 hours, per its TVL feed.", core.tvlDrop.address, tvl(staking), 1_500_000n * USD)), feed: staking },
-    { ...(await list("Protocol paused", "Pays the cover amount if the protocol's contracts stay paused for 6 hours or more: seen paused at every observation, with observations at most 10 minutes apart.", core.paused.address, encodePausedParams({ target: protocol, durationSeconds: 6 * 3600, maxGapSeconds: 600 }), 500_000n * USD)), target: protocol },
-    { ...(await list("Stablecoin depeg", "Pays the cover amount if the stablecoin trades below $0.97 for 24 hours or more, per its price feed.", core.depeg.address, encodeDepegParams({ feed: usdPrice, thresholdE18: 97n * 10n ** 16n, durationSeconds: day, maxAgeSeconds: 2 * day }), 1_000_000n * USD)), feed: usdPrice },
-    await list(
-      "Lending exploit (TVL drop and pause)",
-      "Pays the cover amount only if the lending market's TVL falls by 50% within 24 hours and the protocol stays paused for 6 hours (observations at most 10 minutes apart), the pause beginning within 24 hours of the fall.",
-      core.allOf.address,
-      encodeAllOfParams({ triggers: [core.tvlDrop.address, core.paused.address], params: [tvl(lending), encodePausedParams({ target: protocol, durationSeconds: 6 * 3600, maxGapSeconds: 600 })], maxSpreadSeconds: day }),
-      1_000_000n * USD,
-    ),
+    { ...(await list("Lending market TVL collapse", tvl(lending), 2_000_000n * USD)), feed: lending },
+    { ...(await list("DEX TVL collapse", tvl(dex), 1_000_000n * USD)), feed: dex },
+    { ...(await list("Staking TVL collapse", tvl(staking), 1_500_000n * USD)), feed: staking },
+    { ...(await list("Protocol paused", paused, 500_000n * USD)), target: protocol },
+    { ...(await list("Stablecoin depeg", { kind: "depeg", params: { feed: usdPrice, thresholdE18: 97n * 10n ** 16n, durationSeconds: day, maxAgeSeconds: 2 * day } }, 1_000_000n * USD)), feed: usdPrice },
+    await list("Lending exploit (TVL drop and pause)", { kind: "all_of", params: { legs: [tvl(lending), paused], maxSpreadSeconds: day } }, 1_000_000n * USD),
   ];
   return { products, feeds: { lending, dex, staking, usdPrice }, protocol };
 }
@@ -61,5 +56,5 @@ export function sampleProtocols(now: number) {
     { id: "stakeline", products: [3], body: { ...base, name: "Stakeline", category: "staking", auditCount: 4, lastAuditAt: now - 3 * MONTH, launchedAt: now - 50 * MONTH, tvlUsd: "2500000000", adminKey: "timelock_multisig", incidentCount: 1, lastIncidentAt: now - 30 * MONTH } },
     { id: "vaultify", products: [4], body: { ...base, name: "Vaultify", category: "other", auditCount: 2, lastAuditAt: now - 9 * MONTH, launchedAt: now - 15 * MONTH, tvlUsd: "90000000", adminKey: "multisig", oracleDependence: "custom" } },
     { id: "steadyusd", products: [5], body: { ...base, name: "SteadyUSD", category: "stablecoin", auditCount: 3, lastAuditAt: now - 7 * MONTH, launchedAt: now - 44 * MONTH, tvlUsd: "3000000000", adminKey: "timelock_multisig" } },
-  ];
+  ] as const;
 }
