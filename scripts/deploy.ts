@@ -3,11 +3,13 @@
  * describes, from the account of DEPLOYER_KEY (environment only), hands every admin power to the
  * configured owner, reads everything back, and writes `deployments/<chainId>.json` (addresses,
  * blocks, transactions, constructor arguments, compiler settings) and the owner's Safe batch
- * accepting the pool's and keeper contract's ownership (`deployments/<chainId>.accept-ownership.json`).
+ * finishing the handoff, the pool's `setMarket` (`deployments/<chainId>.handoff.json`): the pool
+ * and the keeper contract are the owner's from their constructors, the market's admin role is
+ * granted to the owner and renounced by the deployer, so the deployer keeps no power at all.
  *
  *   --dry-run   the whole sequence on a throw-away anvil with the network's chain id: stand-ins
- *               for the asset (a MockStablecoin of its decimals) and Multicall3 are put at their
- *               addresses, the deployer is DEPLOYER_KEY or else a local development account, and
+ *               for the asset (a MockStablecoin of its decimals), Multicall3 and the owner (a
+ *               2-of-2 MockSafe) are put at their addresses, the deployer is DEPLOYER_KEY or else a local development account, and
  *               the owner's batch is executed by impersonating the owner, then verified again.
  *               Writes under deployments/dry-run/ (git-ignored).
  *   --verify    reads an existing deployment back against the network config (after the owner
@@ -16,12 +18,12 @@
  */
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { BaseError, defineChain, isHex, type Hex } from "viem";
+import { defineChain, isHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { buildContracts } from "../contracts/build";
 import { startAnvil } from "./lib/anvil";
 import { localAccount, localClients, type LocalClients } from "./lib/clients";
-import { deploymentPath, loadNetwork, NetworkConfigError, readDeployment, rpcUrlOf, writeDeployment, type NetworkConfig } from "./lib/network";
+import { deploymentPath, errorText, loadNetwork, NetworkConfigError, readDeployment, rpcUrlOf, writeDeployment, type NetworkConfig } from "./lib/network";
 
 const { values } = parseArgs({ options: { network: { type: "string" }, "dry-run": { type: "boolean" }, verify: { type: "boolean" }, force: { type: "boolean" } }, strict: true });
 
@@ -39,7 +41,7 @@ async function main() {
   if (!values.network) throw new NetworkConfigError("--network NAME is required (deploy/NAME.json)");
   const cfg = loadNetwork(values.network);
   buildContracts({ quiet: true });
-  const { deployNetwork, executeBatchAs, putStandIns, verifyDeployment, writeAcceptOwnershipBatch } = await import("./lib/release");
+  const { deployNetwork, executeBatchAs, putStandIns, verifyDeployment, writeHandoffBatch } = await import("./lib/release");
   const say = (line: string) => console.log(`  ${line}`);
   const report = async (clients: LocalClients, record: Parameters<typeof verifyDeployment>[1]) => {
     const v = await verifyDeployment(clients, record, cfg);
@@ -51,7 +53,7 @@ async function main() {
     const record = readDeployment(cfg.chainId);
     const url = rpcUrlOf(cfg);
     const v = await report(localClients(url, chainOf(cfg, url), { pollingInterval: 2_000, retryCount: 3 }), record);
-    console.log(v.ok ? (v.pending ? `\nverified; waiting for ${cfg.owner} to accept ownership (${record.pendingOwnerBatch})` : "\nverified: every check passes") : "\nverification FAILED");
+    console.log(v.ok ? (v.pending ? `\nverified; waiting for ${cfg.owner} to execute its batch (${record.pendingOwnerBatch})` : "\nverified: every check passes") : "\nverification FAILED");
     process.exit(v.ok ? 0 : 1);
   }
 
@@ -66,18 +68,18 @@ async function main() {
       await putStandIns(clients, cfg, account.address, say);
       // anvil mines a block per transaction and no other: waiting for more than one confirmation would wait forever.
       const { record, gasUsed } = await deployNetwork({ ...cfg, confirmations: 1 }, clients, clients.wallet(account), { dryRun: true, progress: say });
-      record.pendingOwnerBatch = await writeAcceptOwnershipBatch(clients, record, deploymentPath(cfg.chainId, { dryRun: true }).replace(/\.json$/, ".accept-ownership.json"));
+      record.pendingOwnerBatch = await writeHandoffBatch(clients, record, deploymentPath(cfg.chainId, { dryRun: true }).replace(/\.json$/, ".handoff.json"));
       const path = writeDeployment(record);
       console.log(`\nwrote ${path}${record.pendingOwnerBatch ? ` and ${record.pendingOwnerBatch}` : ""}; ${gasUsed.toLocaleString("en-US")} gas of deployments`);
-      console.log("read back before the owner accepts:");
+      console.log("read back before the owner's batch:");
       const before = await report(clients, record);
       if (!before.ok) throw new Error("dry run: the deployment does not verify");
       if (record.pendingOwnerBatch) {
         // The owner's side, as the Safe would execute it: every transaction of the batch, from the owner.
         const batch = await executeBatchAs(clients, record.pendingOwnerBatch, cfg.owner);
-        console.log(`executed the owner's batch (${batch.transactions.length} transactions) as ${cfg.owner}; read back after:`);
+        console.log(`executed the owner's batch (${batch.transactions.length} transaction${batch.transactions.length === 1 ? "" : "s"}) as ${cfg.owner}; read back after:`);
         const after = await report(clients, record);
-        if (!after.ok || after.pending) throw new Error("dry run: the deployment does not verify after the owner accepts");
+        if (!after.ok || after.pending) throw new Error("dry run: the deployment does not verify after the owner's batch");
       }
       console.log("\ndry run passed");
     } finally {
@@ -94,7 +96,7 @@ async function main() {
   console.log(`deploying to ${cfg.name} (chain ${cfg.chainId}) from ${account.address}`);
   const { record, gasUsed } = await deployNetwork(cfg, clients, clients.wallet(account), { dryRun: false, progress: say });
   writeDeployment(record);
-  record.pendingOwnerBatch = await writeAcceptOwnershipBatch(clients, record, target.replace(/\.json$/, ".accept-ownership.json"));
+  record.pendingOwnerBatch = await writeHandoffBatch(clients, record, target.replace(/\.json$/, ".handoff.json"));
   writeDeployment(record);
   console.log(`\nwrote ${target}; ${gasUsed.toLocaleString("en-US")} gas of deployments. Read back:`);
   const v = await report(clients, record);
@@ -103,12 +105,10 @@ async function main() {
     console.log(`\nnext: import ${record.pendingOwnerBatch} into the Safe Transaction Builder of ${cfg.owner}, sign and execute it, then`);
     console.log(`      npm run deploy -- --network ${values.network} --verify`);
   }
-  console.log(`then: npm run worker:setup -- --network ${values.network} (records the contracts in the Worker's D1)`);
+  console.log(`then: npm run worker:setup -- --network ${values.network} (verifies again, then records the contracts in the Worker's D1)`);
 }
 
 main().catch((e: unknown) => {
-  // viem's errors carry the whole request (bytecode included): their short message and details say what went wrong.
-  const text = e instanceof BaseError ? `${e.shortMessage}${e.details ? ` (${e.details})` : ""}` : e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
-  console.error(`\ndeploy: ${text}`);
+  console.error(`\ndeploy: ${errorText(e)}`);
   process.exit(1);
 });

@@ -21,7 +21,10 @@
  *   set-integrator-fee --integrator 0x… --fee 10%
  *   approve-trigger (--kind KIND | --trigger 0x…) [--revoke]
  *   pause (--product N | --new-cover) [--off]
- *   accept-ownership                                 (the owner's side of the deploy's handoff)
+ *   complete-handoff                                 (the owner's side of the deploy: the pool's setMarket)
+ *
+ * Before anything, the deployment is read back (`npm run deploy -- --verify`'s checks): an
+ * operation never targets a record that does not match the chain.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -31,7 +34,7 @@ import { buildContracts } from "../contracts/build";
 import { localAccount, localClients } from "./lib/clients";
 import { kindFromWord, triggerFromFlags } from "./lib/kindWords";
 import { LOCAL_CONFIG_PATH, type LocalConfig } from "./lib/local";
-import { LOCAL_CHAIN_ID, loadNetwork, NetworkConfigError, readDeployment, rpcUrlOf } from "./lib/network";
+import { errorText, LOCAL_CHAIN_ID, loadNetwork, NetworkConfigError, readDeployment, rpcUrlOf } from "./lib/network";
 import { parseAmount, parsePercentBps, parseDuration, WordsError } from "./lib/words";
 
 /** Flags every command takes, and each command's own (kind flags of list-product pass through to the kind). */
@@ -43,7 +46,7 @@ const commands = {
   "set-integrator-fee": { integrator: { type: "string" }, fee: { type: "string" } },
   "approve-trigger": { kind: { type: "string" }, trigger: { type: "string" }, revoke: { type: "boolean" } },
   pause: { product: { type: "string" }, "new-cover": { type: "boolean" }, off: { type: "boolean" } },
-  "accept-ownership": {},
+  "complete-handoff": {},
 } as const;
 type Command = keyof typeof commands;
 
@@ -98,14 +101,24 @@ async function main() {
   const clients = localClients(url, chain, cfg.chainId === LOCAL_CHAIN_ID ? {} : { pollingInterval: 2_000, retryCount: 3 });
   const chainId = await clients.publicClient.getChainId();
   if (chainId !== cfg.chainId) throw new NetworkConfigError(`the RPC serves chain ${chainId}, ${cfg.file} says ${cfg.chainId}`);
-  const { abi: erc20 } = await import("../contracts/out/MockStablecoin");
-  const decimals = await clients.publicClient.readContract({ address: record.contracts.Stablecoin!.address, abi: erc20, functionName: "decimals" });
+  // The record is read back against the chain first: an impostor address, a swapped asset or a
+  // role held by someone else stops here, before anything is simulated, written or sent.
+  const { verifyDeployment } = await import("./lib/release");
+  const verified = await verifyDeployment(clients, record, cfg);
+  if (!verified.ok) {
+    throw new NetworkConfigError(`the deployment of chain ${cfg.chainId} does not verify: ${verified.checks.filter((c) => !c.ok).map((c) => `${c.what}: ${c.detail}`).join("; ")} (npm run deploy -- --network ${s("network")} --verify)`);
+  }
+  if (verified.pending && command !== "complete-handoff") console.log(`note: the handoff is not complete: the owner's batch (${record.pendingOwnerBatch}) has not run`);
+  // Verified: pool.asset() is the configured asset, whose decimals are the configured ones.
+  const decimals = cfg.asset.decimals;
 
   const local = cfg.chainId === LOCAL_CHAIN_ID && existsSync(LOCAL_CONFIG_PATH) ? (JSON.parse(readFileSync(LOCAL_CONFIG_PATH, "utf8")) as LocalConfig) : null;
   const api = () => {
     const apiUrl = s("api") ?? process.env.TRIPWIRE_API ?? local?.api;
     const adminKey = process.env.TRIPWIRE_ADMIN_KEY ?? local?.adminKey;
     if (!apiUrl || !adminKey) throw new NetworkConfigError("registering needs the API (--api URL or TRIPWIRE_API) and an admin key (TRIPWIRE_ADMIN_KEY)");
+    // The admin key goes in a header: never over plain http to anything but this machine.
+    if (!/^https:\/\//.test(apiUrl) && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(apiUrl)) throw new NetworkConfigError(`--api ${apiUrl}: the admin key is only sent over https (or to a loopback address)`);
     return { url: apiUrl, adminKey };
   };
   const registration = () => ({
@@ -139,15 +152,17 @@ async function main() {
       op = ops.setIntegratorFee(record, address(s("integrator"), "integrator"), parsePercentBps(need(s("fee"), "fee"), "--fee"));
       break;
     case "approve-trigger": {
+      if (s("trigger") && s("kind")) throw new WordsError("approve-trigger takes --kind or --trigger, not both");
       const trigger = s("trigger") ? address(s("trigger"), "trigger") : ops.triggerOf(record)(kindFromWord(need(s("kind"), "kind")));
       op = ops.approveTrigger(record, trigger, !v.revoke);
       break;
     }
     case "pause":
+      if (v["new-cover"] && s("product")) throw new WordsError("pause takes --product N or --new-cover, not both");
       op = ops.pause(record, v["new-cover"] ? { newCover: true } : { productId: productId(s("product")) }, !v.off);
       break;
-    case "accept-ownership":
-      op = ops.acceptOwnership(record);
+    case "complete-handoff":
+      op = ops.completeHandoff(record);
       break;
   }
 
@@ -172,7 +187,7 @@ async function main() {
   if (key !== undefined && (!isHex(key) || key.length !== 66)) throw new NetworkConfigError("OPS_KEY is not a 32-byte hex private key");
   if (key === undefined && cfg.chainId !== LOCAL_CHAIN_ID) throw new NetworkConfigError("--send needs OPS_KEY (the operator's key, environment only); for a Safe owner write --batch FILE instead");
   const account = key ? privateKeyToAccount(key as Hex) : localAccount(0);
-  if (!key) console.log(`sending from ${account.address} (LOCAL ONLY: anvil's development account 0)`);
+  console.log(`sending from ${account.address}${key ? "" : " (LOCAL ONLY: anvil's development account 0)"}: ${op.summary}`);
   const receipts = await ops.sendOperation(clients.publicClient, clients.wallet(account), op, cfg.confirmations);
   for (const r of receipts) console.log(`sent: ${r.transactionHash} (block ${r.blockNumber})`);
   if (op.termsText) {
@@ -184,6 +199,6 @@ async function main() {
 }
 
 main().catch((e: unknown) => {
-  console.error(`ops: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`ops: ${errorText(e)}`);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 /**
- * `npm run worker:setup -- --network NAME [--local] [--print]`: records a deployment
+ * `npm run worker:setup -- --network NAME [--local] [--print]`: reads a deployment back
+ * (`npm run deploy -- --verify`'s checks, handoff complete) and records it
  * (deployments/<chainId>.json, written by `npm run deploy`) in the Worker's D1 `deployments`
  * table, where the Worker finds its contracts, with `wrangler d1 execute DB --remote` (`--local`:
  * the local database of `wrangler dev`; `--print`: only print the SQL). Re-running replaces the
@@ -8,7 +9,10 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { deploymentSql, loadNetwork, NetworkConfigError, readDeployment } from "./lib/network";
+import { defineChain } from "viem";
+import { buildContracts } from "../contracts/build";
+import { localClients } from "./lib/clients";
+import { deploymentSql, errorText, loadNetwork, NetworkConfigError, readDeployment, rpcUrlOf } from "./lib/network";
 
 const { values } = parseArgs({ options: { network: { type: "string" }, local: { type: "boolean" }, print: { type: "boolean" } }, strict: true });
 
@@ -17,6 +21,14 @@ try {
   const cfg = loadNetwork(values.network);
   const record = readDeployment(cfg.chainId);
   if (record.dryRun) throw new NetworkConfigError(`deployments/${cfg.chainId}.json is a dry run`);
+  // Only a deployment that reads back, handoff complete, becomes the Worker's.
+  buildContracts({ quiet: true });
+  const { verifyDeployment } = await import("./lib/release");
+  const url = rpcUrlOf(cfg);
+  const chain = defineChain({ id: cfg.chainId, name: cfg.name, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+  const v = await verifyDeployment(localClients(url, chain, { pollingInterval: 2_000, retryCount: 3 }), record, cfg);
+  if (!v.ok) throw new NetworkConfigError(`the deployment does not verify: ${v.checks.filter((c) => !c.ok).map((c) => `${c.what}: ${c.detail}`).join("; ")}`);
+  if (v.pending) throw new NetworkConfigError(`the handoff is not complete: ${cfg.owner} has not executed ${record.pendingOwnerBatch} (the pool's setMarket)`);
   const sql = deploymentSql(record);
   if (values.print) {
     console.log(sql);
@@ -30,6 +42,6 @@ try {
   }
   console.log(`\nThe Worker also needs: CHAIN_ID = "${cfg.chainId}" in wrangler.toml [vars]; secrets RPC_URL, QUOTE_SIGNER_KEY (its address must be ${record.roles.quoteSigner}), KEEPER_KEY, RELAYER_KEY (npx wrangler secret put NAME).`);
 } catch (e) {
-  console.error(`worker:setup: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`worker:setup: ${errorText(e)}`);
   process.exit(1);
 }

@@ -81,6 +81,13 @@ export type CoreOptions = {
   confirmations?: number;
   /** Hears of each contract deployed (scripts/lib/release.ts records them). */
   onDeployed?: OnDeployed;
+  /**
+   * Who owns the pool and the keeper contract from their construction (the deploying `owner`
+   * unless given). When the pool's owner is not the deploying account, the pool's `setMarket` is
+   * left to it (`npm run deploy` writes it into the owner's batch).
+   */
+  poolOwner?: Address;
+  keeperOwner?: Address;
 };
 
 /**
@@ -92,12 +99,13 @@ export async function deployCore(clients: LocalClients, opts: CoreOptions) {
   const d = { confirmations: opts.confirmations, onDeployed: opts.onDeployed };
   const asset = opts.asset ?? (await deploy(clients, owner, MockStablecoin, [opts.assetDecimals ?? 6], { ...d, name: "Stablecoin" })).address;
   const ownerAddress = owner.account!.address;
-  const poolArgs = [asset, opts.poolName ?? "Tripwire LP USD", opts.poolSymbol ?? "twLP", ownerAddress, opts.leverageBps ?? 10_000, opts.cooldownSeconds ?? 7 * 86_400] as const;
+  const poolOwner = opts.poolOwner ?? ownerAddress;
+  const poolArgs = [asset, opts.poolName ?? "Tripwire LP USD", opts.poolSymbol ?? "twLP", poolOwner, opts.leverageBps ?? 10_000, opts.cooldownSeconds ?? 7 * 86_400] as const;
   const pool = await deploy(clients, owner, CoverPool, poolArgs, { ...d, name: "CoverPool" });
   const market = await deploy(clients, owner, CoverMarket, [pool.address, ownerAddress, BigInt(opts.termGridSeconds ?? 3600)], { ...d, name: "CoverMarket" });
   const client = { public: clients.publicClient, wallet: owner };
   const triggers = await deployTriggers(clients, owner, client, market.address, d);
-  const keeper = await deploy(clients, owner, TripwireKeeper, [market.address, ownerAddress], { ...d, name: "TripwireKeeper" });
+  const keeper = await deploy(clients, owner, TripwireKeeper, [market.address, opts.keeperOwner ?? ownerAddress], { ...d, name: "TripwireKeeper" });
   // Public chains host Multicall3 at its canonical address; the local chain gets its own copy.
   const multicall = opts.multicall ?? (await deploy(clients, owner, Multicall3, [], { ...d, name: "Multicall3" })).address;
 
@@ -110,7 +118,7 @@ export async function deployCore(clients: LocalClients, opts: CoreOptions) {
     multicall: getContract({ address: multicall, abi: Multicall3.abi, client }),
   };
   const confirmations = opts.confirmations ?? 1;
-  await send(clients, c.pool.write.setMarket([market.address]), confirmations);
+  if (getAddress(poolOwner) === getAddress(ownerAddress)) await send(clients, c.pool.write.setMarket([market.address]), confirmations);
   for (const k of kinds) await send(clients, c.market.write.setTriggerApproved([triggers[k.deployKey].address, true]), confirmations);
   await send(clients, c.market.write.grantRole([role("QUOTE_SIGNER_ROLE"), opts.quoteSigner]), confirmations);
   await send(clients, c.market.write.grantRole([role("GUARDIAN_ROLE"), opts.guardian]), confirmations);

@@ -20,8 +20,8 @@ export class NetworkConfigError extends Error {
 export const LOCAL_CHAIN_ID = 31337;
 
 const AddressField = z.string().refine((s) => isAddress(s, { strict: false }) && getAddress(s) !== zeroAddress, "not a non-zero address").transform((s) => getAddress(s));
-const Duration = z.union([z.int().nonnegative(), z.string()]).transform((v, ctx) => {
-  if (typeof v === "number") return v;
+/** A duration in words with its unit ("7d", "1h"): a bare number is refused (seconds or hours?). */
+const Duration = z.string().transform((v, ctx) => {
   try {
     return parseDuration(v);
   } catch (e) {
@@ -48,13 +48,15 @@ export const NetworkConfig = z
     guardian: AddressField,
     pauser: AddressField,
     pool: z.object({ name: z.string().min(1), symbol: z.string().min(1), leverageBps: z.int().min(1).max(100_000), cooldown: Duration }).strict(),
-    market: z.object({ termGrid: Duration.default(3_600) }).strict().default({ termGrid: 3_600 }),
+    market: z.object({ termGrid: Duration.prefault("1h") }).strict().prefault({}),
     /** Multicall3 (canonical on public chains; a local chain deploys its own). */
     multicall3: AddressField.default("0xcA11bde05977b3631167028862bE2a173976CA11"),
     /** Blocks to wait on top of each deployment transaction before the next. */
     confirmations: z.int().min(0).max(64).default(1),
     /** Set only when the owner is deliberately an account without code (never in production). */
     ownerIsAccount: z.boolean().default(false),
+    /** The Chainlink Automation forwarder the owner has set on TripwireKeeper (`setForwarder`), once it has. */
+    keeperForwarder: AddressField.optional(),
   })
   .strict();
 export type NetworkConfig = z.infer<typeof NetworkConfig>;
@@ -87,12 +89,40 @@ export function loadNetwork(nameOrPath: string): NetworkConfig & { file: string 
     throw new NetworkConfigError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
   }
   const cfg = parsed.data;
+  checkRoles(cfg, file);
+  return { ...cfg, file };
+}
+
+const ROLES = ["owner", "quoteSigner", "guardian", "pauser"] as const;
+
+/**
+ * Who may hold a role: never a contract anyone can make call out (Multicall3: through it anyone
+ * is the role), never the asset, never one of anvil's public accounts on a real chain; and the
+ * quote signer, a hot key in the Worker, holds no other role there.
+ */
+export function checkRoles(cfg: NetworkConfig, file = "the network config") {
+  for (const role of ROLES) {
+    const a = cfg[role];
+    if (a === cfg.multicall3) throw new NetworkConfigError(`${file}: ${role} is Multicall3 (${a}): through it anyone could act as the ${role}`);
+    if (a === cfg.asset.address) throw new NetworkConfigError(`${file}: ${role} is the asset's contract (${a})`);
+    if (cfg.chainId !== LOCAL_CHAIN_ID && devAccounts.has(a)) throw new NetworkConfigError(`${file}: ${role} ${a} is one of anvil's public development accounts; on chain ${cfg.chainId} anyone could act as it`);
+  }
   if (cfg.chainId !== LOCAL_CHAIN_ID) {
-    for (const role of ["owner", "quoteSigner", "guardian", "pauser"] as const) {
-      if (devAccounts.has(cfg[role])) throw new NetworkConfigError(`${file}: ${role} ${cfg[role]} is one of anvil's public development accounts; on chain ${cfg.chainId} anyone could act as it`);
+    for (const role of ["owner", "guardian", "pauser"] as const) {
+      if (cfg[role] === cfg.quoteSigner) throw new NetworkConfigError(`${file}: quoteSigner is also the ${role}: the quote signer is a hot key in the Worker and holds no other role`);
     }
   }
-  return { ...cfg, file };
+}
+
+/**
+ * An error in words for the terminal: viem's short message and details (its full message carries
+ * the request, bytecode included, and the RPC URL, whose path often holds the provider's key), with
+ * any URL's path and query cut.
+ */
+export function errorText(e: unknown): string {
+  const err = e as { shortMessage?: string; details?: string; name?: string; message?: string };
+  const text = err?.shortMessage ? `${err.shortMessage}${err.details ? ` (${err.details})` : ""}` : e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+  return text.replace(/(https?:\/\/[^/\s"']+)[^\s"']*/g, "$1/…");
 }
 
 /** The RPC URL of the network, from the environment variable it names. */
@@ -105,6 +135,8 @@ export function rpcUrlOf(cfg: NetworkConfig, env: NodeJS.ProcessEnv = process.en
 // ─── the deployment record ────────────────────────────────────────────────────────────────────
 
 const HexString = z.string().regex(/^0x[0-9a-fA-F]*$/);
+/** A contract's name (and its artifact's): a Solidity identifier, so it can neither break out of SQL nor name a path. */
+const ContractName = z.string().regex(/^[A-Z][A-Za-z0-9]{0,63}$/, "a contract name (a Solidity identifier)");
 const ContractRecord = z.object({
   address: AddressField,
   /** Block and transaction of the deployment; null for a contract found there (the asset, canonical Multicall3). */
@@ -113,8 +145,8 @@ const ContractRecord = z.object({
   /** Constructor arguments as JSON (bigints as decimal strings). */
   args: z.array(z.unknown()),
   /** The artifact it was deployed from (contracts/out/<artifact>.ts), and the libraries it links. */
-  artifact: z.string().nullable(),
-  libraries: z.record(z.string(), AddressField).default({}),
+  artifact: ContractName.nullable(),
+  libraries: z.record(ContractName, AddressField).default({}),
   codeSize: z.int().nonnegative(),
 });
 export const DeploymentRecord = z.object({
@@ -127,8 +159,10 @@ export const DeploymentRecord = z.object({
   /** Who holds what when the handoff is complete. */
   roles: z.object({ owner: AddressField, quoteSigner: AddressField, guardian: AddressField, pauser: AddressField }),
   /** Names as the Worker's deployments table takes them: CoverMarket, CoverPool, Stablecoin, TripwireKeeper, each trigger's contract, Multicall3, CoverBook. */
-  contracts: z.record(z.string(), ContractRecord),
-  /** What the owner still has to sign (Ownable2Step acceptances), as a Safe Transaction Builder batch. */
+  contracts: z.record(ContractName, ContractRecord),
+  /** The block of the deployer's last transaction (its renouncing of the market's admin role). */
+  handoffBlock: z.int().nonnegative(),
+  /** What the owner still has to sign to finish the handoff (the pool's `setMarket`), as a Safe Transaction Builder batch. */
   pendingOwnerBatch: z.string().nullable(),
 });
 export type DeploymentRecord = z.infer<typeof DeploymentRecord>;
@@ -159,8 +193,11 @@ export const addressesOf = (r: DeploymentRecord): Record<string, Address> => Obj
  * The Worker's `deployments` rows of a record, as SQL for `wrangler d1 execute` (what the
  * Worker reads to find its contracts; db/schema.ts). The libraries are not rows: nothing reads them.
  */
-export function deploymentSql(r: DeploymentRecord, opts: { at?: number; skip?: string[] } = {}): string {
+export function deploymentSql(record: DeploymentRecord, opts: { at?: number; skip?: string[] } = {}): string {
+  // Re-parsed here, whatever the caller did: names and addresses are then identifiers and hex only.
+  const r = DeploymentRecord.parse(record);
   const at = opts.at ?? r.deployedAt;
+  if (!Number.isSafeInteger(at)) throw new NetworkConfigError(`deployment time ${at} is not an integer`);
   const marketBlock = r.contracts.CoverMarket?.block ?? 0;
   return Object.entries(r.contracts)
     .filter(([name]) => !["CoverBook", ...(opts.skip ?? [])].includes(name))

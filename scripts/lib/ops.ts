@@ -82,7 +82,13 @@ export type ListProductArgs = {
 
 /** `listProduct` with the terms text written from the trigger's parameters; its keccak256 is the product's `termsHash`. */
 export function listProduct(d: Target, a: ListProductArgs, assetDecimals: number): Operation & { termsText: string; termsHash: Hex } {
-  const { trigger, params, termsText } = productTerms(a.trigger, triggerOf(d));
+  const { trigger, params, termsText: condition } = productTerms(a.trigger, triggerOf(d));
+  // What binds the buyer besides the condition: when cover starts, whether a fire can be vetoed,
+  // and which contract on which chain judges it.
+  const veto = a.vetoWindowSeconds === 0
+    ? "A tripped condition is paid with no veto window."
+    : `The guardian may veto a fired incident within ${formatDuration(a.vetoWindowSeconds)} of its firing, for oracle malfunction only; then it is paid.`;
+  const termsText = `${condition} Cover starts ${formatDuration(a.coverageLagSeconds)} after purchase. ${veto} Judged on chain ${d.chainId} by the trigger contract ${trigger}.`;
   const termsHash = keccak256(toHex(termsText));
   const config = { trigger, params, termsHash, capAmount: a.capAmount, coverageLagSeconds: a.coverageLagSeconds, vetoWindowSeconds: a.vetoWindowSeconds };
   const words = `${a.trigger.kind} product, cap ${formatDecimal(a.capAmount, assetDecimals, { grouping: true })}, cover starts ${formatDuration(a.coverageLagSeconds)} after purchase, veto window ${formatDuration(a.vetoWindowSeconds)}`;
@@ -114,15 +120,12 @@ export function pause(d: Target, what: { productId: bigint } | { newCover: true 
   return { role: "pauser", summary, calls: [marketCall(d, "setPauseFlags", [paused ? 1 : 0], summary)] };
 }
 
-/** The owner's side of the Ownable2Step handoffs a deployment leaves (the pool's and the keeper contract's). */
-export function acceptOwnership(d: Target): Operation {
+/** The owner's side of the deploy's handoff: the pool's one-time `setMarket` (the pool is the owner's from its constructor). */
+export function completeHandoff(d: Target): Operation {
   return {
     role: "owner",
-    summary: "accept ownership of CoverPool and TripwireKeeper",
-    calls: [
-      { to: contract(d, "CoverPool"), abi: CoverPool.abi, functionName: "acceptOwnership", args: [], description: "CoverPool.acceptOwnership" },
-      { to: contract(d, "TripwireKeeper"), abi: TripwireKeeper.abi, functionName: "acceptOwnership", args: [], description: "TripwireKeeper.acceptOwnership" },
-    ],
+    summary: "set the pool's market (the deploy's handoff)",
+    calls: [{ to: contract(d, "CoverPool"), abi: CoverPool.abi, functionName: "setMarket", args: [contract(d, "CoverMarket")], description: `CoverPool.setMarket(${contract(d, "CoverMarket")})` }],
   };
 }
 

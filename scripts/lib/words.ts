@@ -12,10 +12,13 @@ export class WordsError extends Error {
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 };
 
-/** "45s", "10m", "6h", "2d", "1w", or combinations ("1h30m"), or a bare integer of seconds. */
+/**
+ * "45s", "10m", "6h", "2d", "1w", or combinations ("1h30m"). A unit is required: a bare "24" could
+ * be hours to whoever typed it and seconds to the chain, so it is an error, never a guess.
+ */
 export function parseDuration(text: string, what = "duration"): number {
   const t = text.trim();
-  if (/^\d+$/.test(t)) return Number(t);
+  if (/^\d+$/.test(t)) throw new WordsError(`${what}: "${text}" has no unit (write ${t}s, ${t}m, ${t}h or ${t}d)`);
   const parts = [...t.matchAll(/(\d+)([smhdw])/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join("") !== t) {
     throw new WordsError(`${what}: "${text}" is not a duration (e.g. 45s, 10m, 6h, 2d, 1h30m)`);
@@ -27,13 +30,19 @@ export function parseDuration(text: string, what = "duration"): number {
 
 /**
  * A non-negative decimal with at most `decimals` fractional digits, as an integer scaled by
- * 10^decimals. Thousands separators (`,` `_`) are allowed; more fractional digits than the unit
- * has are an error, never rounded.
+ * 10^decimals. The decimal point is `.`; `,` (or `_`) only separates thousands, in groups of
+ * exactly three digits ("1,000,000"), so a decimal comma ("0,05", "2,5") is an error, never read
+ * as 5 or 25. More fractional digits than the unit has are an error, never rounded.
  */
 export function parseDecimal(text: string, decimals: number, what = "number"): bigint {
-  const t = text.trim().replace(/[,_]/g, "");
-  const m = /^(\d+)(?:\.(\d+))?$/.exec(t);
-  if (!m) throw new WordsError(`${what}: "${text}" is not a decimal number`);
+  const raw = text.trim();
+  const m = /^(\d{1,3}(?:([,_])\d{3}(?:\2\d{3})*)?|\d+)(?:\.(\d+))?$/.exec(raw);
+  if (!m) {
+    const hint = /^\d+,\d{1,2}$|,\d{4,}|,\d{1,2}(?!\d)/.test(raw) ? " (the decimal point is \".\"; \",\" only separates thousands: 1,000,000)" : "";
+    throw new WordsError(`${what}: "${text}" is not a decimal number${hint}`);
+  }
+  m.splice(2, 1); // the separator
+  m[1] = m[1]!.replace(/[,_]/g, "");
   const frac = m[2] ?? "";
   if (frac.length > decimals) throw new WordsError(`${what}: "${text}" has more than ${decimals} decimal places`);
   return BigInt(m[1]!) * 10n ** BigInt(decimals) + BigInt(frac.padEnd(decimals, "0") || "0");

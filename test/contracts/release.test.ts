@@ -2,18 +2,19 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getAddress, getContract, keccak256, toHex } from "viem";
+import { getAddress, getContract, keccak256, toHex, zeroAddress, zeroHash } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as CoverMarket from "../../contracts/out/CoverMarket";
 import * as CoverPool from "../../contracts/out/CoverPool";
+import * as TripwireKeeper from "../../contracts/out/TripwireKeeper";
 import { startAnvil, type Anvil } from "../../scripts/lib/anvil";
 import { localClients, type LocalClients } from "../../scripts/lib/clients";
 import { deploy, role } from "../../scripts/lib/deploy";
 import * as MockV3Aggregator from "../../contracts/out/MockV3Aggregator";
 import { NetworkConfig, NetworkConfigError, type DeploymentRecord } from "../../scripts/lib/network";
 import { listProduct, OpsError, pause, sendOperation, setProductCap, simulate, writeOperationBatch } from "../../scripts/lib/ops";
-import { deployNetwork, executeBatchAs, putStandIns, verifyDeployment, writeAcceptOwnershipBatch } from "../../scripts/lib/release";
+import { deployNetwork, executeBatchAs, putStandIns, verifyDeployment, writeHandoffBatch } from "../../scripts/lib/release";
 import { decodeDepegParams } from "../../workers/triggers/depeg";
 import { expectRevert } from "./helpers/fixture";
 
@@ -46,15 +47,14 @@ beforeAll(async () => {
   anvil = await startAnvil(["--chain-id", String(CHAIN_ID)]);
   clients = localClients(anvil.rpcUrl, { ...(await import("viem/chains")).foundry, id: CHAIN_ID });
   for (const a of [deployer, pauser, attacker]) await clients.testClient.setBalance({ address: a.address, value: 10n ** 20n });
+  // The asset, Multicall3 and the owner (a 2-of-2 MockSafe) as the real chain would have them.
   await putStandIns(clients, config(), deployer.address);
-  // The owner is a contract (a Safe on a real chain): code at its address, so the non-dry-run checks pass.
-  await clients.testClient.setCode({ address: SAFE, bytecode: "0x00" });
 });
 afterAll(() => anvil?.stop());
 
 const deployed = async (cfg = config()) => {
   const { record } = await deployNetwork(cfg, clients, clients.wallet(deployer), { dryRun: false });
-  record.pendingOwnerBatch = await writeAcceptOwnershipBatch(clients, record, join(dir, `${record.contracts.CoverMarket!.address}.accept.json`));
+  record.pendingOwnerBatch = await writeHandoffBatch(clients, record, join(dir, `${record.contracts.CoverMarket!.address}.handoff.json`));
   return record;
 };
 const failed = (v: Awaited<ReturnType<typeof verifyDeployment>>) => v.checks.filter((c) => !c.ok).map((c) => c.what);
@@ -71,36 +71,45 @@ describe("npm run deploy's sequence on a public chain id", () => {
     expect(market.block).toBeGreaterThan(0);
     expect(market.tx).toMatch(/^0x[0-9a-f]{64}$/);
     expect(market.args).toEqual([record.contracts.CoverPool!.address, deployer.address, "3600"]);
+    expect(record.handoffBlock).toBeGreaterThan(market.block!);
     expect(market.libraries).toEqual({ CoverBook: record.contracts.CoverBook!.address });
-    expect(record.contracts.CoverPool!.args).toEqual([USDC, "Tripwire LP USDC", "twLP", deployer.address, 20000, 604800]);
+    expect(record.contracts.CoverPool!.args).toEqual([USDC, "Tripwire LP USDC", "twLP", SAFE, 20000, 604800]);
+    expect(record.contracts.TripwireKeeper!.args).toEqual([record.contracts.CoverMarket!.address, SAFE]);
     expect(record.contracts.Stablecoin).toMatchObject({ address: USDC, block: null, tx: null });
     expect(record.compiler).toEqual({ solc: expect.stringMatching(/^0\.8\.28\+commit/), settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun", viaIR: true } });
     expect(record.roles).toEqual({ owner: SAFE, quoteSigner: signer.address, guardian: guardian.address, pauser: pauser.address });
   });
 
-  it("leaves the deployer no power: market admin is the owner's, the pool and keeper contract await the owner's acceptance, then are the owner's", async () => {
-    const market = getContract({ address: record.contracts.CoverMarket!.address, abi: CoverMarket.abi, client: { public: clients.publicClient, wallet: clients.wallet(deployer) } });
-    const pool = getContract({ address: record.contracts.CoverPool!.address, abi: CoverPool.abi, client: { public: clients.publicClient, wallet: clients.wallet(deployer) } });
+  it("leaves the deployer no power at any moment: the pool and keeper contract are the owner's from construction, market admin is granted and renounced; the owner's batch sets the pool's market", async () => {
+    const asDeployer = { public: clients.publicClient, wallet: clients.wallet(deployer) };
+    const market = getContract({ address: record.contracts.CoverMarket!.address, abi: CoverMarket.abi, client: asDeployer });
+    const pool = getContract({ address: record.contracts.CoverPool!.address, abi: CoverPool.abi, client: asDeployer });
+    const keeper = getContract({ address: record.contracts.TripwireKeeper!.address, abi: TripwireKeeper.abi, client: asDeployer });
+    expect([await pool.read.owner(), await keeper.read.owner(), await pool.read.pendingOwner(), await keeper.read.pendingOwner()]).toEqual([SAFE, SAFE, zeroAddress, zeroAddress]);
     for (const r of ["QUOTE_SIGNER_ROLE", "GUARDIAN_ROLE", "PAUSER_ROLE"]) expect(await market.read.hasRole([role(r), deployer.address])).toBe(false);
-    expect(await market.read.hasRole(["0x0000000000000000000000000000000000000000000000000000000000000000", deployer.address])).toBe(false);
+    expect(await market.read.hasRole([zeroHash, deployer.address])).toBe(false);
+    // a leaked deployer key: every admin path refuses it
     await expectRevert(market.write.setIntegratorFee([attacker.address, 2_000]), "AccessControlUnauthorizedAccount");
+    await expectRevert(market.write.grantRole([role("QUOTE_SIGNER_ROLE"), attacker.address]), "AccessControlUnauthorizedAccount");
+    await expectRevert(pool.write.setMarket([attacker.address]), "OwnableUnauthorizedAccount");
+    await expectRevert(pool.write.setRiskParams([100_000, 0]), "OwnableUnauthorizedAccount");
+    await expectRevert(pool.write.transferOwnership([attacker.address]), "OwnableUnauthorizedAccount");
+    await expectRevert(keeper.write.setForwarder([attacker.address]), "OwnableUnauthorizedAccount");
 
     const before = await verifyDeployment(clients, record, config());
     expect(failed(before)).toEqual([]);
     expect(before.pending).toBe(true);
-    expect(before.checks.find((c) => c.what === "pool: owner")!.detail).toContain("(the deployer) until");
+    expect(before.checks.find((c) => c.what === "pool: market")!.detail).toContain("not set until");
 
     const batch = JSON.parse(readFileSync(record.pendingOwnerBatch!, "utf8"));
-    expect(batch.transactions.map((t: { to: string; contractMethod: { name: string } }) => [t.to, t.contractMethod.name])).toEqual([
-      [record.contracts.CoverPool!.address, "acceptOwnership"],
-      [record.contracts.TripwireKeeper!.address, "acceptOwnership"],
+    expect(batch.transactions.map((t: { to: string; contractMethod: { name: string }; contractInputsValues: unknown }) => [t.to, t.contractMethod.name, t.contractInputsValues])).toEqual([
+      [record.contracts.CoverPool!.address, "setMarket", { market_: record.contracts.CoverMarket!.address }],
     ]);
     await executeBatchAs(clients, record.pendingOwnerBatch!, SAFE);
     const after = await verifyDeployment(clients, record, config());
     expect(failed(after)).toEqual([]);
     expect(after.pending).toBe(false);
-    expect(await pool.read.owner()).toBe(SAFE);
-    await expectRevert(pool.write.setRiskParams([100_000, 0]), "OwnableUnauthorizedAccount");
+    expect(await pool.read.market()).toBe(record.contracts.CoverMarket!.address);
   });
 
   it("lists, re-caps and pauses through the operator's code: a Safe batch the owner executes, and a pauser's key", async () => {
@@ -138,15 +147,29 @@ describe("npm run deploy's sequence on a public chain id", () => {
 });
 
 describe("verification catches a deployment that is not what the config says", () => {
-  it("a leaked deployer key re-offering the pool before the owner accepts", async () => {
+  it("a record pointing at a contract the recorded transaction did not create (an impostor market)", async () => {
     const record = await deployed();
-    const pool = getContract({ address: record.contracts.CoverPool!.address, abi: CoverPool.abi, client: { public: clients.publicClient, wallet: clients.wallet(deployer) } });
-    await pool.write.transferOwnership([attacker.address]);
-    const v = await verifyDeployment(clients, record, config());
+    const other = await deployed();
+    const forged: DeploymentRecord = { ...record, contracts: { ...record.contracts, CoverMarket: { ...record.contracts.CoverMarket!, address: other.contracts.CoverMarket!.address } } };
+    const v = await verifyDeployment(clients, forged, config());
     expect(v.ok).toBe(false);
-    expect(failed(v)).toEqual(["pool: owner"]);
-    // and the owner's acceptance batch is no longer written: its simulation would fail
-    expect(await writeAcceptOwnershipBatch(clients, record, join(dir, "stale.json"))).toBeNull();
+    expect(failed(v)).toContain("CoverMarket: created by the deployer's transaction with this build's code and the recorded arguments");
+    // its transaction swapped too: the arguments it was created with name the other pool
+    const swapped: DeploymentRecord = { ...forged, contracts: { ...forged.contracts, CoverMarket: { ...other.contracts.CoverMarket! } } };
+    expect(failed(await verifyDeployment(clients, swapped, config()))).toEqual(expect.arrayContaining(["CoverMarket: created by the deployer's transaction with this build's code and the recorded arguments", "market: pool"]));
+  });
+
+  it("anything but the deploy's own grants and approvals on the market before the handoff", async () => {
+    const record = await deployed();
+    await executeBatchAs(clients, record.pendingOwnerBatch!, SAFE);
+    const feed = (await deploy(clients, clients.wallet(deployer), MockV3Aggregator, [8, 10n ** 8n])).address;
+    const op = listProduct(record, { trigger: { kind: "depeg", params: { feed, thresholdE18: 98n * 10n ** 16n, durationSeconds: 3_600, maxAgeSeconds: 86_400 } }, capAmount: 1_000_000n, coverageLagSeconds: 3_600, vetoWindowSeconds: 0 }, 6);
+    const { receipts } = await executeBatchAs(clients, (await writeOperationBatch(clients.publicClient, record, op, join(dir, "early.json"))).path, SAFE);
+    // after the handoff a listing is the owner's business: still verified
+    expect(failed(await verifyDeployment(clients, record, config()))).toEqual([]);
+    // a record claiming a later handoff: the listing then fell before it
+    const late = { ...record, handoffBlock: Number(receipts[0]!.blockNumber) };
+    expect(failed(await verifyDeployment(clients, late, config()))).toEqual(["market: nothing but the deploy's own grants and approvals before the handoff"]);
   });
 
   it("an extra holder of a role (replayed from the market's RoleGranted events)", async () => {
@@ -180,7 +203,11 @@ describe("preflight: nothing is deployed to a chain that is not ready", () => {
     await refuses(config({ asset: { address: USDC, symbol: "USDT", decimals: 6 } }), deployer, /is lUSD, the network config says USDT/);
     await refuses(config({ asset: { address: attacker.address, symbol: "lUSD", decimals: 6 } }), deployer, /has no code on chain 84532/);
     await refuses(config({ owner: attacker.address }), deployer, /has no code: it should be a Safe or a timelock/);
-    await refuses(config({ owner: attacker.address, ownerIsAccount: true }), attacker, /the deployer .* is the owner: deploy from a separate account/);
+    await refuses(config({ owner: attacker.address, ownerIsAccount: true }), attacker, /the deployer .* is the owner: deploy from a separate account that keeps no role/);
+    await refuses(config({ guardian: deployer.address }), deployer, /the deployer .* is the guardian/);
+    // a contract that is neither a Safe nor a timelock (here: the asset's stand-in's neighbour, a price feed)
+    const feed = (await deploy(clients, clients.wallet(attacker), MockV3Aggregator, [8, 10n ** 8n])).address;
+    await refuses(config({ owner: feed }), deployer, /answers neither a Safe's getThreshold\(\)\/getOwners\(\) nor a timelock's getMinDelay\(\)/);
     await refuses(config(), fresh(), /has no gas on chain 84532/);
   });
 });
@@ -195,7 +222,8 @@ describe("the command line", () => {
     const r = tsx(["scripts/deploy.ts", "--network", cfg, "--dry-run"], { DEPLOYER_KEY: generatePrivateKey() });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("stand-in: a MockStablecoin with 6 decimals for USDC at 0x036CbD53842c5426634e7929541eC2318f3dCF7e");
-    expect(r.stdout).toMatch(/executed the owner's batch \(2 transactions\)/);
+    expect(r.stdout).toMatch(/executed the owner's batch \(1 transaction\)/);
+    expect(r.stdout).toContain("owner: 0x5Afe000000000000000000000000000000005afe is a Safe, 2 of 2");
     expect(r.stdout).not.toContain("✗");
     expect(r.stdout).toContain("dry run passed");
     const record = JSON.parse(readFileSync("deployments/dry-run/84533.json", "utf8")) as DeploymentRecord;

@@ -3,7 +3,7 @@ import { decodeFunctionData, getAddress, type Address } from "viem";
 import { describe, expect, it } from "vitest";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { productTerms, triggerFromFlags } from "../../scripts/lib/kindWords";
-import { loadNetwork, NetworkConfigError } from "../../scripts/lib/network";
+import { DeploymentRecord, deploymentSql, loadNetwork, NetworkConfigError } from "../../scripts/lib/network";
 import { batchChecksum, batchTransaction, safeBatch, type SafeBatch } from "../../scripts/lib/safe";
 import { formatDecimal, formatDuration, formatPercent, parseAmount, parseDecimal, parseDuration, parsePercentBps, parsePriceE18, WordsError } from "../../scripts/lib/words";
 import { decodeAllOfParams } from "../../workers/triggers/allOf";
@@ -26,13 +26,20 @@ const triggerOf = (k: string) => triggers[k]!;
 
 describe("terms in words → integers", () => {
   it("reads durations, percentages, prices and amounts exactly, and refuses what it cannot read exactly", () => {
-    expect([parseDuration("45s"), parseDuration("10m"), parseDuration("6h"), parseDuration("2d"), parseDuration("1w"), parseDuration("1h30m"), parseDuration("3600")]).toEqual([45, 600, 21_600, 172_800, 604_800, 5_400, 3_600]);
+    expect([parseDuration("45s"), parseDuration("10m"), parseDuration("6h"), parseDuration("2d"), parseDuration("1w"), parseDuration("1h30m")]).toEqual([45, 600, 21_600, 172_800, 604_800, 5_400]);
     for (const bad of ["", "1.5h", "h", "1y", "-1h", "1h 30m", "90 minutes"]) expect(() => parseDuration(bad), bad).toThrow(WordsError);
+    // a bare number has no unit: 24 hours to whoever typed it, 24 seconds to the chain
+    expect(() => parseDuration("24", "--lag")).toThrow(/--lag: "24" has no unit \(write 24s, 24m, 24h or 24d\)/);
     expect([parsePercentBps("50%"), parsePercentBps("0.25%"), parsePercentBps("100%")]).toEqual([5_000, 25, 10_000]);
     for (const bad of ["50", "0.125%", "101%", "-5%", "five%"]) expect(() => parsePercentBps(bad), bad).toThrow(WordsError);
     expect(parsePriceE18("0.98")).toBe(98n * 10n ** 16n);
     expect(parsePriceE18("$0.995")).toBe(995n * 10n ** 15n);
     expect(parseAmount("1,000,000", 6)).toBe(1_000_000_000_000n);
+    expect(parseAmount("1_000_000.5", 6)).toBe(1_000_000_500_000n);
+    // "," separates thousands, in groups of three, and nothing else: a decimal comma is refused, never read as 5 or 25
+    for (const bad of ["0,05", "2,5", "1,0000", "12,34,567", "1,000_000", ",5"]) expect(() => parseAmount(bad, 6), bad).toThrow(/is not a decimal number/);
+    expect(() => parsePercentBps("0,05%")).toThrow(/the decimal point is "\."/);
+    expect(() => parsePriceE18("0,98")).toThrow(WordsError);
     expect(parseAmount("2500.5", 18)).toBe(2_500_500_000_000_000_000_000n);
     // a 6-decimal asset has no seventh decimal: refused, never rounded
     expect(() => parseAmount("0.0000001", 6)).toThrow(/more than 6 decimal places/);
@@ -164,6 +171,27 @@ describe("network configs", () => {
     expect(() => loadNetwork(file("url", { ...base, rpcUrl: "https://base-sepolia.example/v2/SECRET" }))).toThrow(/rpcUrl: only a loopback URL/);
     expect(() => loadNetwork(file("zero", { ...base, owner: "0x0000000000000000000000000000000000000000" }))).toThrow(/owner: not a non-zero address/);
     expect(() => loadNetwork(file("cooldown", { ...base, pool: { ...base.pool, cooldown: "a week" } }))).toThrow(/pool.cooldown: .*not a duration/);
+    expect(() => loadNetwork(file("unitless", { ...base, pool: { ...base.pool, cooldown: 7 } }))).toThrow(/pool.cooldown/);
+    expect(() => loadNetwork(file("unitless2", { ...base, pool: { ...base.pool, cooldown: "7" } }))).toThrow(/pool.cooldown: .*"7" has no unit/);
+  });
+
+  it("refuses a role anyone could act as: Multicall3, the asset, and the quote signer (a hot key) doubling as another role", () => {
+    expect(() => loadNetwork(file("mc", { ...base, owner: "0xcA11bde05977b3631167028862bE2a173976CA11" }))).toThrow(/owner is Multicall3 .*: through it anyone could act as the owner/);
+    expect(() => loadNetwork(file("mc2", { ...base, guardian: "0xcA11bde05977b3631167028862bE2a173976CA11" }))).toThrow(/guardian is Multicall3/);
+    expect(() => loadNetwork(file("asset", { ...base, pauser: base.asset.address }))).toThrow(/pauser is the asset's contract/);
+    expect(() => loadNetwork(file("signer", { ...base, guardian: base.quoteSigner }))).toThrow(/quoteSigner is also the guardian: the quote signer is a hot key in the Worker/);
+  });
+
+  it("keeps a deployment record's names identifiers, so its SQL cannot be broken out of", () => {
+    const record = {
+      network: "n", chainId: 84532, dryRun: false, deployer: "0x00000000000000000000000000000000000000de", deployedAt: 1, compiler: { solc: "x", settings: {} },
+      roles: { owner: base.owner, quoteSigner: base.quoteSigner, guardian: base.guardian, pauser: base.pauser }, handoffBlock: 2, pendingOwnerBatch: null,
+      contracts: { CoverMarket: { address: "0x0000000000000000000000000000000000000012", block: 1, tx: null, args: [], artifact: null, libraries: {}, codeSize: 1 } },
+    };
+    expect(deploymentSql(record as DeploymentRecord)).toContain("VALUES (84532, 'CoverMarket', '0x0000000000000000000000000000000000000012', 1, 1)");
+    const injected = { ...record, contracts: { ...record.contracts, ["X', '0x00', 0, 0); INSERT INTO api_keys VALUES ('h', 'p', 'n', 'admin'); --"]: record.contracts.CoverMarket } };
+    expect(() => deploymentSql(injected as unknown as DeploymentRecord)).toThrow(/a contract name/);
+    expect(DeploymentRecord.safeParse({ ...record, contracts: { CoverMarket: { ...record.contracts.CoverMarket, artifact: "../../etc/passwd" } } }).success).toBe(false);
   });
 
   it("keeps the committed template undeployable until its roles are filled in, naming each", () => {

@@ -21,6 +21,7 @@ describe("the Worker's setup from a deployment record (npm run worker:setup, npm
         CoverPool: at(0x10, 100), CoverBook: at(0x11, 101), CoverMarket: at(0x12, 102), TvlDropTrigger: at(0x13, 103), DepegTrigger: at(0x14, 104),
         PausedTrigger: at(0x15, 105), AllOfTrigger: at(0x16, 106), TripwireKeeper: at(0x17, 107), Stablecoin: at(0x18, null), Multicall3: at(0x19, null),
       },
+      handoffBlock: 108,
       pendingOwnerBatch: null,
     };
     const sql = deploymentSql(record);
