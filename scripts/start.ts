@@ -135,7 +135,7 @@ await step("build contracts (solc-js)", () => buildContracts({ quiet: true }));
 // The deploy helpers import the generated ABI modules, which exist only after the build.
 const { deploy, send } = await import("./lib/deploy");
 const { deployNetwork, verifyDeployment } = await import("./lib/release");
-const { registerProduct } = await import("./lib/ops");
+const { listedProductId, listProduct, registerProduct, sendOperation } = await import("./lib/ops");
 const MockStablecoin = await import("../contracts/out/MockStablecoin");
 const { sampleProtocols, seedSampleProducts } = await import("./lib/sample");
 const CoveredVault = await import("../contracts/out/CoveredVault");
@@ -166,6 +166,14 @@ const example = await step("deploy the covered-vault example (CoveredVault over 
   const vault = (await deploy(clients, owner!, CoveredVault, [lending, core.market.address, core.asset.address, "Covered Lendwise USD", "cvlUSD"])).address;
   await send(clients, core.market.write.setIntegratorFee([integrator, 1_000]));
   return { lending, vault };
+});
+// The covered vault's own risk: its lending market's share price (the supply shares' backing),
+// listed through the operator's code like the sample catalog.
+const vaultProduct = await step("list the lending market's share-price product (10% below its peak for 1 hour)", async () => {
+  const name = "Lendwise supply share price";
+  const op = listProduct(record, { trigger: { kind: "share_price", params: { vault: example.lending, dropBps: 1_000, durationSeconds: 3_600, maxGapSeconds: 600, maxGrowthBpsPerYear: 5_000 } }, capAmount: 1_000_000n * USD, coverageLagSeconds: 3_600, vetoWindowSeconds: 0 }, 6);
+  const [receipt] = await sendOperation(clients.publicClient, owner!, op);
+  return { productId: listedProductId(receipt!.logs), name, terms: op.termsText };
 });
 await step("fund the pool from the LP account (5,000,000 lUSD)", async () => {
   await send(clients, core.asset.write.mint([lp!.account!.address, 5_000_000n * USD]));
@@ -244,6 +252,7 @@ await step("wait for the Worker, then register the sample catalog through the ad
       await registerProduct({ url: api, adminKey }, product.productId, { protocolId: p.id, name: product.name, termsText: product.terms });
     }
   }
+  await registerProduct({ url: api, adminKey }, vaultProduct.productId, { protocolId: "lendwise-v2", name: vaultProduct.name, termsText: vaultProduct.terms });
 });
 const integratorKey = await step("issue the vault's integrator API key (10% fee, paid to anvil index 9)", async () => {
   const res = await adminApi.v1.admin["api-keys"].$post({ json: { name: "Lendwise covered vault (local)", scopes: ["integrator"], integrator } });
@@ -266,7 +275,7 @@ const local: LocalConfig = {
   integrator,
   contracts: { ...contracts, CoveredVault: example.vault, SampleLendingMarket: example.lending },
   protocols: Object.fromEntries(sampleProtocols(0).map((p) => [p.id, p.body.name])),
-  products: sample.products.map((p) => ({ id: Number(p.productId), name: p.name })),
+  products: [...sample.products, vaultProduct].map((p) => ({ id: Number(p.productId), name: p.name })),
   startedAt: Math.floor(Date.now() / 1000),
 };
 writeFileSync(LOCAL_CONFIG_PATH, JSON.stringify(local, null, 2) + "\n");
@@ -280,7 +289,7 @@ line("integrator API key", `${integratorKey} (the vault's; local only)`);
 line("chain RPC", `${anvil.rpcUrl} (chain id ${chainId})`);
 for (const [name, address] of Object.entries(local.contracts)) line(name, address);
 line("keeper (cron)", `every ${keeperEvery} s (KEEPER_INTERVAL_SECONDS), key: anvil index 8`);
-for (const p of sample.products) line(`product ${p.productId}`, p.name);
+for (const p of [...sample.products, vaultProduct]) line(`product ${p.productId}`, p.name);
 console.log("\n  LOCAL ONLY accounts (anvil's public development mnemonic, worthless anywhere else):");
 console.log(`  mnemonic: "${LOCAL_DEV_MNEMONIC}"`);
 line("owner / deployer", `${owner!.account!.address} (index 0)`);

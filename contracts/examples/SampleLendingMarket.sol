@@ -23,6 +23,13 @@ contract SampleLendingMarket is ERC4626, Ownable, Pausable {
         IERC20(asset()).safeTransferFrom(msg.sender, address(this), assets);
     }
 
+    /// @notice Owner only, local demo only: what an exploit does to a lending market, the backing
+    /// taken (`assets` leave for `to`), so every supplier's shares are worth less: the share price
+    /// Tripwire's share-price trigger watches falls.
+    function simulateExploit(uint256 assets, address to) external onlyOwner {
+        IERC20(asset()).safeTransfer(to, assets);
+    }
+
     /// @notice Owner only: pauses deposits and withdrawals (`paused()` turns true).
     function pause() external onlyOwner {
         _pause();

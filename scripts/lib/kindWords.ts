@@ -4,6 +4,7 @@ import { encodeAllOfParams } from "../../workers/triggers/allOf";
 import { encodeDepegParams, type DepegParams } from "../../workers/triggers/depeg";
 import type { TriggerKind } from "../../workers/triggers/index";
 import { encodePausedParams, type PausedParams } from "../../workers/triggers/paused";
+import { encodeSharePriceParams, type SharePriceParams } from "../../workers/triggers/sharePrice";
 import { encodeTvlDropParams, type TvlDropParams } from "../../workers/triggers/tvlDrop";
 import { formatDuration, formatPercent, formatPriceE18, parseDuration, parsePercentBps, parsePriceE18, WordsError } from "./words";
 
@@ -21,6 +22,7 @@ export type TriggerTerms =
   | { kind: "tvl_drop"; params: TvlDropParams }
   | { kind: "depeg"; params: DepegParams }
   | { kind: "paused"; params: PausedParams }
+  | { kind: "share_price"; params: SharePriceParams }
   | { kind: "all_of"; params: { legs: Exclude<TriggerTerms, { kind: "all_of" }>[]; maxSpreadSeconds: number } };
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
@@ -91,6 +93,20 @@ export const kindWords: WordsTable = {
     encode: (p, triggerOf) => ({ triggers: [triggerOf("paused")], params: encodePausedParams(p) }),
     condition: (p) =>
       `the contract ${p.target} stays paused for ${formatDuration(p.durationSeconds)} or more: seen paused at every observation, with observations at most ${formatDuration(p.maxGapSeconds)} apart`,
+  },
+  share_price: {
+    options: { vault: { type: "string" }, drop: { type: "string" }, for: { type: "string" }, gap: { type: "string" }, "max-growth": { type: "string" } },
+    usage: "--vault 0x… --drop 10% --for 1h [--gap 10m] [--max-growth 50%]",
+    fromFlags: (f) => ({
+      vault: address(f, "vault"),
+      dropBps: parsePercentBps(required(f, "drop"), "--drop"),
+      durationSeconds: duration(f, "for"),
+      maxGapSeconds: duration(f, "gap", "10m"),
+      maxGrowthBpsPerYear: parsePercentBps(str(f, "max-growth") ?? "50%", "--max-growth"),
+    }),
+    encode: (p, triggerOf) => ({ triggers: [triggerOf("share_price")], params: encodeSharePriceParams(p) }),
+    condition: (p) =>
+      `the share price of vault ${p.vault} (its convertToAssets of one share) stays ${formatPercent(p.dropBps)} or more below its high-water mark for ${formatDuration(p.durationSeconds)} or more: seen below at every observation, with observations at most ${formatDuration(p.maxGapSeconds)} apart (the high-water mark is the share price at listing, raised by later observations by at most ${formatPercent(p.maxGrowthBpsPerYear)} a year)`,
   },
   all_of: {
     options: { leg: { type: "string", multiple: true }, spread: { type: "string" } },

@@ -9,6 +9,7 @@ import { formatDecimal, formatDuration, formatPercent, parseAmount, parseDecimal
 import { decodeAllOfParams } from "../../workers/triggers/allOf";
 import { decodeDepegParams } from "../../workers/triggers/depeg";
 import { decodePausedParams } from "../../workers/triggers/paused";
+import { decodeSharePriceParams } from "../../workers/triggers/sharePrice";
 import { decodeTvlDropParams } from "../../workers/triggers/tvlDrop";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -82,6 +83,11 @@ describe("trigger kinds from operator flags", () => {
     expect(decodePausedParams(paused.params)).toEqual({ target: TARGET, durationSeconds: 21_600, maxGapSeconds: 600 });
     expect(paused.termsText).toContain("stays paused for 6 hours or more");
 
+    const share = productTerms(triggerFromFlags(["--kind", "share-price", "--vault", TARGET, "--drop", "10%", "--for", "1h"]), (k) => (k === "share_price" ? triggers.tvl_drop! : triggerOf(k)));
+    expect(decodeSharePriceParams(share.params)).toEqual({ vault: TARGET, dropBps: 1_000, durationSeconds: 3_600, maxGapSeconds: 600, maxGrowthBpsPerYear: 5_000 });
+    expect(share.termsText).toContain(`the share price of vault ${TARGET} (its convertToAssets of one share) stays 10% or more below its high-water mark for 1 hour or more`);
+    expect(share.termsText).toContain("raised by later observations by at most 50% a year");
+
     const allOf = productTerms(
       triggerFromFlags(["--kind", "all_of", "--leg", `tvl_drop --feed ${FEED} --drop 40% --within 12h`, "--leg", `paused --target ${TARGET} --for 2h --gap 5m`, "--spread", "1d"]),
       triggerOf,
@@ -97,7 +103,7 @@ describe("trigger kinds from operator flags", () => {
 
   it("names the flag that is missing, unknown or malformed", () => {
     expect(() => triggerFromFlags(["--feed", FEED])).toThrow(/--kind is required/);
-    expect(() => triggerFromFlags(["--kind", "rugpull"])).toThrow(/"rugpull" is not a trigger kind \(tvl_drop, depeg, paused, all_of\)/);
+    expect(() => triggerFromFlags(["--kind", "rugpull"])).toThrow(/"rugpull" is not a trigger kind \(tvl_drop, depeg, paused, share_price, all_of\)/);
     expect(() => triggerFromFlags(["--kind", "depeg", "--feed", FEED, "--for", "1h"])).toThrow(/--below is required/);
     expect(() => triggerFromFlags(["--kind", "depeg", "--feed", FEED, "--below", "0.98", "--for", "1h", "--drop", "5%"])).toThrow(/depeg: .*--drop.*takes --feed/);
     expect(() => triggerFromFlags(["--kind", "depeg", "--feed", "0x0000000000000000000000000000000000000000", "--below", "0.98", "--for", "1h"])).toThrow(/--feed: .* is not a contract address/);

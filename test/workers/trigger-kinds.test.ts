@@ -49,6 +49,10 @@ const samples = {
     },
     proof: ["0x000000000000000000000000000000000000000000000000000000000000002a", "0x"],
   },
+  share_price: {
+    params: { vault: TARGET, dropBps: 1_000, durationSeconds: 3_600, maxGapSeconds: 600, maxGrowthBpsPerYear: 5_000 },
+    proof: null,
+  },
 } satisfies Record<TriggerKind, { params: unknown; proof: unknown }>;
 
 // The composite's legs, by address, for its parameters in words.

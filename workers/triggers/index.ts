@@ -3,6 +3,7 @@ import { allOf } from "./allOf";
 import { depeg } from "./depeg";
 import type { AnyTriggerKind, KindLookup } from "./kind";
 import { paused } from "./paused";
+import { sharePrice } from "./sharePrice";
 import { tvlDrop } from "./tvlDrop";
 
 /**
@@ -13,7 +14,7 @@ import { tvlDrop } from "./tvlDrop";
  *
  * The order is the local deploy's (it fixes the contracts' addresses on a fresh chain).
  */
-export const kinds = [tvlDrop, depeg, paused, allOf] as const;
+export const kinds = [tvlDrop, depeg, paused, allOf, sharePrice] as const;
 
 export type TriggerKind = (typeof kinds)[number]["name"];
 

@@ -24,6 +24,7 @@ import * as MockPausableProtocol from "../../../contracts/out/MockPausableProtoc
 import * as MockStablecoin from "../../../contracts/out/MockStablecoin";
 import * as MockV3Aggregator from "../../../contracts/out/MockV3Aggregator";
 import * as PausedTrigger from "../../../contracts/out/PausedTrigger";
+import * as SharePriceTrigger from "../../../contracts/out/SharePriceTrigger";
 import * as TripwireKeeper from "../../../contracts/out/TripwireKeeper";
 import * as TvlDropTrigger from "../../../contracts/out/TvlDropTrigger";
 import { localAccount, localClients, type LocalClients, type Wallet } from "../../../scripts/lib/clients";
@@ -56,6 +57,7 @@ const errorAbi = [
   ...TvlDropTrigger.abi,
   ...DepegTrigger.abi,
   ...PausedTrigger.abi,
+  ...SharePriceTrigger.abi,
   ...AllOfTrigger.abi,
   ...TripwireKeeper.abi,
   ...MockStablecoin.abi,

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ITrigger} from "../src/interfaces/ITrigger.sol";
+
+/// @title MockShareVault (local only, never deployed to production)
+/// @notice The two ERC-4626 views the share-price trigger reads, with a share price tests set:
+/// yield (a slow rise), an exploit (a fall), and a price held for one call only (`observeAt`: an
+/// in-block manipulation around someone's observation).
+contract MockShareVault {
+    uint8 public immutable decimals;
+    uint256 public pricePerShare;
+
+    constructor(uint8 decimals_, uint256 pricePerShare_) {
+        decimals = decimals_;
+        pricePerShare = pricePerShare_;
+    }
+
+    function convertToAssets(uint256 shares) external view returns (uint256) {
+        return (shares * pricePerShare) / 10 ** decimals;
+    }
+
+    function setPricePerShare(uint256 price) external {
+        pricePerShare = price;
+    }
+
+    /// @notice Moves the price, has `trigger` observe `params`, and moves it back, all in one call.
+    function observeAt(uint256 price, ITrigger trigger, bytes calldata params) external returns (bool) {
+        uint256 before = pricePerShare;
+        pricePerShare = price;
+        bool below = trigger.observe(params);
+        pricePerShare = before;
+        return below;
+    }
+}
