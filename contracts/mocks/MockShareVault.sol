@@ -24,6 +24,20 @@ contract MockShareVault {
         pricePerShare = price;
     }
 
+    /// @notice Moves the price, fires `productId` on `market`, and moves it back, all in one call
+    /// (what an attacker who can hold the price down for one transaction tries).
+    function fireAt(uint256 price, address market, uint256 productId, bytes calldata proof) external {
+        uint256 before = pricePerShare;
+        pricePerShare = price;
+        (bool ok, bytes memory ret) = market.call(abi.encodeWithSignature("fire(uint256,bytes)", productId, proof));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
+        pricePerShare = before;
+    }
+
     /// @notice Moves the price, has `trigger` observe `params`, and moves it back, all in one call.
     function observeAt(uint256 price, ITrigger trigger, bytes calldata params) external returns (bool) {
         uint256 before = pricePerShare;

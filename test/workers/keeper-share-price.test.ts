@@ -59,7 +59,11 @@ describe("the keeper pays a vault's share-price drop by cron runs alone", () => 
     const missed = await buyPolicy(dipped, 600n * USD, chain.keys.beneficiary);
     await anvil("evm_increaseTime", [120]); // past the start: lag, rounded up to the grid
     await anvil("evm_mine");
-    expect((await tick()).actions).toEqual([]);
+    expect((await tick()).actions).toEqual([]); // the first peaks are candidates still
+    // a max gap after listing the keeper confirms each product's first peak
+    await anvil("evm_increaseTime", [600]);
+    await anvil("evm_mine");
+    expect((await tick()).actions!.filter((a) => a.kind === "observe" && a.status === "mined")).toHaveLength(2);
 
     await setPrice(exploitedVault, 850_000n); // −15%: the exploit
     await setPrice(dippedVault, 700_000n); // −30%, for one run only
@@ -90,5 +94,8 @@ describe("the keeper pays a vault's share-price drop by cron runs alone", () => 
     const incidents = (await (await api(`/v1/incidents?product=${exploited}`)).json()) as { incidents: { status: string; incidentTime: number; evidence: { details: { conditions: { peak: string; belowSince: number }[] } } }[] };
     expect(incidents.incidents).toHaveLength(1);
     expect(incidents.incidents[0]!.evidence.details.conditions[0]).toMatchObject({ peak: String(ONE), belowSince: incidents.incidents[0]!.incidentTime });
+    // sales of the paid product stopped with the run; the dip's product sells again (recovery confirmed)
+    const dippedView = (await (await api(`/v1/products/${dipped}`)).json()) as { refusal: unknown };
+    expect(dippedView.refusal).toBeNull();
   });
 });

@@ -43,7 +43,8 @@ const paramsSchema = z
   .object({ vault: AddressWords, dropBps: z.int(), durationSeconds: z.int(), maxGapSeconds: z.int(), maxGrowthBpsPerYear: z.int() })
   .openapi("SharePriceParams");
 
-type RecordTuple = readonly [bigint, number, number, number]; // peak, peakAt, since, lastBelow
+/** SharePriceTrigger.Record as its public getter returns it. */
+type RecordTuple = readonly [bigint, bigint, number, number, number, number, number, number, number]; // peak, pending, peakAt, pendingAt, since, lastBelow, recoveredAt, lastAbove, decimals
 
 export const sharePrice = {
   name: "share_price",
@@ -51,9 +52,11 @@ export const sharePrice = {
   contract: "SharePriceTrigger",
   deployKey: "sharePrice",
   abi,
-  deployArgs: () => [],
-  // Refused only while the vault is below its level (or a run is on record): the trigger blocks it too.
-  defaultSalesMarginBps: 0,
+  // The market is its registry: only the market (or a composite it approves) registers, which opens the first peak.
+  deployArgs: ({ market }) => [market],
+  // Refused within 5% (of the peak) of the level, as TVL drops are: a vault already most of the way
+  // down is not sold at the ordinary premium. On-chain, sales stop at the level or while a run is on record.
+  defaultSalesMarginBps: 500,
 
   paramsSchema,
   encodeParams: encodeSharePriceParams,
@@ -82,10 +85,11 @@ export const sharePrice = {
           if (price?.status !== "success" || record?.status !== "success") return { ...base, answer: null, valid: false, problem: "unreadable", distance: null };
           const [ok, value] = price.result as readonly [boolean, bigint];
           if (!ok) return { ...base, answer: null, valid: false, problem: "unreadable", distance: null };
-          const [peak] = record.result as RecordTuple;
+          const [peak, , , , since] = record.result as RecordTuple;
           if (peak === 0n) return { ...base, answer: value.toString(), valid: true, problem: null, distance: null };
           const level = (peak * (BPS - BigInt(p.dropBps))) / BPS;
-          return { ...base, answer: value.toString(), valid: true, problem: null, distance: value <= level ? 0n : ((value - level) * BPS) / peak };
+          // A run on record holds (its recovery is not confirmed yet) whatever this reading says.
+          return { ...base, answer: value.toString(), valid: true, problem: null, distance: value <= level || since !== 0 ? 0n : ((value - level) * BPS) / peak };
         },
         history: () => null,
         // As a leg of a composite the proof is empty too; the leg's trigger decides on-chain.
@@ -111,8 +115,8 @@ export const sharePrice = {
             kind: "share_price",
             vault: p.vault,
             peak: rec ? rec[0].toString() : null,
-            belowSince: rec && rec[2] !== 0 ? Number(rec[2]) : null,
-            lastSeenBelow: rec && rec[3] !== 0 ? Number(rec[3]) : null,
+            belowSince: rec && rec[4] !== 0 ? Number(rec[4]) : null,
+            lastSeenBelow: rec && rec[5] !== 0 ? Number(rec[5]) : null,
             sharePrice: now && now[0] ? now[1].toString() : null,
           };
         },

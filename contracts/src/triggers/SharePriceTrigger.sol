@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ITrigger} from "../interfaces/ITrigger.sol";
+import {ITriggerRegistry} from "../interfaces/ITriggerRegistry.sol";
 
 /// @notice The ERC-4626 views the share-price trigger reads (a lending market's exchange rate is
 /// read through an adapter exposing the same two).
@@ -13,23 +14,28 @@ interface IShareVault {
 /// @title SharePriceTrigger
 /// @notice Trips when a covered vault's own accounting, `convertToAssets(one share)`, has stayed at
 /// least `dropBps` below its high-water mark for at least `durationSeconds`. Deposits, withdrawals
-/// and other assets' prices do not move a share's price; an exploit that takes the backing does.
+/// and other assets' prices do not move a share's price; an exploit that takes the backing does
+/// (a share worth 0, the backing all gone, is the deepest drop, not an unreadable vault).
 ///
-/// The high-water mark ("peak") is the share price recorded at the product's registration, raised
-/// by later observations that find it higher, but never faster than `maxGrowthBpsPerYear` (a
-/// vault's plausible yield) per unit of time since the previous observation: a price inflated for
-/// one block can lift the peak by at most that allowance, not by a drop's worth.
+/// Every level this trigger records is confirmed, never taken from one reading, so that a price
+/// pushed for one block (a flash loan, a donation undone, a read-only reentrancy) cannot move it:
+/// - the high-water mark ("peak") moves up only to a candidate seen at observations at least
+///   `maxGapSeconds` apart, as the lowest price seen in between (the keeper observes while a
+///   candidate is open), and never faster than `maxGrowthBpsPerYear` over at most 30 days;
+///   the first peak is confirmed the same way, from the market's registration at listing;
+/// - a run below the level ends only on a recovery seen at observations at least `maxGapSeconds`
+///   apart with no observation below in between (one push above the level does not end a real
+///   run, nor unfreeze exits);
+/// - and a run proves the drop only over a stretch of at least the duration in which every
+///   observation found the vault below: an observation above the level, confirmed or not, restarts
+///   that stretch (so dips held for one call between honest observations never add up).
 ///
-/// What "stayed below" means (and what the product's terms say): the vault was seen at or below
-/// `peak × (1 − dropBps)` at every observation, no two consecutive observations, nor the last one
-/// and the proving call, more than `maxGapSeconds` apart, and it is below now. Anyone may
-/// `observe`. An observation at or above the level ends the run; a longer gap restarts it at the
-/// next observation. A dip for one block is cleared by the next honest observation: to fake a run,
-/// an attacker would have to hold the price down at every observation for `durationSeconds`.
+/// What "stayed below" means (and what the product's terms say): for at least the duration, every
+/// observation found the vault at or below `peak × (1 − dropBps)`, no two of them, nor the last one
+/// and the proving call, more than `maxGapSeconds` apart, and it is below now. Anyone may `observe`.
 ///
-/// Incident time (canonical): the first observation of the current run. It does not depend on
-/// the (empty) proof. Records are kept per `recordKey(params)` and shared by every product with the
-/// same parameters but the duration.
+/// Incident time (canonical): the first observation of the current run (which an unconfirmed
+/// recovery does not end). It does not depend on the (empty) proof. Records are kept per `recordKey(params)` (every parameter but the duration).
 contract SharePriceTrigger is ITrigger {
     struct Params {
         address vault;
@@ -39,12 +45,18 @@ contract SharePriceTrigger is ITrigger {
         uint32 maxGrowthBpsPerYear;
     }
 
-    /// @notice A vault's record: the high-water mark and the current below-level run.
+    /// @notice A vault's record: the confirmed peak and an open candidate, the current run below
+    /// the level, and an open recovery from it. `decimals` is the vault's, read once at registration.
     struct Record {
         uint128 peak;
+        uint128 pending;
         uint40 peakAt;
+        uint40 pendingAt;
         uint40 since;
         uint40 lastBelow;
+        uint40 recoveredAt;
+        uint40 lastAbove;
+        uint8 decimals;
     }
 
     uint256 private constant BPS = 10_000;
@@ -52,25 +64,37 @@ contract SharePriceTrigger is ITrigger {
     uint16 public constant MIN_DROP_BPS = 100;
     uint16 public constant MAX_DROP_BPS = 9_900;
     uint32 public constant MAX_GROWTH_BPS_PER_YEAR = 100_000;
+    /// @notice A share price of fewer base units than this is too coarse to measure a drop (rounding alone moves it).
+    uint256 public constant MIN_SHARE_PRICE = 10_000;
+    /// @notice The growth allowance accrues over at most this long between two observations.
+    uint256 public constant MAX_GROWTH_WINDOW_SECONDS = 30 days;
 
+    /// @notice The market: only it (or a trigger it approves, a composite's legs) registers, which records the first peak.
+    ITriggerRegistry public immutable registry;
     /// @notice Records by `recordKey(params)`.
     mapping(bytes32 key => Record) public records;
     /// @notice The parameters of each registered key (what `conditionHoldsAt` reads).
     mapping(bytes32 key => Params) public paramsOf;
 
-    /// @notice The peak was recorded or raised.
+    /// @notice The peak was confirmed (first, or raised).
     event SharePricePeak(address indexed vault, bytes32 indexed key, uint256 peak);
     /// @notice A run below the level was observed for the first time (or again after too long a gap).
     event SharePriceDropObserved(address indexed vault, bytes32 indexed key, uint256 price, uint256 peak, uint64 since);
-    /// @notice The vault was observed at or above the level, or a gap ran too long; the run was cleared.
+    /// @notice A recovery was confirmed, or a gap ran too long; the run was cleared.
     event SharePriceDropCleared(address indexed vault, bytes32 indexed key, uint64 since, uint64 clearedAt);
 
-    /// @notice The vault does not answer `decimals()` and `convertToAssets(one share)` with a non-zero price.
+    /// @notice The vault does not answer `decimals()` and `convertToAssets(one share)`, or its share price is too coarse to measure.
     error SharePriceVaultUnsupported(address vault);
     /// @notice Drop, duration, gap or growth out of bounds (the gap at most the duration).
     error SharePriceParamsInvalid(uint16 dropBps, uint32 durationSeconds, uint32 maxGapSeconds, uint32 maxGrowthBpsPerYear);
-    /// @notice The vault is below the level of a recorded peak already: listing would sell cover on a known loss.
+    /// @notice The vault is below the level of a recorded peak, or a run is on record: listing would sell cover on a known loss.
     error SharePriceAlreadyBelow(address vault, uint256 price, uint256 level);
+    /// @notice Only the market, or a trigger it approves, registers parameters.
+    error SharePriceRegistrarUnauthorized(address caller);
+
+    constructor(ITriggerRegistry registry_) {
+        registry = registry_;
+    }
 
     /// @inheritdoc ITrigger
     function validateParams(bytes calldata params) external view {
@@ -80,20 +104,21 @@ contract SharePriceTrigger is ITrigger {
                 || p.maxGrowthBpsPerYear > MAX_GROWTH_BPS_PER_YEAR
         ) revert SharePriceParamsInvalid(p.dropBps, p.durationSeconds, p.maxGapSeconds, p.maxGrowthBpsPerYear);
         (bool ok, uint256 price) = sharePrice(p.vault);
-        if (!ok) revert SharePriceVaultUnsupported(p.vault);
+        if (!ok || price < MIN_SHARE_PRICE) revert SharePriceVaultUnsupported(p.vault);
         Record memory r = records[recordKey(p)];
-        if (r.peak != 0 && price <= _level(r.peak, p.dropBps)) revert SharePriceAlreadyBelow(p.vault, price, _level(r.peak, p.dropBps));
+        if (r.since != 0 || (r.peak != 0 && price <= _level(r.peak, p.dropBps))) revert SharePriceAlreadyBelow(p.vault, price, _level(r.peak, p.dropBps));
     }
 
     /// @inheritdoc ITrigger
     /// @dev proof is unused (empty); the observations are the proof.
     function check(bytes calldata params, bytes calldata) external view returns (bool, uint64, uint64) {
         Params memory p = abi.decode(params, (Params));
-        (bool ok, uint256 price) = sharePrice(p.vault);
         Record memory r = records[recordKey(p)];
+        (bool ok, uint256 price) = _price(p.vault, r.decimals);
         if (!ok || r.since == 0 || price > _level(r.peak, p.dropBps)) return (false, 0, 0);
         if (block.timestamp - r.lastBelow > p.maxGapSeconds) return (false, 0, 0);
-        if (block.timestamp < uint256(r.since) + p.durationSeconds) return (false, 0, 0);
+        uint256 stretch = r.lastAbove > r.since ? r.lastAbove : r.since;
+        if (block.timestamp < stretch + p.durationSeconds) return (false, 0, 0);
         return (true, r.since, r.since);
     }
 
@@ -113,48 +138,91 @@ contract SharePriceTrigger is ITrigger {
         Params memory p = abi.decode(params, (Params));
         bytes32 key = recordKey(p);
         Record memory r = records[key];
-        (bool ok, uint256 price) = sharePrice(p.vault);
-        if (!ok || r.peak == 0) return r.since != 0; // unreadable, or never registered: nothing recorded
+        (bool ok, uint256 price) = _price(p.vault, r.decimals);
+        if (!ok || (r.peak == 0 && r.pending == 0)) return r.since != 0; // unreadable, or never registered
         uint40 nowTs = uint40(block.timestamp);
-        if (price > r.peak) {
-            uint256 allowed = r.peak + (uint256(r.peak) * p.maxGrowthBpsPerYear * (block.timestamp - r.peakAt)) / (BPS * 365 days);
-            r.peak = uint128(price < allowed ? price : allowed);
-            emit SharePricePeak(p.vault, key, r.peak);
+        _observePeak(r, p, key, price);
+        if (r.peak == 0) {
+            records[key] = r; // the first peak is not confirmed yet
+            return false;
         }
-        r.peakAt = nowTs;
         bool below = price <= _level(r.peak, p.dropBps);
         if (below) {
             if (r.since != 0 && block.timestamp - r.lastBelow > p.maxGapSeconds) {
                 emit SharePriceDropCleared(p.vault, key, r.since, nowTs);
                 r.since = 0;
+                r.lastAbove = 0;
             }
             if (r.since == 0) {
                 r.since = nowTs;
                 emit SharePriceDropObserved(p.vault, key, price, r.peak, nowTs);
             }
             r.lastBelow = nowTs;
+            r.recoveredAt = 0;
         } else if (r.since != 0) {
-            emit SharePriceDropCleared(p.vault, key, r.since, nowTs);
-            r.since = 0;
-            r.lastBelow = 0;
+            // A recovery ends the run only once seen again at least a max gap later; until then it
+            // restarts the stretch a proof needs.
+            r.lastAbove = nowTs;
+            if (r.recoveredAt == 0) {
+                r.recoveredAt = nowTs;
+            } else if (block.timestamp - r.recoveredAt >= p.maxGapSeconds) {
+                emit SharePriceDropCleared(p.vault, key, r.since, nowTs);
+                r.since = 0;
+                r.lastBelow = 0;
+                r.recoveredAt = 0;
+                r.lastAbove = 0;
+            }
         }
         records[key] = r;
         return below;
     }
 
+    /// @dev The peak's side of an observation: a candidate above the peak opens (or lowers to the
+    /// lowest price seen since); one open for at least a max gap is confirmed, within the growth
+    /// allowance (the first peak is confirmed as it stands).
+    function _observePeak(Record memory r, Params memory p, bytes32 key, uint256 price) private {
+        if (r.pending != 0) {
+            if (price < r.pending) r.pending = uint128(price);
+            if (block.timestamp - r.pendingAt >= p.maxGapSeconds) {
+                uint256 candidate = r.pending;
+                r.pending = 0;
+                r.pendingAt = 0;
+                if (r.peak == 0) {
+                    r.peak = uint128(candidate);
+                } else if (candidate > r.peak) {
+                    uint256 dt = block.timestamp - r.peakAt;
+                    if (dt > MAX_GROWTH_WINDOW_SECONDS) dt = MAX_GROWTH_WINDOW_SECONDS;
+                    uint256 allowed = r.peak + (uint256(r.peak) * p.maxGrowthBpsPerYear * dt) / (BPS * 365 days);
+                    r.peak = uint128(candidate < allowed ? candidate : allowed);
+                } else {
+                    return;
+                }
+                r.peakAt = uint40(block.timestamp);
+                emit SharePricePeak(p.vault, key, r.peak);
+            }
+        } else if (r.peak != 0 && price > r.peak) {
+            r.pending = uint128(price);
+            r.pendingAt = uint40(block.timestamp);
+        }
+    }
+
     /// @inheritdoc ITrigger
-    /// @dev Due when a run is not yet recorded, when a recorded one has ended, while below once half
-    /// the max gap has passed since the last observation (so a keeper observing when due keeps a
-    /// real run continuous), and when the price has risen above the peak by a twentieth of the drop
-    /// (so the peak follows the vault's yield without an observation every block).
+    /// @dev Due when a run is not yet recorded; while one is, every half max gap while below (so a
+    /// keeper observing when due keeps a real run continuous) and while a recovery is to be
+    /// confirmed; while a peak candidate is open, every half max gap (so it is confirmed at the
+    /// lowest price in between); and when the price has risen above the peak by a twentieth of the
+    /// drop (so the peak follows the vault's yield without an observation every block).
     function observationDue(bytes calldata params) external view returns (bool) {
         Params memory p = abi.decode(params, (Params));
         Record memory r = records[recordKey(p)];
-        (bool ok, uint256 price) = sharePrice(p.vault);
-        if (!ok || r.peak == 0) return false;
+        (bool ok, uint256 price) = _price(p.vault, r.decimals);
+        if (!ok || (r.peak == 0 && r.pending == 0)) return false;
+        if (r.pending != 0 && block.timestamp - r.pendingAt >= p.maxGapSeconds / 2) return true;
+        if (r.peak == 0) return false;
         bool below = price <= _level(r.peak, p.dropBps);
-        if (!below) return r.since != 0 || price > r.peak + (uint256(r.peak) * p.dropBps) / (20 * BPS);
-        return r.since == 0 || block.timestamp - r.lastBelow >= p.maxGapSeconds / 2;
+        if (r.since != 0) return below ? block.timestamp - r.lastBelow >= p.maxGapSeconds / 2 : r.recoveredAt == 0 || block.timestamp - r.recoveredAt >= p.maxGapSeconds;
+        if (below) return true;
+        return r.pending == 0 && price > r.peak + (uint256(r.peak) * p.dropBps) / (20 * BPS);
     }
 
     /// @inheritdoc ITrigger
@@ -165,16 +233,21 @@ contract SharePriceTrigger is ITrigger {
     }
 
     /// @inheritdoc ITrigger
-    /// @dev The key is `recordKey`; the first registration records the peak (the price then).
+    /// @dev The key is `recordKey`. The first registration opens the first peak's candidate at the
+    /// price then (confirmed by observations a max gap later, at the lowest price seen).
     function register(bytes calldata params) external returns (bytes32 key) {
+        if (msg.sender != address(registry) && !registry.triggerApproved(msg.sender)) revert SharePriceRegistrarUnauthorized(msg.sender);
         Params memory p = abi.decode(params, (Params));
         key = recordKey(p);
         paramsOf[key] = p;
-        if (records[key].peak == 0) {
+        Record memory r = records[key];
+        if (r.peak == 0 && r.pending == 0) {
             (bool ok, uint256 price) = sharePrice(p.vault);
-            if (!ok) revert SharePriceVaultUnsupported(p.vault);
-            records[key] = Record({peak: uint128(price), peakAt: uint40(block.timestamp), since: 0, lastBelow: 0});
-            emit SharePricePeak(p.vault, key, price);
+            if (!ok || price < MIN_SHARE_PRICE) revert SharePriceVaultUnsupported(p.vault);
+            r.decimals = IShareVault(p.vault).decimals();
+            r.pending = uint128(price);
+            r.pendingAt = uint40(block.timestamp);
+            records[key] = r;
         }
     }
 
@@ -196,23 +269,31 @@ contract SharePriceTrigger is ITrigger {
         return keccak256(abi.encode(p.vault, p.dropBps, p.maxGapSeconds, p.maxGrowthBpsPerYear));
     }
 
-    /// @notice The vault's share price: `convertToAssets(10 ** decimals())`, in asset base units.
+    /// @notice The vault's share price now: `convertToAssets(10 ** decimals())`, in asset base units
+    /// (0 when the backing is gone). `ok` is false when the vault does not answer.
     function sharePrice(address vault) public view returns (bool ok, uint256 price) {
         if (vault.code.length == 0) return (false, 0);
         (bool s1, bytes memory d) = vault.staticcall(abi.encodeCall(IShareVault.decimals, ()));
         if (!s1 || d.length != 32) return (false, 0);
         uint256 decimals = abi.decode(d, (uint256));
         if (decimals > 36) return (false, 0);
-        (bool s2, bytes memory a) = vault.staticcall(abi.encodeCall(IShareVault.convertToAssets, (10 ** decimals)));
-        if (!s2 || a.length != 32) return (false, 0);
+        return _price(vault, uint8(decimals));
+    }
+
+    /// @dev The share price at the decimals recorded at registration (a vault that changes its
+    /// decimals later cannot move the price by powers of ten).
+    function _price(address vault, uint8 decimals) private view returns (bool ok, uint256 price) {
+        if (vault.code.length == 0 || decimals > 36) return (false, 0);
+        (bool success, bytes memory a) = vault.staticcall(abi.encodeCall(IShareVault.convertToAssets, (10 ** uint256(decimals))));
+        if (!success || a.length != 32) return (false, 0);
         price = abi.decode(a, (uint256));
-        if (price == 0 || price > type(uint128).max) return (false, 0);
+        if (price > type(uint128).max) return (false, 0);
         return (true, price);
     }
 
     function _holds(bytes32 key, Params memory p) private view returns (bool) {
-        (bool ok, uint256 price) = sharePrice(p.vault);
         Record memory r = records[key];
+        (bool ok, uint256 price) = _price(p.vault, r.decimals);
         return !ok || r.since != 0 || (r.peak != 0 && price <= _level(r.peak, p.dropBps));
     }
 
