@@ -19,7 +19,7 @@ import { formatDuration, formatPercent, formatPriceE18, parseDuration, parsePerc
 
 /** A product's trigger as words give it: the kind with its typed parameters. */
 export type TriggerTerms =
-  | { kind: "tvl_drop"; params: TvlDropParams }
+  | { kind: "tvl_drop"; params: TvlDropParams & { units?: string } }
   | { kind: "depeg"; params: DepegParams }
   | { kind: "paused"; params: PausedParams }
   | { kind: "share_price"; params: SharePriceParams }
@@ -58,19 +58,33 @@ const sequencerWords = (p: { sequencerFeed?: Address; sequencerGraceSeconds?: nu
   p.sequencerFeed && p.sequencerFeed !== zeroAddress
     ? `; no reading counts while the L2 sequencer feed ${p.sequencerFeed} reports the sequencer down, or within ${formatDuration(p.sequencerGraceSeconds ?? 0)} of it coming back up`
     : "";
+/**
+ * What the TVL is measured in. A feed in the protocol's own asset (ETH for an ETH staking pool,
+ * the market's tokens for a lending market) does not fall when that asset's price does: a market
+ * crash is not a drop, an exploit that takes the tokens is. A USD feed falls with prices.
+ */
+const tvlUnits = (units: string | undefined) =>
+  units === undefined || units.toUpperCase() === "USD" ? " in US dollars (a fall in the price of the assets it holds counts)" : ` in ${units}, the protocol's own asset (a move in that asset's price is not a fall)`;
+
 const sequencerOptions = { "sequencer-feed": { type: "string" }, "sequencer-grace": { type: "string" } } as const;
 
 export const kindWords: WordsTable = {
   tvl_drop: {
-    options: { feed: { type: "string" }, drop: { type: "string" }, within: { type: "string" }, "max-age": { type: "string" }, ...sequencerOptions },
-    usage: "--feed 0x… --drop 50% --within 24h [--max-age 48h] [--sequencer-feed 0x… --sequencer-grace 1h]",
+    options: { feed: { type: "string" }, drop: { type: "string" }, within: { type: "string" }, "max-age": { type: "string" }, units: { type: "string" }, ...sequencerOptions },
+    usage: "--feed 0x… --drop 50% --within 24h [--units ETH] [--max-age 48h] [--sequencer-feed 0x… --sequencer-grace 1h]",
     fromFlags: (f) => {
       const windowSeconds = duration(f, "within");
-      return { feed: address(f, "feed"), dropBps: parsePercentBps(required(f, "drop"), "--drop"), windowSeconds, maxAgeSeconds: str(f, "max-age") ? duration(f, "max-age") : 2 * windowSeconds, ...sequencer(f) };
+      const units = str(f, "units");
+      if (units !== undefined && !/^[A-Za-z][A-Za-z0-9.\-]{0,15}$/.test(units)) throw new WordsError(`--units: "${units}" is not an asset symbol (e.g. ETH, stETH, USDC)`);
+      return {
+        feed: address(f, "feed"), dropBps: parsePercentBps(required(f, "drop"), "--drop"), windowSeconds,
+        maxAgeSeconds: str(f, "max-age") ? duration(f, "max-age") : 2 * windowSeconds, ...sequencer(f), ...(units ? { units } : {}),
+      };
     },
-    encode: (p, triggerOf) => ({ triggers: [triggerOf("tvl_drop")], params: encodeTvlDropParams(p) }),
+    // The units are words of the terms, not a parameter of the contract: the feed is what measures in them.
+    encode: ({ units: _units, ...p }, triggerOf) => ({ triggers: [triggerOf("tvl_drop")], params: encodeTvlDropParams(p) }),
     condition: (p) =>
-      `the TVL reported by feed ${p.feed} falls by ${formatPercent(p.dropBps)} or more within ${formatDuration(p.windowSeconds)} (a reading older than ${formatDuration(p.maxAgeSeconds)} does not count${sequencerWords(p)})`,
+      `the TVL reported by feed ${p.feed}${tvlUnits(p.units)} falls by ${formatPercent(p.dropBps)} or more within ${formatDuration(p.windowSeconds)} (a reading older than ${formatDuration(p.maxAgeSeconds)} does not count${sequencerWords(p)})`,
   },
   depeg: {
     options: { feed: { type: "string" }, below: { type: "string" }, for: { type: "string" }, "max-age": { type: "string" }, ...sequencerOptions },

@@ -28,16 +28,17 @@ export async function seedSampleProducts(clients: LocalClients, owner: Wallet, c
   const day = 86_400;
   const lending = await newFeed(8, 1_200_000_000n * E8);
   const dex = await newFeed(8, 800_000_000n * E8);
-  const staking = await newFeed(8, 2_500_000_000n * E8);
+  // The staking contract's TVL in its own asset (ETH staked, 8 decimals): an ETH crash is not a drop.
+  const staking = await newFeed(8, 800_000n * E8);
   const usdPrice = await newFeed(8, E8);
   const protocol = (await deploy(clients, owner, MockPausableProtocol, [owner.account!.address])).address;
 
-  const tvl = (feed: Address) => ({ kind: "tvl_drop", params: { feed, dropBps: 5000, windowSeconds: day, maxAgeSeconds: 2 * day } }) as const;
+  const tvl = (feed: Address, units?: string) => ({ kind: "tvl_drop", params: { feed, dropBps: 5000, windowSeconds: day, maxAgeSeconds: 2 * day, ...(units ? { units } : {}) } }) as const;
   const paused = { kind: "paused", params: { target: protocol, durationSeconds: 6 * 3600, maxGapSeconds: 600 } } as const;
   const products = [
     { ...(await list("Lending market TVL collapse", tvl(lending), 2_000_000n * USD)), feed: lending },
     { ...(await list("DEX TVL collapse", tvl(dex), 1_000_000n * USD)), feed: dex },
-    { ...(await list("Staking TVL collapse", tvl(staking), 1_500_000n * USD)), feed: staking },
+    { ...(await list("Staking TVL collapse (in ETH)", tvl(staking, "ETH"), 1_500_000n * USD)), feed: staking },
     { ...(await list("Protocol paused", paused, 500_000n * USD)), target: protocol },
     { ...(await list("Stablecoin depeg", { kind: "depeg", params: { feed: usdPrice, thresholdE18: 97n * 10n ** 16n, durationSeconds: day, maxAgeSeconds: 2 * day } }, 1_000_000n * USD)), feed: usdPrice },
     await list("Lending exploit (TVL drop and pause)", { kind: "all_of", params: { legs: [tvl(lending), paused], maxSpreadSeconds: day } }, 1_000_000n * USD),

@@ -71,7 +71,12 @@ describe("trigger kinds from operator flags", () => {
     const t1 = productTerms(tvl, triggerOf);
     expect(t1.trigger).toBe(triggers.tvl_drop);
     expect(decodeTvlDropParams(t1.params)).toMatchObject({ feed: FEED, dropBps: 5000, windowSeconds: 86_400, maxAgeSeconds: 172_800 });
-    expect(t1.termsText).toBe(`Pays the cover amount if the TVL reported by feed ${FEED} falls by 50% or more within 24 hours (a reading older than 2 days does not count).`);
+    expect(t1.termsText).toBe(`Pays the cover amount if the TVL reported by feed ${FEED} in US dollars (a fall in the price of the assets it holds counts) falls by 50% or more within 24 hours (a reading older than 2 days does not count).`);
+    // TVL in the protocol's own units: the same contract parameters, terms that say a price move is not a fall
+    const inEth = productTerms(triggerFromFlags(["--kind", "tvl_drop", "--feed", FEED, "--drop", "50%", "--within", "24h", "--units", "ETH"]), triggerOf);
+    expect(inEth.params).toBe(t1.params);
+    expect(inEth.termsText).toContain(`feed ${FEED} in ETH, the protocol's own asset (a move in that asset's price is not a fall) falls by 50%`);
+    expect(() => triggerFromFlags(["--kind", "tvl_drop", "--feed", FEED, "--drop", "50%", "--within", "24h", "--units", "ETH; DROP"])).toThrow(/--units: .* is not an asset symbol/);
 
     const depeg = productTerms(triggerFromFlags(["--kind", "depeg", "--feed", FEED, "--below", "0.98", "--for", "1h", "--max-age", "26h"]), triggerOf);
     expect(depeg.trigger).toBe(triggers.depeg);

@@ -54,7 +54,7 @@ describe("registering a listed product through the operator's code (npm run ops,
     const sample = chain.products.find((p) => p.id === 3)!;
     const product = await registerProduct(api(), 3n, { protocolId: "stakeline", name: sample.name, termsText: sample.terms });
     expect(product).toMatchObject({ id: 3, protocolId: "stakeline", terms: { text: sample.terms } });
-    expect(sample.terms).toMatch(/^Pays the cover amount if the TVL reported by feed 0x[0-9a-fA-F]{40} falls by 50% or more within 24 hours/);
+    expect(sample.terms).toMatch(/^Pays the cover amount if the TVL reported by feed 0x[0-9a-fA-F]{40} in ETH, the protocol's own asset \(a move in that asset's price is not a fall\) falls by 50% or more within 24 hours/);
     await expect(registerProduct(api(), 3n, { protocolId: "stakeline", name: sample.name, termsText: `${sample.terms} ` })).rejects.toThrow(/PUT \/v1\/admin\/products\/3 answered 422: .*terms-mismatch/);
     await expect(registerProduct({ ...api(), adminKey: "tw_nope" }, 3n, { protocolId: "stakeline", name: sample.name, termsText: sample.terms })).rejects.toBeInstanceOf(OpsError);
   });
