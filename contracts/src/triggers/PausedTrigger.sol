@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ITrigger} from "../interfaces/ITrigger.sol";
+import {ObservedTrigger} from "./ObservedTrigger.sol";
 
 /// @title PausedTrigger
 /// @notice Trips when a covered contract's `paused()` has been continuously true for at least
@@ -17,7 +18,7 @@ import {ITrigger} from "../interfaces/ITrigger.sol";
 /// Incident time (canonical): the first observation of the current continuous pause. It does not
 /// depend on the (empty) proof. Observations are kept per (covered contract, max gap) and shared
 /// by every product with that pair.
-contract PausedTrigger is ITrigger {
+contract PausedTrigger is ObservedTrigger {
     struct Params {
         address target;
         uint32 durationSeconds;
@@ -68,17 +69,6 @@ contract PausedTrigger is ITrigger {
         if (block.timestamp - o.lastSeen > p.maxGapSeconds) return (false, 0, 0);
         if (block.timestamp < uint256(o.since) + p.durationSeconds) return (false, 0, 0);
         return (true, o.since, o.since);
-    }
-
-    /// @inheritdoc ITrigger
-    function findProof(bytes calldata params, uint64 notBefore) external view returns (bool, bytes memory) {
-        (bool tripped, uint64 since,) = this.check(params, "");
-        return (tripped && since > notBefore, "");
-    }
-
-    /// @inheritdoc ITrigger
-    function advance(bytes calldata, bytes calldata, uint256) external pure returns (bool) {
-        return true;
     }
 
     /// @inheritdoc ITrigger
@@ -141,11 +131,6 @@ contract PausedTrigger is ITrigger {
         if (target == address(0)) return true; // never registered
         (bool ok, bool paused) = _paused(target);
         return (ok && paused) || observations[key].since != 0;
-    }
-
-    /// @inheritdoc ITrigger
-    function observes(bytes calldata) external pure returns (bool) {
-        return true;
     }
 
     /// @notice The key observations of `target` at gap `maxGapSeconds` are kept under.

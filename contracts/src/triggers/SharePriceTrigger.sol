@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ITrigger} from "../interfaces/ITrigger.sol";
+import {ObservedTrigger} from "./ObservedTrigger.sol";
 import {ITriggerRegistry} from "../interfaces/ITriggerRegistry.sol";
 
 /// @notice The ERC-4626 views the share-price trigger reads (a lending market's exchange rate is
@@ -36,7 +37,7 @@ interface IShareVault {
 ///
 /// Incident time (canonical): the first observation of the current run (which an unconfirmed
 /// recovery does not end). It does not depend on the (empty) proof. Records are kept per `recordKey(params)` (every parameter but the duration).
-contract SharePriceTrigger is ITrigger {
+contract SharePriceTrigger is ObservedTrigger {
     struct Params {
         address vault;
         uint16 dropBps;
@@ -120,17 +121,6 @@ contract SharePriceTrigger is ITrigger {
         uint256 stretch = r.lastAbove > r.since ? r.lastAbove : r.since;
         if (block.timestamp < stretch + p.durationSeconds) return (false, 0, 0);
         return (true, r.since, r.since);
-    }
-
-    /// @inheritdoc ITrigger
-    function findProof(bytes calldata params, uint64 notBefore) external view returns (bool, bytes memory) {
-        (bool tripped, uint64 since,) = this.check(params, "");
-        return (tripped && since > notBefore, "");
-    }
-
-    /// @inheritdoc ITrigger
-    function advance(bytes calldata, bytes calldata, uint256) external pure returns (bool) {
-        return true;
     }
 
     /// @inheritdoc ITrigger
@@ -256,11 +246,6 @@ contract SharePriceTrigger is ITrigger {
         Params memory p = paramsOf[key];
         if (p.vault == address(0)) return true; // never registered
         return _holds(key, p);
-    }
-
-    /// @inheritdoc ITrigger
-    function observes(bytes calldata) external pure returns (bool) {
-        return true;
     }
 
     /// @notice Where the record of `p` is kept: every parameter but the duration (products that differ
