@@ -1,10 +1,12 @@
-import { keccak256, parseEventLogs, toHex, type Address } from "viem";
-import { describe, expect, it } from "vitest";
+import { createWalletClient, http, keccak256, parseEventLogs, toHex, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import * as MockFeed from "../../contracts/out/MockFeed";
 import { encodeDepegParams } from "../../workers/triggers/depeg";
 import { chain, publicClient } from "./helpers/chain";
-import { api, anvil, mined, owner, restoreChainAfterFile, balanceOf, buyPolicy, incidentsOf, listTvlProduct, tickUntil, timesPaid, USD } from "./helpers/keeper";
+import { api, anvil, balanceOf, buyPolicy, incidentsOf, listTvlProduct, tickUntil, timesPaid, USD } from "./helpers/keeper";
 import { createKey, json } from "./helpers/keys";
 
 // End to end through the Worker's keeper, with real shapes: a depeg lasting hours on a feed
@@ -13,8 +15,16 @@ import { createKey, json } from "./helpers/keys";
 // healthy reading; only cron runs fire and pay. The chain's clock is moved hours ahead, so the
 // file restores the chain's snapshot at the end (other files sign quotes on the wall clock).
 
+const owner = createWalletClient({ chain: foundry, transport: http(chain.rpcUrl), account: privateKeyToAccount(chain.keys.owner) });
 const E8 = 10n ** 8n;
 const HOUR = 3600n;
+let snapshot: string;
+
+async function mined(hash: Hex) {
+  const r = await publicClient.waitForTransactionReceipt({ hash });
+  if (r.status !== "success") throw new Error(`reverted: ${hash}`);
+  return r;
+}
 
 async function newFeed(answer: bigint): Promise<Address> {
   const r = await mined(await owner.deployContract({ abi: MockFeed.abi, bytecode: MockFeed.bytecode, args: [8, answer] }));
@@ -42,7 +52,12 @@ async function listDepeg(feed: Address, name: string): Promise<number> {
   return id;
 }
 
-restoreChainAfterFile();
+beforeAll(async () => {
+  snapshot = (await anvil("evm_snapshot")) as string;
+});
+afterAll(async () => {
+  await anvil("evm_revert", [snapshot]);
+});
 
 describe("the keeper pays long, dense events by cron runs alone", () => {
   it("a 7 h depeg on a feed posting every 5 s (5,040 rounds) and a 400-round slow drain are fired and paid", async () => {

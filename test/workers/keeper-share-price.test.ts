@@ -1,10 +1,12 @@
-import { keccak256, parseEventLogs, toHex, type Address } from "viem";
-import { describe, expect, it } from "vitest";
+import { createWalletClient, http, keccak256, parseEventLogs, toHex, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import * as MockShareVault from "../../contracts/out/MockShareVault";
 import { encodeSharePriceParams } from "../../workers/triggers/sharePrice";
-import { chain } from "./helpers/chain";
-import { api, anvil, mined, owner, restoreChainAfterFile, balanceOf, buyPolicy, deployFeed, incidentsOf, listTvlProduct, tick, timesPaid, USD } from "./helpers/keeper";
+import { chain, publicClient } from "./helpers/chain";
+import { api, anvil, balanceOf, buyPolicy, deployFeed, incidentsOf, listTvlProduct, tick, timesPaid, USD } from "./helpers/keeper";
 import { createKey, json } from "./helpers/keys";
 
 // The share-price kind through the Worker's keeper alone: cover bought through POST /v1/quotes on
@@ -12,7 +14,15 @@ import { createKey, json } from "./helpers/keys";
 // the drop has lasted its duration, then fire, confirm and pay. A dip that the next run finds gone
 // pays nothing. The chain's clock moves, so the file restores its snapshot at the end.
 
+const owner = createWalletClient({ chain: foundry, transport: http(chain.rpcUrl), account: privateKeyToAccount(chain.keys.owner) });
 const ONE = 1_000_000n;
+let snapshot: string;
+
+async function mined(hash: Hex) {
+  const r = await publicClient.waitForTransactionReceipt({ hash });
+  if (r.status !== "success") throw new Error(`reverted: ${hash}`);
+  return r;
+}
 const newVault = async () => (await mined(await owner.deployContract({ abi: MockShareVault.abi, bytecode: MockShareVault.bytecode, args: [6, ONE] }))).contractAddress!;
 const setPrice = async (vault: Address, price: bigint) => mined(await owner.writeContract({ address: vault, abi: MockShareVault.abi, functionName: "setPricePerShare", args: [price] }));
 
@@ -31,7 +41,12 @@ async function listSharePrice(vault: Address, name: string): Promise<number> {
   return id;
 }
 
-restoreChainAfterFile();
+beforeAll(async () => {
+  snapshot = (await anvil("evm_snapshot")) as string;
+});
+afterAll(async () => {
+  await anvil("evm_revert", [snapshot]);
+});
 
 describe("the keeper pays a vault's share-price drop by cron runs alone", () => {
   it("the backing taken: observed each run, fired once the drop has lasted 20 minutes, paid once; a one-run dip pays nothing", async () => {

@@ -8,7 +8,6 @@ import { abi as tokenAbi } from "../../../contracts/out/MockStablecoin";
 import { encodeTvlDropParams } from "../../../workers/triggers/tvlDrop";
 import { runTick, type TickSummary } from "../../../workers/keeper/tick";
 import type { Fault } from "../rpc-proxy";
-import { afterAll, beforeAll } from "vitest";
 import { buyWithQuote, chain, publicClient, type QuoteTransaction } from "./chain";
 import { createKey, json } from "./keys";
 
@@ -17,11 +16,9 @@ const DAY = 86_400;
 const MONTH = 30 * DAY;
 export const api = (path: string, init?: RequestInit) => exports.default.fetch(`http://tripwire.test${path}`, init);
 export const market = chain.contracts.CoverMarket as Address;
-/** The market's owner on the test chain (anvil's development account 0): lists products, deploys mocks. */
-export const owner = createWalletClient({ chain: foundry, transport: http(chain.rpcUrl), account: privateKeyToAccount(chain.keys.owner) });
+const owner = createWalletClient({ chain: foundry, transport: http(chain.rpcUrl), account: privateKeyToAccount(chain.keys.owner) });
 
-/** Waits for a transaction and fails, saying why, when it reverted. */
-export async function mined(hash: Hex) {
+async function mined(hash: Hex) {
   const r = await publicClient.waitForTransactionReceipt({ hash });
   if (r.status !== "success") {
     // Say why (out of gas, or the revert's reason) so an intermittent failure can be read from the log.
@@ -138,20 +135,6 @@ export async function tickUntil(done: () => Promise<boolean>, maxTicks = 6): Pro
 export async function fault(f: Fault): Promise<{ requests: number; rawTransactions: number; dropped: number; errors: number; delayed: number; refusedLogRanges: number; snapshot: string | null }> {
   const res = await fetch(`${chain.proxyUrl}/__fault`, { method: "POST", body: JSON.stringify(f) });
   return res.json();
-}
-
-/**
- * Registers hooks that snapshot the chain before the file and revert to it after: for files that
- * move the chain's clock (other files sign quotes on the wall clock).
- */
-export function restoreChainAfterFile(): void {
-  let snapshot: string;
-  beforeAll(async () => {
-    snapshot = (await anvil("evm_snapshot")) as string;
-  });
-  afterAll(async () => {
-    await anvil("evm_revert", [snapshot]);
-  });
 }
 
 export async function anvil(method: string, params: unknown[] = []): Promise<unknown> {
