@@ -18,22 +18,18 @@
  */
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { defineChain, isHex, type Hex } from "viem";
+import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { buildContracts } from "../contracts/build";
 import { startAnvil } from "./lib/anvil";
-import { localAccount, localClients, type LocalClients } from "./lib/clients";
-import { deploymentPath, errorText, loadNetwork, NetworkConfigError, readDeployment, rpcUrlOf, writeDeployment, type NetworkConfig } from "./lib/network";
+import { localAccount, type LocalClients } from "./lib/clients";
+import { deploymentPath, errorText, keyFromEnv, loadNetwork, networkClients, NetworkConfigError, readDeployment, rpcUrlOf, writeDeployment } from "./lib/network";
 
 const { values } = parseArgs({ options: { network: { type: "string" }, "dry-run": { type: "boolean" }, verify: { type: "boolean" }, force: { type: "boolean" } }, strict: true });
 
-const chainOf = (cfg: NetworkConfig, url: string) =>
-  defineChain({ id: cfg.chainId, name: cfg.name, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url] } } });
-
 function deployerKey(): Hex {
-  const key = process.env.DEPLOYER_KEY;
+  const key = keyFromEnv("DEPLOYER_KEY");
   if (!key) throw new NetworkConfigError("DEPLOYER_KEY is not set: the deployer's private key comes from the environment only");
-  if (!isHex(key) || key.length !== 66) throw new NetworkConfigError("DEPLOYER_KEY is not a 32-byte hex private key (0x + 64 hex digits)");
   return key;
 }
 
@@ -52,7 +48,7 @@ async function main() {
   if (values.verify) {
     const record = readDeployment(cfg.chainId);
     const url = rpcUrlOf(cfg);
-    const v = await report(localClients(url, chainOf(cfg, url), { pollingInterval: 2_000, retryCount: 3 }), record);
+    const v = await report(networkClients(cfg, url), record);
     console.log(v.ok ? (v.pending ? `\nverified; waiting for ${cfg.owner} to execute its batch (${record.pendingOwnerBatch})` : "\nverified: every check passes") : "\nverification FAILED");
     process.exit(v.ok ? 0 : 1);
   }
@@ -61,7 +57,7 @@ async function main() {
     console.log(`dry run of ${cfg.file} (chain ${cfg.chainId}) on a throw-away anvil`);
     const anvil = await startAnvil(["--chain-id", String(cfg.chainId)], { fixedGenesis: false });
     try {
-      const clients = localClients(anvil.rpcUrl, chainOf(cfg, anvil.rpcUrl));
+      const clients = networkClients(cfg, anvil.rpcUrl, { local: true });
       const account = process.env.DEPLOYER_KEY ? privateKeyToAccount(deployerKey()) : localAccount(0);
       if (!process.env.DEPLOYER_KEY) say(`deployer: ${account.address} (LOCAL ONLY: anvil's development account 0; DEPLOYER_KEY is not set)`);
       await clients.testClient.setBalance({ address: account.address, value: 10n ** 20n });
@@ -91,7 +87,7 @@ async function main() {
   const target = deploymentPath(cfg.chainId);
   if (existsSync(target) && !values.force) throw new NetworkConfigError(`${target} exists: chain ${cfg.chainId} is deployed (--verify reads it back; --force deploys anew)`);
   const url = rpcUrlOf(cfg);
-  const clients = localClients(url, chainOf(cfg, url), { pollingInterval: 2_000, retryCount: 3 });
+  const clients = networkClients(cfg, url);
   const account = privateKeyToAccount(deployerKey());
   console.log(`deploying to ${cfg.name} (chain ${cfg.chainId}) from ${account.address}`);
   const { record, gasUsed } = await deployNetwork(cfg, clients, clients.wallet(account), { dryRun: false, progress: say });

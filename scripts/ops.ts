@@ -28,13 +28,13 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { defineChain, getAddress, isAddress, isHex, type Address, type Hex } from "viem";
+import { getAddress, isAddress, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { buildContracts } from "../contracts/build";
-import { localAccount, localClients } from "./lib/clients";
+import { localAccount } from "./lib/clients";
 import { kindFromWord, triggerFromFlags } from "./lib/kindWords";
 import { LOCAL_CONFIG_PATH, type LocalConfig } from "./lib/local";
-import { errorText, LOCAL_CHAIN_ID, loadNetwork, NetworkConfigError, readDeployment, rpcUrlOf } from "./lib/network";
+import { errorText, keyFromEnv, LOCAL_CHAIN_ID, loadNetwork, networkClients, NetworkConfigError, readDeployment, rpcUrlOf } from "./lib/network";
 import { parseAmount, parsePercentBps, parseDuration, WordsError } from "./lib/words";
 
 /** Flags every command takes, and each command's own (kind flags of list-product pass through to the kind). */
@@ -97,16 +97,15 @@ async function main() {
   const ops = await import("./lib/ops");
   const record = readDeployment(cfg.chainId);
   const url = rpcUrlOf(cfg);
-  const chain = defineChain({ id: cfg.chainId, name: cfg.name, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url] } } });
-  const clients = localClients(url, chain, cfg.chainId === LOCAL_CHAIN_ID ? {} : { pollingInterval: 2_000, retryCount: 3 });
+  const clients = networkClients(cfg, url);
   const chainId = await clients.publicClient.getChainId();
   if (chainId !== cfg.chainId) throw new NetworkConfigError(`the RPC serves chain ${chainId}, ${cfg.file} says ${cfg.chainId}`);
   // The record is read back against the chain first: an impostor address, a swapped asset or a
   // role held by someone else stops here, before anything is simulated, written or sent.
-  const { verifyDeployment } = await import("./lib/release");
+  const { failedChecks, verifyDeployment } = await import("./lib/release");
   const verified = await verifyDeployment(clients, record, cfg);
   if (!verified.ok) {
-    throw new NetworkConfigError(`the deployment of chain ${cfg.chainId} does not verify: ${verified.checks.filter((c) => !c.ok).map((c) => `${c.what}: ${c.detail}`).join("; ")} (npm run deploy -- --network ${s("network")} --verify)`);
+    throw new NetworkConfigError(`the deployment of chain ${cfg.chainId} does not verify: ${failedChecks(verified.checks)} (npm run deploy -- --network ${s("network")} --verify)`);
   }
   if (verified.pending && command !== "complete-handoff") console.log(`note: the handoff is not complete: the owner's batch (${record.pendingOwnerBatch}) has not run`);
   // Verified: pool.asset() is the configured asset, whose decimals are the configured ones.
@@ -183,10 +182,9 @@ async function main() {
     console.log(`simulated from ${holder} (${op.role}): ${op.summary}. Nothing sent: --send (OPS_KEY) or --batch FILE (Safe).`);
     return;
   }
-  const key = process.env.OPS_KEY;
-  if (key !== undefined && (!isHex(key) || key.length !== 66)) throw new NetworkConfigError("OPS_KEY is not a 32-byte hex private key");
+  const key = keyFromEnv("OPS_KEY");
   if (key === undefined && cfg.chainId !== LOCAL_CHAIN_ID) throw new NetworkConfigError("--send needs OPS_KEY (the operator's key, environment only); for a Safe owner write --batch FILE instead");
-  const account = key ? privateKeyToAccount(key as Hex) : localAccount(0);
+  const account = key ? privateKeyToAccount(key) : localAccount(0);
   console.log(`sending from ${account.address}${key ? "" : " (LOCAL ONLY: anvil's development account 0)"}: ${op.summary}`);
   const receipts = await ops.sendOperation(clients.publicClient, clients.wallet(account), op, cfg.confirmations);
   for (const r of receipts) console.log(`sent: ${r.transactionHash} (block ${r.blockNumber})`);

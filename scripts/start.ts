@@ -134,7 +134,7 @@ await step("stop what an earlier run left behind, check the ports", async () => 
 await step("build contracts (solc-js)", () => buildContracts({ quiet: true }));
 // The deploy helpers import the generated ABI modules, which exist only after the build.
 const { deploy, send } = await import("./lib/deploy");
-const { deployNetwork, verifyDeployment } = await import("./lib/release");
+const { deployNetwork, failedChecks, verifyDeployment } = await import("./lib/release");
 const { listedProductId, listProduct, registerProduct, sendOperation } = await import("./lib/ops");
 const MockStablecoin = await import("../contracts/out/MockStablecoin");
 const { sampleProtocols, seedSampleProducts } = await import("./lib/sample");
@@ -156,7 +156,7 @@ const { core, record } = await step("deploy pool, market, triggers, keeper and M
   if (asset.address !== cfg.asset.address) throw new Error(`the local stablecoin landed at ${asset.address}, deploy/local.json says ${cfg.asset.address}`);
   const { record, core } = await deployNetwork(cfg, clients, owner!, { dryRun: false });
   const verified = await verifyDeployment(clients, record, cfg);
-  if (!verified.ok) throw new Error(`the local deployment does not verify: ${verified.checks.filter((c) => !c.ok).map((c) => `${c.what}: ${c.detail}`).join("; ")}`);
+  if (!verified.ok) throw new Error(`the local deployment does not verify: ${failedChecks(verified.checks)}`);
   writeDeployment(record);
   return { core, record };
 });

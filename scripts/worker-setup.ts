@@ -9,10 +9,8 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { defineChain } from "viem";
 import { buildContracts } from "../contracts/build";
-import { localClients } from "./lib/clients";
-import { deploymentSql, errorText, loadNetwork, NetworkConfigError, readDeployment, rpcUrlOf } from "./lib/network";
+import { deploymentSql, errorText, loadNetwork, networkClients, NetworkConfigError, readDeployment, rpcUrlOf } from "./lib/network";
 
 const { values } = parseArgs({ options: { network: { type: "string" }, local: { type: "boolean" }, print: { type: "boolean" } }, strict: true });
 
@@ -23,11 +21,9 @@ try {
   if (record.dryRun) throw new NetworkConfigError(`deployments/${cfg.chainId}.json is a dry run`);
   // Only a deployment that reads back, handoff complete, becomes the Worker's.
   buildContracts({ quiet: true });
-  const { verifyDeployment } = await import("./lib/release");
-  const url = rpcUrlOf(cfg);
-  const chain = defineChain({ id: cfg.chainId, name: cfg.name, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url] } } });
-  const v = await verifyDeployment(localClients(url, chain, { pollingInterval: 2_000, retryCount: 3 }), record, cfg);
-  if (!v.ok) throw new NetworkConfigError(`the deployment does not verify: ${v.checks.filter((c) => !c.ok).map((c) => `${c.what}: ${c.detail}`).join("; ")}`);
+  const { failedChecks, verifyDeployment } = await import("./lib/release");
+  const v = await verifyDeployment(networkClients(cfg, rpcUrlOf(cfg)), record, cfg);
+  if (!v.ok) throw new NetworkConfigError(`the deployment does not verify: ${failedChecks(v.checks)}`);
   if (v.pending) throw new NetworkConfigError(`the handoff is not complete: ${cfg.owner} has not executed ${record.pendingOwnerBatch} (the pool's setMarket)`);
   const sql = deploymentSql(record);
   if (values.print) {

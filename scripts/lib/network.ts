@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { getAddress, isAddress, zeroAddress, type Address } from "viem";
+import { defineChain, getAddress, isAddress, isHex, zeroAddress, type Address, type Hex } from "viem";
 import { z } from "zod";
-import { localAccount } from "./clients";
+import { localAccount, localClients } from "./clients";
 import { parseDuration } from "./words";
 
 /**
@@ -130,6 +130,23 @@ export function rpcUrlOf(cfg: NetworkConfig, env: NodeJS.ProcessEnv = process.en
   const url = env[cfg.rpcUrlEnv] ?? cfg.rpcUrl;
   if (!url) throw new NetworkConfigError(`${cfg.rpcUrlEnv} is not set: it holds the RPC URL of ${cfg.name} (chain ${cfg.chainId})`);
   return url;
+}
+
+/**
+ * Clients of the network at `url`: its chain id and name; a public chain's poll every 2 s and
+ * retry transport errors, the embedded chain's (or a dry run's throw-away anvil, `local`) poll fast.
+ */
+export function networkClients(cfg: NetworkConfig, url: string, opts: { local?: boolean } = {}) {
+  const chain = defineChain({ id: cfg.chainId, name: cfg.name, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+  return localClients(url, chain, opts.local || cfg.chainId === LOCAL_CHAIN_ID ? {} : { pollingInterval: 2_000, retryCount: 3 });
+}
+
+/** A private key from the environment variable `name` (keys never come from files), or undefined when unset. */
+export function keyFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): Hex | undefined {
+  const key = env[name];
+  if (key === undefined) return undefined;
+  if (!isHex(key) || key.length !== 66) throw new NetworkConfigError(`${name} is not a 32-byte hex private key (0x + 64 hex digits)`);
+  return key;
 }
 
 // ─── the deployment record ────────────────────────────────────────────────────────────────────

@@ -205,6 +205,9 @@ export async function executeBatchAs(clients: LocalClients, path: string, safe: 
 
 export type Check = { what: string; ok: boolean; detail: string };
 
+/** The failed checks in one line, for an error that stops a command. */
+export const failedChecks = (checks: Check[]) => checks.filter((c) => !c.ok).map((c) => `${c.what}: ${c.detail}`).join("; ");
+
 /** The artifacts a record may name (contracts/out/<name>.ts): the deploy's own, never a name read from the file. */
 async function artifactOf(name: string): Promise<(Artifact & { deployedBytecodeSize: number }) | null> {
   const known = ["CoverPool", "CoverMarket", "CoverBook", "TripwireKeeper", "Multicall3", "MockStablecoin", ...kinds.map((k) => k.contract)];
