@@ -3,6 +3,7 @@ import { getAddress, isAddress, zeroAddress, type Address, type Hex } from "viem
 import { encodeAllOfParams } from "../../workers/triggers/allOf";
 import { encodeDepegParams, type DepegParams } from "../../workers/triggers/depeg";
 import type { TriggerKind } from "../../workers/triggers/index";
+import { encodeOracleDeviationParams, type OracleDeviationParams } from "../../workers/triggers/oracleDeviation";
 import { encodePausedParams, type PausedParams } from "../../workers/triggers/paused";
 import { encodeSharePriceParams, type SharePriceParams } from "../../workers/triggers/sharePrice";
 import { encodeTvlDropParams, type TvlDropParams } from "../../workers/triggers/tvlDrop";
@@ -23,6 +24,7 @@ export type TriggerTerms =
   | { kind: "depeg"; params: DepegParams }
   | { kind: "paused"; params: PausedParams }
   | { kind: "share_price"; params: SharePriceParams }
+  | { kind: "oracle_deviation"; params: OracleDeviationParams }
   | { kind: "all_of"; params: { legs: Exclude<TriggerTerms, { kind: "all_of" }>[]; maxSpreadSeconds: number } };
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
@@ -121,6 +123,22 @@ export const kindWords: WordsTable = {
     encode: (p, triggerOf) => ({ triggers: [triggerOf("share_price")], params: encodeSharePriceParams(p) }),
     condition: (p) =>
       `the share price of vault ${p.vault} (its convertToAssets of one share) stays ${formatPercent(p.dropBps)} or more below its high-water mark for ${formatDuration(p.durationSeconds)} or more: seen below at every observation, with observations at most ${formatDuration(p.maxGapSeconds)} apart (the high-water mark is the share price at listing, raised by later observations by at most ${formatPercent(p.maxGrowthBpsPerYear)} a year)`,
+  },
+  oracle_deviation: {
+    options: { feed: { type: "string" }, reference: { type: "string" }, deviation: { type: "string" }, for: { type: "string" }, gap: { type: "string" }, "max-age": { type: "string" }, ...sequencerOptions },
+    usage: "--feed 0x… --reference 0x… --deviation 10% --for 30m [--gap 10m] [--max-age 2h] [--sequencer-feed 0x… --sequencer-grace 1h]",
+    fromFlags: (f) => ({
+      feed: address(f, "feed"),
+      referenceFeed: address(f, "reference"),
+      deviationBps: parsePercentBps(required(f, "deviation"), "--deviation"),
+      durationSeconds: duration(f, "for"),
+      maxGapSeconds: duration(f, "gap", "10m"),
+      maxAgeSeconds: duration(f, "max-age", "2h"),
+      ...sequencer(f),
+    }),
+    encode: (p, triggerOf) => ({ triggers: [triggerOf("oracle_deviation")], params: encodeOracleDeviationParams(p) }),
+    condition: (p) =>
+      `the price reported by feed ${p.feed} (the price the protocol uses) stays ${formatPercent(p.deviationBps)} or more away from the price reported by the reference feed ${p.referenceFeed} for ${formatDuration(p.durationSeconds)} or more: seen apart at every observation, with observations at most ${formatDuration(p.maxGapSeconds)} apart (an observation when either feed's reading is older than ${formatDuration(p.maxAgeSeconds)} does not count${sequencerWords(p)})`,
   },
   all_of: {
     options: { leg: { type: "string", multiple: true }, spread: { type: "string" } },

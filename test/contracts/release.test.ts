@@ -66,7 +66,7 @@ describe("npm run deploy's sequence on a public chain id", () => {
   });
 
   it("records every contract with its block, transaction, constructor arguments, linked library and the compiler settings", () => {
-    expect(Object.keys(record.contracts).sort()).toEqual(["AllOfTrigger", "CoverBook", "CoverMarket", "CoverPool", "DepegTrigger", "Multicall3", "PausedTrigger", "SharePriceTrigger", "Stablecoin", "TripwireKeeper", "TvlDropTrigger"]);
+    expect(Object.keys(record.contracts).sort()).toEqual(["AllOfTrigger", "CoverBook", "CoverMarket", "CoverPool", "DepegTrigger", "Multicall3", "OracleDeviationTrigger", "PausedTrigger", "SharePriceTrigger", "Stablecoin", "TripwireKeeper", "TvlDropTrigger"]);
     const market = record.contracts.CoverMarket!;
     expect(market.block).toBeGreaterThan(0);
     expect(market.tx).toMatch(/^0x[0-9a-f]{64}$/);

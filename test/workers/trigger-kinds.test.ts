@@ -12,6 +12,8 @@ import { kindLookup, kindNamed, kindNames, kindOfContract, kinds, type TriggerKi
 import type { AnyTriggerKind } from "../../workers/triggers/kind";
 import { encodePausedParams, observationKey } from "../../workers/triggers/paused";
 import { abi as pausedAbi } from "../../contracts/out/PausedTrigger";
+import { abi as oracleDeviationAbi } from "../../contracts/out/OracleDeviationTrigger";
+import { deviationBpsOf, oracleDeviationRecordKey } from "../../workers/triggers/oracleDeviation";
 import { encodeTvlDropParams } from "../../workers/triggers/tvlDrop";
 import { chain, publicClient } from "./helpers/chain";
 
@@ -51,6 +53,10 @@ const samples = {
   },
   share_price: {
     params: { vault: TARGET, dropBps: 1_000, durationSeconds: 3_600, maxGapSeconds: 600, maxGrowthBpsPerYear: 5_000 },
+    proof: null,
+  },
+  oracle_deviation: {
+    params: { feed: FEED, referenceFeed: TARGET, deviationBps: 1_000, durationSeconds: 1_800, maxGapSeconds: 600, maxAgeSeconds: 3_600, sequencerFeed: SEQUENCER, sequencerGraceSeconds: 600 },
     proof: null,
   },
 } satisfies Record<TriggerKind, { params: unknown; proof: unknown }>;
@@ -118,6 +124,16 @@ describe("each kind module round-trips its encodings", () => {
       expect(kind.decodeProof(hex)).toEqual(sample.proof);
     });
   }
+
+  it("the oracle-deviation record key is computed as the contract computes it (every parameter but the duration)", async () => {
+    const p = samples.oracle_deviation.params;
+    const onChain = await publicClient.readContract({ address: chain.contracts.OracleDeviationTrigger as Address, abi: oracleDeviationAbi, functionName: "recordKey", args: [p] });
+    expect(oracleDeviationRecordKey(p)).toBe(onChain);
+    expect(oracleDeviationRecordKey({ ...p, durationSeconds: 99 })).toBe(onChain);
+    expect(oracleDeviationRecordKey({ ...p, deviationBps: 999 })).not.toBe(onChain);
+    expect(deviationBpsOf(1_700n * 10n ** 8n, 8, 2_000n * 10n ** 18n, 18)).toBe(1_500n);
+    expect(deviationBpsOf(2_300n * 10n ** 8n, 8, 2_000n * 10n ** 8n, 8)).toBe(1_500n);
+  });
 
   it("the paused evidence reads the trigger's own observation record (its key computed as the contract does)", async () => {
     const onChain = await publicClient.readContract({ address: chain.contracts.PausedTrigger as Address, abi: pausedAbi, functionName: "observationKey", args: [TARGET, 600] });

@@ -2,6 +2,7 @@ import { getAddress, type Address } from "viem";
 import { allOf } from "./allOf";
 import { depeg } from "./depeg";
 import type { AnyTriggerKind, KindLookup } from "./kind";
+import { oracleDeviation } from "./oracleDeviation";
 import { paused } from "./paused";
 import { sharePrice } from "./sharePrice";
 import { tvlDrop } from "./tvlDrop";
@@ -14,7 +15,7 @@ import { tvlDrop } from "./tvlDrop";
  *
  * The order is the local deploy's (it fixes the contracts' addresses on a fresh chain).
  */
-export const kinds = [tvlDrop, depeg, paused, allOf, sharePrice] as const;
+export const kinds = [tvlDrop, depeg, paused, allOf, sharePrice, oracleDeviation] as const;
 
 export type TriggerKind = (typeof kinds)[number]["name"];
 

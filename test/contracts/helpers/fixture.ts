@@ -23,6 +23,7 @@ import * as IOracleErrors from "../../../contracts/out/IOracleErrors";
 import * as MockPausableProtocol from "../../../contracts/out/MockPausableProtocol";
 import * as MockStablecoin from "../../../contracts/out/MockStablecoin";
 import * as MockV3Aggregator from "../../../contracts/out/MockV3Aggregator";
+import * as OracleDeviationTrigger from "../../../contracts/out/OracleDeviationTrigger";
 import * as PausedTrigger from "../../../contracts/out/PausedTrigger";
 import * as SharePriceTrigger from "../../../contracts/out/SharePriceTrigger";
 import * as TripwireKeeper from "../../../contracts/out/TripwireKeeper";
@@ -58,6 +59,7 @@ const errorAbi = [
   ...DepegTrigger.abi,
   ...PausedTrigger.abi,
   ...SharePriceTrigger.abi,
+  ...OracleDeviationTrigger.abi,
   ...AllOfTrigger.abi,
   ...TripwireKeeper.abi,
   ...MockStablecoin.abi,
