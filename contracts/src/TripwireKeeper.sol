@@ -18,14 +18,24 @@ import {ITrigger} from "./interfaces/ITrigger.sol";
 /// cursor that moves forward one bounded window per upkeep until it passes the market's highest
 /// policy id. So every confirmed incident is finished whatever the product's status (reopened,
 /// in a later incident) and however many policies exist, with bounded work per upkeep.
+///
+/// Release: once a confirmed incident's settlement is finished, the generation it ended still
+/// counts against the pool's capacity until its cover is taken off the pool's books. The keeper
+/// then calls `releaseEndedCover` for it, RELEASE_STEPS marked end steps per upkeep, until the
+/// market says the generation is released; only then does the incident cursor pass it. Payouts
+/// come first: an incident is released only after its settlement cursor passed every policy id.
 contract TripwireKeeper is AutomationCompatible, Ownable2Step {
     enum Action {
         Observe,
         Fire,
         Confirm,
         Settle,
-        Advance
+        Advance,
+        Release
     }
+
+    /// @notice The market's limit on an incident's age at `fire` (`CoverMarket.MAX_INCIDENT_AGE_SECONDS`).
+    uint256 public constant MAX_INCIDENT_AGE_SECONDS = 30 days;
 
     /// @notice The market this keeper works for.
     ICoverMarket public immutable market;
@@ -35,6 +45,8 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
     uint256 public incidentCursor = 1;
     /// @dev Next policy id to settle for each incident, minus one (zero: start at id 1).
     mapping(uint256 incidentId => uint256) private _settledThrough;
+    /// @dev Incidents whose ended generation the market has released in full.
+    mapping(uint256 incidentId => bool) private _released;
 
     /// @notice Most policies one settlement batch pays.
     uint256 public constant MAX_BATCH = 50;
@@ -46,6 +58,8 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
     uint256 public constant MAX_VERIFIED_SCAN = 400;
     /// @notice Most incidents one check looks at from the cursor.
     uint256 public constant MAX_INCIDENT_SCAN = 20;
+    /// @notice Marked end steps one release upkeep walks (`releaseEndedCover`'s `maxSteps`).
+    uint256 public constant RELEASE_STEPS = 200;
 
     /// @notice The forwarder changed.
     event ForwarderSet(address forwarder);
@@ -67,6 +81,11 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
     function setForwarder(address forwarder_) external onlyOwner {
         forwarder = forwarder_;
         emit ForwarderSet(forwarder_);
+    }
+
+    /// @notice Whether the generation `incidentId` ended has been released from the pool in full.
+    function released(uint256 incidentId) external view returns (bool) {
+        return _released[incidentId];
     }
 
     /// @notice Policy ids of `incidentId` up to this one have been settled (or were not payable).
@@ -108,6 +127,8 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
             market.confirmIncident(target);
         } else if (action == Action.Settle) {
             count = _performSettle(target, data);
+        } else if (action == Action.Release) {
+            count = _performRelease(target);
         } else {
             _performAdvance(target);
         }
@@ -136,6 +157,16 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
         emit SettlementCursorMoved(incidentId, to);
     }
 
+    /// @dev One bounded release of the generation a settled incident ended.
+    function _performRelease(uint256 incidentId) private returns (uint256 releasedCover) {
+        (,,, uint256 highest) = market.counts();
+        ICoverMarket.Incident memory inc = market.incident(incidentId);
+        if (_released[incidentId] || !_settled(inc.status, incidentId, highest)) revert KeeperWorkStale(Action.Release, incidentId);
+        bool done;
+        (releasedCover, done) = market.releaseEndedCover(inc.productId, inc.generation, RELEASE_STEPS);
+        if (done) _released[incidentId] = true;
+    }
+
     function _performAdvance(uint256 newCursor) private {
         (,, uint256 incidentCount, uint256 highest) = market.counts();
         uint256 cursor = incidentCursor;
@@ -148,11 +179,18 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
         incidentCursor = newCursor;
     }
 
-    /// @dev Nothing more can be paid for the incident by this keeper.
+    /// @dev Nothing more can be paid for the incident by this keeper (a closed incident's window
+    /// is over; a confirmed one's cursor passed every policy id).
+    function _settled(ICoverMarket.IncidentStatus s, uint256 incidentId, uint256 highestPolicyId) private view returns (bool) {
+        return s == ICoverMarket.IncidentStatus.Closed
+            || (s == ICoverMarket.IncidentStatus.Confirmed && _settledThrough[incidentId] >= highestPolicyId);
+    }
+
+    /// @dev Nothing is left for this keeper to do for the incident: vetoed, or settled and its
+    /// ended generation released.
     function _done(uint256 incidentId, uint256 highestPolicyId) private view returns (bool) {
         ICoverMarket.IncidentStatus s = market.incident(incidentId).status;
-        return s == ICoverMarket.IncidentStatus.Vetoed || s == ICoverMarket.IncidentStatus.Closed
-            || (s == ICoverMarket.IncidentStatus.Confirmed && _settledThrough[incidentId] >= highestPolicyId);
+        return s == ICoverMarket.IncidentStatus.Vetoed || (_released[incidentId] && _settled(s, incidentId, highestPolicyId));
     }
 
     function _incidentWork(uint256 incidentCount, uint256 highest) private view returns (bool, bytes memory) {
@@ -168,6 +206,8 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
                 if (block.timestamp >= vetoEnds) return (true, abi.encode(Action.Confirm, id, ""));
             } else if (inc.status == ICoverMarket.IncidentStatus.Confirmed && _settledThrough[id] < highest) {
                 return (true, abi.encode(Action.Settle, id, _settleWindow(id, highest)));
+            } else if (!_released[id] && _settled(inc.status, id, highest)) {
+                return (true, abi.encode(Action.Release, id, ""));
             }
             if (leading && _done(id, highest)) doneThrough = id + 1;
             else leading = false;
@@ -207,7 +247,19 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
         bytes memory params = market.productParams(productId);
         if (ITrigger(p.trigger).observationDue(params)) return (true, abi.encode(Action.Observe, productId, ""));
         (bool tripped, bytes memory proof) = ITrigger(p.trigger).findProof(params, uint64(p.activeSince));
-        if (tripped) return (true, abi.encode(Action.Fire, productId, proof));
+        if (tripped && _fireable(p, params, proof)) return (true, abi.encode(Action.Fire, productId, proof));
         return (false, "");
+    }
+
+    /// @dev Whether the market would accept the proof: evidence after listing and inside the age
+    /// limit. A trip nobody fired in time stays tripped; offering it would revert on every upkeep
+    /// and, since the first work found is returned, starve every product listed after it.
+    function _fireable(ICoverMarket.Product memory p, bytes memory params, bytes memory proof) private view returns (bool) {
+        try ITrigger(p.trigger).check(params, proof) returns (bool tripped, uint64 t, uint64 earliest) {
+            return tripped && earliest <= t && t <= block.timestamp && earliest > p.activeSince
+                && block.timestamp - earliest <= MAX_INCIDENT_AGE_SECONDS;
+        } catch {
+            return false;
+        }
     }
 }

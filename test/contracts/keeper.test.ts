@@ -6,7 +6,7 @@ import { addr, expectRevert, USD, useWorld, type World } from "./helpers/fixture
 
 let w: World;
 const E8 = 10n ** 8n;
-const Action = { Observe: 0, Fire: 1, Confirm: 2, Settle: 3, Advance: 4 } as const;
+const Action = { Observe: 0, Fire: 1, Confirm: 2, Settle: 3, Advance: 4, Release: 5 } as const;
 
 useWorld(async (world) => {
   w = world;
@@ -53,6 +53,18 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
     expect(performed!.args).toMatchObject({ action: Action.Settle, target: 1n, count: 2n });
     expect(await w.balance(addr(w.acc.alice))).toBe(10_000n * USD);
     expect(await w.balance(addr(w.acc.bob))).toBe(2_000n * USD);
+    // Paid, but the ended generation's 12k still counts against the pool's capacity until it is
+    // released (before: no upkeep ever released it; the cursor moved on and the capital stayed
+    // held until the policies' own ends). The keeper releases it, then moves on.
+    expect(await w.core.pool.read.activeCover()).toBe(12_000n * USD);
+    const release = await check();
+    expect(release).toMatchObject({ needed: true, action: Action.Release, target: 1n });
+    const released = await perform(release.data);
+    const [ended] = await w.core.market.getEvents.EndedCoverReleased({}, { blockHash: released.blockHash });
+    expect(ended!.args).toMatchObject({ productId, generation: 0n, released: 12_000n * USD, done: true });
+    expect(await w.core.pool.read.activeCover()).toBe(0n);
+    expect(await w.core.keeper.read.released([1n])).toBe(true);
+    await expectRevert(w.as(w.core.keeper, w.acc.keeper).write.performUpkeep([release.data]), "KeeperWorkStale");
     // The incident is finished: one upkeep moves the incident cursor past it, then nothing is left.
     const advance = await check();
     expect(advance).toMatchObject({ needed: true, action: Action.Advance, target: 2n });
@@ -135,6 +147,35 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
     const [, , incidents] = await w.core.market.read.counts();
     expect(incidents).toBe(2n);
     expect(await w.core.keeper.read.incidentCursor()).toBe(3n);
+  }, 120_000);
+
+  it("a fall nobody fired within the 30-day age limit does not block Automation for every later product", async () => {
+    // Before: checkUpkeep offered the stale fire (it reverts MarketIncidentTooOld) on every call,
+    // and products listed after it never got an upkeep: the model suite found it.
+    const tvl = (feed: Awaited<ReturnType<World["newFeed"]>>) =>
+      encodeTvlDropParams({ feed: feed.address, dropBps: 3000, windowSeconds: 86_400, maxAgeSeconds: 2 * 86_400 });
+    const stale = await w.newFeed(8, 100n * E8);
+    const a = await w.listProduct(w.core.tvlDrop.address, tvl(stale));
+    const fresh = await w.newFeed(8, 100n * E8);
+    const b = await w.listProduct(w.core.tvlDrop.address, tvl(fresh));
+    await w.deposit(w.acc.lp, 100_000n * USD);
+    await w.buy(w.acc.alice, await w.quote(b.productId));
+    await w.advance(7200);
+    await w.send(stale.write.updateAnswer([100n * E8]));
+    await w.advance(60);
+    await w.send(stale.write.updateAnswer([50n * E8])); // product a trips; nobody fires it
+    for (let day = 0; day < 31; day++) {
+      await w.advance(86_400);
+      await w.send(stale.write.updateAnswer([50n * E8])); // daily heartbeats at the low level
+      await w.send(fresh.write.updateAnswer([100n * E8]));
+    }
+    await expectRevert(w.core.market.write.fire([a.productId, (await w.core.tvlDrop.read.findProof([tvl(stale), 0n]))[1]]), "MarketIncidentTooOld");
+    expect((await check()).needed).toBe(false); // nothing the market would accept
+    await w.send(fresh.write.updateAnswer([40n * E8]));
+    const fire = await check();
+    expect(fire).toMatchObject({ needed: true, action: Action.Fire, target: b.productId });
+    await perform(fire.data);
+    expect((await w.core.market.read.product([b.productId])).status).toBe(2);
   }, 120_000);
 
   it("a settlement window that would skip a payable policy is refused when anyone may perform", async () => {

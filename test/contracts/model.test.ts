@@ -353,21 +353,53 @@ class Settle extends Step {
     const ids = [...m.incidents.keys()];
     const incidentId = ids[this.pick % ids.length]!;
     const receipt = await attempt(r.w.send(r.w.core.market.write.settle([incidentId, m.policies.map((p) => p.id)])));
-    if (!receipt) return;
-    for (const log of parseEventLogs({ abi: CoverMarket.abi, logs: receipt.logs, eventName: "PoliciesSettled" })) {
-      const t = m.incidents.get(incidentId)!.t;
-      for (const [i, id] of log.args.policyIds.entries()) {
-        expect(m.paid.has(id), `policy ${id} paid twice`).toBe(false);
-        // Nobody inactive at the canonical incident time is ever paid.
-        const pol = m.policies.find((x) => x.id === id)!;
-        expect(pol.start <= t && t < pol.end, `policy ${id} [${pol.start}, ${pol.end}) paid for incident time ${t}`).toBe(true);
-        m.paid.add(id);
-        count("paid");
-        m.paidByIncident.set(incidentId, (m.paidByIncident.get(incidentId) ?? 0n) + log.args.amounts[i]!);
-      }
-    }
+    if (receipt) recordSettled(m, receipt.logs);
   }
   toString = () => `settle(#${this.pick})`;
+}
+
+/** What a settlement transaction paid, checked against the model: once each, only the active. */
+function recordSettled(m: Model, logs: Parameters<typeof parseEventLogs>[0]["logs"]) {
+  for (const log of parseEventLogs({ abi: CoverMarket.abi, logs, eventName: "PoliciesSettled" })) {
+    const incidentId = log.args.incidentId;
+    const t = m.incidents.get(incidentId)!.t;
+    for (const [i, id] of log.args.policyIds.entries()) {
+      expect(m.paid.has(id), `policy ${id} paid twice`).toBe(false);
+      // Nobody inactive at the canonical incident time is ever paid.
+      const pol = m.policies.find((x) => x.id === id)!;
+      expect(pol.start <= t && t < pol.end, `policy ${id} [${pol.start}, ${pol.end}) paid for incident time ${t}`).toBe(true);
+      m.paid.add(id);
+      count("paid");
+      m.paidByIncident.set(incidentId, (m.paidByIncident.get(incidentId) ?? 0n) + log.args.amounts[i]!);
+    }
+  }
+}
+
+/**
+ * Chainlink Automation's pass: TripwireKeeper's checkUpkeep and performUpkeep until it finds no
+ * work (fires, confirmations, settlement windows, releases of ended generations, cursor moves).
+ */
+class AutomationPass extends Step {
+  check = () => true;
+  async act(m: Model, r: Real) {
+    const keeper = r.w.core.keeper;
+    for (let i = 0; i < 60; i++) {
+      const [needed, data] = await keeper.read.checkUpkeep(["0x"]);
+      if (!needed) return;
+      const receipt = await r.w.send(r.w.as(keeper, r.w.acc.keeper).write.performUpkeep([data]));
+      for (const opened of parseEventLogs({ abi: CoverMarket.abi, logs: receipt.logs, eventName: "IncidentOpened" })) {
+        m.incidents.set(opened.args.incidentId, { product: opened.args.productId, t: BigInt(opened.args.incidentTime) });
+        count("firedByAutomation");
+      }
+      recordSettled(m, receipt.logs);
+      for (const e of parseEventLogs({ abi: CoverMarket.abi, logs: receipt.logs, eventName: "EndedCoverReleased" })) {
+        if (e.args.released > 0n) count("releasedByAutomation");
+        if (e.args.done) m.released.add(`${e.args.productId}:${e.args.generation}`);
+      }
+    }
+    throw new Error("the Automation keeper never ran out of work");
+  }
+  toString = () => "automationPass()";
 }
 
 /** After the settlement window, anyone closes a confirmed incident; its unpaid reserve is streamed back. */
@@ -502,6 +534,7 @@ const travel = fc.oneof(fc.integer({ min: 60, max: 3_600 }), fc.integer({ min: 3
 const move = fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: -60, max: 25 })).map(([p, pct]) => new MoveOracle(p, pct));
 const completeWithdraw = fc.tuple(fc.nat(), fc.integer({ min: 1, max: 100 })).map(([i, p]) => new CompleteWithdraw(i, p));
 const keeper = fc.constant(new KeeperPass());
+const automation = fc.constant(new AutomationPass());
 // Repeated entries weigh the draw towards the actions that lead to payouts and withdrawals.
 const commands = [
   fc.tuple(fc.integer({ min: 0, max: 1 }), amount(1_000, 200_000)).map(([lp, a]) => new Deposit(lp, a)),
@@ -515,7 +548,7 @@ const commands = [
   fc.tuple(fc.integer({ min: -45, max: 25 }), fc.integer({ min: 5, max: 300 })).map(([pct, n]) => new DenseBurst(pct, n)),
   fc.constant(new PhaseChange()),
   fc.integer({ min: 0, max: 3 }).map((p) => new Fire(p)),
-  keeper, keeper,
+  keeper, automation,
   fc.integer({ min: 0, max: 3 }).map((p) => new Reopen(p)),
   fc.integer({ min: 0, max: 3 }).map((p) => new Reopen(p)),
   fc.nat().map((i) => new Confirm(i)),
