@@ -10,6 +10,10 @@ import {ITrigger} from "../src/interfaces/ITrigger.sol";
 contract MockShareVault {
     uint8 public immutable decimals;
     uint256 public pricePerShare;
+    /// @notice How many strategy balances `convertToAssets` sums (a vault spread over many
+    /// markets: each one a storage read, as a MetaMorpho or Yearn vault's accounting is).
+    uint256 public strategies;
+    mapping(uint256 => uint256) private strategyBalance;
 
     constructor(uint8 decimals_, uint256 pricePerShare_) {
         decimals = decimals_;
@@ -17,7 +21,16 @@ contract MockShareVault {
     }
 
     function convertToAssets(uint256 shares) external view returns (uint256) {
-        return (shares * pricePerShare) / 10 ** decimals;
+        uint256 n = strategies;
+        uint256 sum;
+        for (uint256 i; i < n; ++i) sum += strategyBalance[i];
+        return (shares * pricePerShare) / 10 ** decimals + sum - n; // each balance is 1: the sum adds nothing
+    }
+
+    /// @notice Spreads the vault over `n` strategies (makes `convertToAssets` cost ~2,100 gas each).
+    function setStrategies(uint256 n) external {
+        for (uint256 i = strategies; i < n; ++i) strategyBalance[i] = 1;
+        strategies = n;
     }
 
     function setPricePerShare(uint256 price) external {

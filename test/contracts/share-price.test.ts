@@ -1,9 +1,9 @@
-import { getContract, type Hex } from "viem";
+import { encodeFunctionData, getContract, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import * as MockShareVault from "../../contracts/out/MockShareVault";
 import { deploy } from "../../scripts/lib/deploy";
 import { encodeSharePriceParams, sharePriceRecordKey, type SharePriceParams } from "../../workers/triggers/sharePrice";
-import { addr, expectRevert, useWorld, USD, type World } from "./helpers/fixture";
+import { addr, expectRevert, revertName, useWorld, USD, type World } from "./helpers/fixture";
 
 // The share-price trigger against a vault whose accounting a test moves: yield, an exploit that
 // takes the backing, a dip held for one call around someone's observation. Observations every
@@ -221,6 +221,35 @@ describe("share-price drop: near misses and manipulation pay nothing", () => {
     await w.send(vault.write.setPricePerShare([985_000n]));
     await w.send(w.core.market.write.observe([productId]));
     expect((await record(terms(vault))).since).toBe(0);
+  });
+
+  it("a vault whose accounting is dear to read: the gas a wallet estimates for an observation records the fall; a starved read reverts instead of counting for nothing", async () => {
+    // Before: a read that ran out of gas counted as "unreadable" and the observation returned
+    // early, so the cheapest gas at which the transaction succeeds (what eth_estimateGas finds,
+    // and what a keeper sends) starved the vault's convertToAssets, and the keeper's observations
+    // of a real fall recorded nothing.
+    const vault = await vaultAt(ONE);
+    await w.send(vault.write.setStrategies([150n])); // ~150 storage reads per convertToAssets
+    const { p, productId } = await listed(vault);
+    expect((await record(p)).peak).toBe(ONE);
+    await w.advance(HOUR);
+    await w.send(vault.write.setPricePerShare([850_000n])); // −15%
+    const data = encodeFunctionData({ abi: w.core.market.abi, functionName: "observe", args: [productId] });
+    const from = addr(w.acc.carol);
+    const gas = await w.clients.publicClient.estimateGas({ account: from, to: w.core.market.address, data });
+    const starved: string[] = [];
+    for (let g = 60_000n; g < gas; g += 20_000n) {
+      try {
+        await w.clients.publicClient.call({ account: from, to: w.core.market.address, data, gas: g });
+        starved.push(`succeeded at ${g}`);
+      } catch (err) {
+        if (revertName(err) === "SharePriceOutOfGas") starved.push("SharePriceOutOfGas");
+      }
+    }
+    expect(starved.filter((x) => x.startsWith("succeeded"))).toEqual([]);
+    expect(starved).toContain("SharePriceOutOfGas");
+    await w.send(w.acc.carol.sendTransaction({ account: w.acc.carol.account!, chain: w.acc.carol.chain, to: w.core.market.address, data, gas }));
+    expect((await record(p)).since).toBe(Number(await w.now()));
   });
 
   it("a gap longer than allowed restarts the run at the next observation", async () => {

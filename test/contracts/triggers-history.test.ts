@@ -1,10 +1,10 @@
-import { type Hex } from "viem";
+import { encodeFunctionData, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { encodeAllOfParams, encodeAllOfProof } from "../../workers/triggers/allOf";
 import { encodeDepegParams, encodeDepegProof } from "../../workers/triggers/depeg";
 import { encodePausedParams } from "../../workers/triggers/paused";
 import { encodeTvlDropParams, encodeTvlDropProof } from "../../workers/triggers/tvlDrop";
-import { DAY, expectRevert, USD, useWorld, type World } from "./helpers/fixture";
+import { addr, DAY, expectRevert, revertName, USD, useWorld, type World } from "./helpers/fixture";
 
 // Real shapes: dense deviation-triggered feeds (a round a minute for days), phase changes in the
 // middle of an event, and the attacks each canonical rule closes.
@@ -274,6 +274,42 @@ describe("all-of and paused: the stale-leg and pause-unpause-pause attacks", () 
     const proof = encodeAllOfProof([encodeTvlDropProof(base + 1n, base + 1n, base + 2n), "0x"]);
     await expectRevert(w.core.market.write.fire([productId, proof]), "MarketIncidentBeforeListing");
   });
+
+  it("a protocol whose paused() is dear to call: an observation starved of gas never clears a recorded pause", async () => {
+    // Before: a paused() call that ran out of gas read as "not paused", and the observation
+    // deleted the record. Anyone could send observe with the gas that starves the inner call but
+    // leaves the trigger enough to clear it, after every keeper observation: the pause never
+    // reached its duration (or, cleared once, its incident time moved past policies that ended).
+    const protocol = await w.newPausable();
+    await w.send(protocol.write.setModules([400n])); // ~400 storage reads per paused()
+    const params = encodePausedParams({ target: protocol.address, durationSeconds: 3600, maxGapSeconds: 600 });
+    const { productId } = await w.listProduct(w.core.paused.address, params);
+    await w.send(protocol.write.pause());
+    await w.send(w.core.market.write.observe([productId])); // the wallet's own estimate: recorded
+    const key = await w.core.paused.read.observationKey([protocol.address, 600]);
+    const firstSeen = (await w.core.paused.read.observations([key]))[0];
+    expect(BigInt(firstSeen)).toBe(await w.now());
+    const data = encodeFunctionData({ abi: w.core.market.abi, functionName: "observe", args: [productId] });
+    const attacker = w.acc.carol;
+    const gas = await w.clients.publicClient.estimateGas({ account: addr(attacker), to: w.core.market.address, data });
+    let cleared = 0;
+    for (let g = gas; g > gas / 2n; g -= gas / 100n) {
+      const hash = await attacker.sendTransaction({ account: attacker.account!, chain: attacker.chain, to: w.core.market.address, data, gas: g });
+      await w.clients.publicClient.waitForTransactionReceipt({ hash });
+      if ((await w.core.paused.read.observations([key]))[0] !== firstSeen) cleared++;
+    }
+    expect(cleared).toBe(0);
+    // An eth_call that starves the read names the problem.
+    let named = false;
+    for (let g = gas; g > gas / 2n && !named; g -= gas / 100n) {
+      try {
+        await w.clients.publicClient.call({ account: addr(attacker), to: w.core.market.address, data, gas: g });
+      } catch (err) {
+        named = revertName(err) === "PausedOutOfGas";
+      }
+    }
+    expect(named).toBe(true);
+  }, 120_000);
 
   it("pause, unpause and pause again between observations further apart than the max gap is not continuous", async () => {
     const protocol = await w.newPausable();

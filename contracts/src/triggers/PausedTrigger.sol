@@ -43,6 +43,8 @@ contract PausedTrigger is ObservedTrigger {
 
     /// @notice The target does not answer `paused()`.
     error PausedTargetUnsupported(address target);
+    /// @notice The target's `paused()` ran out of gas: send the observation with more gas.
+    error PausedOutOfGas(address target);
     /// @notice The target is paused already: listing would sell cover on a known loss.
     error PausedTargetAlreadyPaused(address target);
     /// @notice The duration and the max gap must be non-zero, the gap at most the duration.
@@ -140,7 +142,11 @@ contract PausedTrigger is ObservedTrigger {
 
     function _paused(address target) private view returns (bool ok, bool paused) {
         if (target.code.length == 0) return (false, false);
+        uint256 before = gasleft();
         (bool success, bytes memory ret) = target.staticcall(abi.encodeWithSignature("paused()"));
+        // A failed read counts as "not paused" (and clears a record); one that failed for want of
+        // gas must not: with the 63/64 rule anyone could starve the call and clear a real pause.
+        if (!success && gasleft() <= before / 64) revert PausedOutOfGas(target);
         if (!success || ret.length != 32) return (false, false);
         uint256 word = abi.decode(ret, (uint256));
         if (word > 1) return (false, false);
