@@ -193,6 +193,7 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
     }
     const fees = await client.estimateFeesPerGas();
     const chainNonce = await client.getTransactionCount({ address: account.address, blockTag: "pending" });
+    await this.repairGap(client, chainNonce);
     row.nonce = this.nextNonce(chainNonce);
     row.gas = ((gas * 12n) / 10n).toString();
     row.max_fee = fees.maxFeePerGas.toString();
@@ -201,6 +202,24 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
     this.save(row); // recorded before broadcast
     await this.mirror(row, account.address);
     await this.broadcast(client, row);
+  }
+
+  /**
+   * The node knows fewer of this key's transactions than were signed: a reorg dropped mined ones.
+   * Intents that are still open are re-sent by their own callers and the alarm; a mined intent
+   * may never be asked about again (a release, an observation), and its lost nonce would be a gap
+   * that stalls every later transaction of the key — payouts included. So each mined intent in
+   * the gap whose receipt is gone goes back to `broadcast` and its same bytes are sent again.
+   */
+  private async repairGap(client: PublicClient, chainNonce: number): Promise<void> {
+    if (chainNonce >= this.key()!.next_nonce) return;
+    const lost = this.sql.exec<IntentRow>("SELECT * FROM tx_intents WHERE status = 'mined' AND nonce >= ? ORDER BY nonce", chainNonce).toArray();
+    for (const row of lost) {
+      if (await receiptOrNull(client, row.tx_hash!)) continue;
+      this.save(transition(row, { on: "receipt-lost", at: nowMs() }));
+      console.warn(JSON.stringify({ at: "txSender.gap-repaired", intent: row.id, nonce: row.nonce }));
+      await this.broadcast(client, row);
+    }
   }
 
   private async sign(account: PrivateKeyAccount, row: IntentRow): Promise<void> {
