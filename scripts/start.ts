@@ -209,6 +209,8 @@ await step("write .dev.vars (local-only values)", () => {
     [
       "# Written by `npm start`. LOCAL ONLY: anvil's public development keys and local addresses.",
       `RPC_URL=http://127.0.0.1:${anvilPort}`,
+      "# the app in the browser reads the local chain here when no wallet is connected",
+      `BROWSER_RPC_URL=http://127.0.0.1:${anvilPort}`,
       `CHAIN_ID=${chainId}`,
       "# anvil account 1 (public development key): the local quote signer",
       `QUOTE_SIGNER_KEY=${localKey(1)}`,

@@ -8,6 +8,7 @@ import { problem, problemResponse, toProblem } from "./errors";
 import { rateLimit } from "./rateLimit";
 import { mountDocs } from "./routes/docs";
 import { apiKeyRoutes } from "./routes/apiKeys";
+import { deploymentRoutes } from "./routes/deployment";
 import { healthRoutes } from "./routes/health";
 import { keeperRoutes } from "./routes/keeper";
 import { defaultHook } from "./routes/hook";
@@ -76,6 +77,7 @@ const routes = app
   .route("/", quoteRoutes)
   .route("/", policyRoutes)
   .route("/", poolRoutes)
+  .route("/", deploymentRoutes)
   .route("/", webhookRoutes)
   .route("/", keeperRoutes)
   .route("/", apiKeyRoutes);

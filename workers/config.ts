@@ -47,6 +47,8 @@ export const configSchema = z.object({
     .trim()
     .regex(/^\d+$/, "expected a whole number of base units")
     .transform((v) => BigInt(v)),
+  /** The RPC the app in the browser reads the chain through when no wallet is connected (public: never a keyed URL). Unset: the app reads through the wallet only. */
+  BROWSER_RPC_URL: optional(z.url({ protocol: /^https?$/, error: "expected an http(s) URL" })),
   /** Browser origins allowed by CORS, comma-separated. */
   CORS_ORIGINS: z
     .string()
@@ -85,6 +87,7 @@ export type Config = {
   quoteTtlSeconds: number;
   minimumPremium: bigint;
   corsOrigins: string[];
+  browserRpcUrl: string | null;
   keeper: {
     /** Blocks on top of a block before its events are indexed and a transaction counts as final. */
     confirmations: number;
@@ -133,6 +136,7 @@ export function parseConfig(given: Record<string, unknown> | undefined): Config 
     quoteTtlSeconds: v.QUOTE_TTL_SECONDS,
     minimumPremium: v.MIN_PREMIUM,
     corsOrigins: v.CORS_ORIGINS,
+    browserRpcUrl: v.BROWSER_RPC_URL,
     keeper: {
       confirmations: v.KEEPER_CONFIRMATIONS,
       leaseSeconds: v.KEEPER_LEASE_SECONDS,

@@ -4,7 +4,7 @@ import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { beforeAll, describe, expect, it } from "vitest";
 import { drizzle } from "drizzle-orm/d1";
 import { eq } from "drizzle-orm";
-import { keeperWatch } from "../../db/schema";
+import { keeperWatch, observations } from "../../db/schema";
 import { createKey, json } from "./helpers/keys";
 import type { TestChain } from "./test-chain";
 
@@ -98,5 +98,46 @@ describe("product catalog", () => {
     expect((await api("/v1/products/abc")).status).toBe(400);
     expect((await api("/v1/products/0")).status).toBe(400);
     expect((await api("/v1/products/4")).status).toBe(404);
+  });
+});
+
+describe("readings and the deployment (what the app's charts and wallet read)", () => {
+  it("pages a product's recorded readings oldest first, with the evidence; 404 for an unknown product, 400 for a bad page", async () => {
+    await register(2, { protocolId: "lendwise-v2", name: sample(2).name, termsText: sample(2).terms });
+    const feed = getAddress(chain.contracts.TvlDropTrigger!);
+    // A crisis hour on a deviation feed: a round a minute, falling; one stale reading among them.
+    const rows = Array.from({ length: 60 }, (_, i) => ({
+      productId: 2, source: feed, roundId: String((1n << 64n) + BigInt(i + 1)), answer: String(1_000_000n * 10n ** 8n - BigInt(i) * 9_000n * 10n ** 8n),
+      updatedAt: NOW - 3_600 + i * 60, paused: null, valid: i !== 30, problem: i === 30 ? "stale" : null, distanceBps: Math.max(0, 5_000 - i * 90),
+      blockNumber: 1_000 + i, observedAt: NOW - 3_600 + i * 60,
+    }));
+    for (let i = 0; i < rows.length; i += 8) await drizzle(env.DB).insert(observations).values(rows.slice(i, i + 8)); // D1 binds at most 100 variables a statement
+    const page1 = (await (await api("/v1/products/2/readings?limit=25")).json()) as { readings: { id: number; roundId: string; answer: string; valid: boolean; problem: string | null; blockNumber: number; observedAt: number; source: string }[]; next: number | null };
+    expect(page1.readings).toHaveLength(25);
+    expect(page1.readings[0]).toMatchObject({ roundId: String((1n << 64n) + 1n), answer: "100000000000000", valid: true, blockNumber: 1_000, source: feed });
+    expect(page1.next).toBe(page1.readings[24]!.id);
+    const all = [...page1.readings];
+    for (let next = page1.next; next !== null; ) {
+      const page = (await (await api(`/v1/products/2/readings?limit=25&after=${next}`)).json()) as typeof page1;
+      all.push(...page.readings);
+      next = page.next;
+    }
+    expect(all.map((r) => r.blockNumber)).toEqual(rows.map((r) => r.blockNumber));
+    expect(all[30]).toMatchObject({ valid: false, problem: "stale" });
+    const recent = (await (await api(`/v1/products/2/readings?since=${NOW - 600}`)).json()) as typeof page1;
+    expect(recent.readings.map((r) => r.observedAt)).toEqual(rows.filter((r) => r.observedAt >= NOW - 600).map((r) => r.observedAt));
+    expect((await api("/v1/products/4/readings")).status).toBe(404);
+    const bad = await api("/v1/products/2/readings?limit=501");
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect((await api("/v1/products/2/readings?cursor=1")).status).toBe(400);
+  });
+
+  it("GET /v1/deployment names the market, pool and asset (symbol, decimals) and the chain", async () => {
+    const res = await api("/v1/deployment");
+    expect(res.status).toBe(200);
+    const d = (await res.json()) as { chainId: number; market: string; pool: string; asset: { address: string; symbol: string; decimals: number }; browserRpcUrl: string | null };
+    expect(d).toMatchObject({ chainId: chain.chainId, market: getAddress(chain.contracts.CoverMarket!), pool: getAddress(chain.contracts.CoverPool!) });
+    expect(d.asset).toEqual({ address: getAddress(chain.contracts.Stablecoin!), symbol: expect.any(String), decimals: 6 });
   });
 });

@@ -3,7 +3,10 @@ import { requireScope } from "../auth";
 import { chainClient } from "../chain/client";
 import type { AppEnv } from "../env";
 import { KEY_REQUIRED, PUBLIC, problemResponses } from "../schemas/common";
-import { Product, ProductId, ProductInput } from "../schemas/product";
+import { Product, ProductId, ProductInput, Reading } from "../schemas/product";
+import { listReadings, productExists } from "../../db/queries/readings";
+import { notFound } from "../errors";
+import { getAddress } from "viem";
 import { listProductViews, productViewById, registerProduct } from "../services/products";
 import { defaultHook } from "./hook";
 
@@ -56,7 +59,41 @@ const put = createRoute({
     ...problemResponses(400, 401, 403, 415, 422, 503),
   },
 });
-export const productRoutes = routes2.openapi(put, async (c) => {
+const routes3 = routes2.openapi(put, async (c) => {
   const { product, created } = await registerProduct(c.env.DB, chainClient(c.var.config), c.var.config.chainId, c.req.valid("param").id, c.req.valid("json"), nowSeconds());
   return created ? c.json(product, 201) : c.json(product, 200);
+});
+
+const ReadingsQuery = z
+  .object({
+    after: z.coerce.number().int().min(0).max(2 ** 53 - 1).default(0).openapi({ param: { name: "after", in: "query" }, type: "integer", description: "the last reading id of the previous page" }),
+    since: z.coerce.number().int().min(0).max(2 ** 40).default(0).openapi({ param: { name: "since", in: "query" }, type: "integer", description: "only readings observed at or after this unix time" }),
+    limit: z.coerce.number().int().min(1).max(500).default(200).openapi({ param: { name: "limit", in: "query" }, type: "integer" }),
+  })
+  .strict();
+const readings = createRoute({
+  method: "get",
+  path: "/v1/products/{id}/readings",
+  operationId: "listProductReadings",
+  security: PUBLIC,
+  tags: ["catalog"],
+  summary: "The keeper's readings of a product's trigger over time (each change it saw), with the evidence: round id, answer, block, validity",
+  request: { params: z.object({ id: ProductId }), query: ReadingsQuery },
+  responses: {
+    200: { description: "a page of readings, oldest first", content: { "application/json": { schema: z.object({ readings: z.array(Reading), next: z.int().nullable() }) } } },
+    ...problemResponses(400, 404),
+  },
+});
+export const productRoutes = routes3.openapi(readings, async (c) => {
+  const { id } = c.req.valid("param");
+  const q = c.req.valid("query");
+  if (!(await productExists(c.env.DB, id))) throw notFound(`Product ${id}`);
+  const rows = await listReadings(c.env.DB, id, q.after, q.since, q.limit);
+  return c.json({
+    readings: rows.map((r) => ({
+      id: r.id, source: getAddress(r.source), roundId: r.roundId, answer: r.answer, updatedAt: r.updatedAt, paused: r.paused,
+      valid: r.valid, problem: r.problem, distanceBps: r.distanceBps, blockNumber: r.blockNumber, observedAt: r.observedAt,
+    })),
+    next: rows.length === q.limit ? rows[rows.length - 1]!.id : null,
+  }, 200);
 });

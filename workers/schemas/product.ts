@@ -53,3 +53,20 @@ export const Product = z
     listedAt: UnixSeconds,
   })
   .openapi("Product");
+
+/** One reading the keeper recorded (it records a product's reading when it changes). */
+export const Reading = z
+  .object({
+    id: z.int().openapi({ description: "the reading's id (page with `after`)" }),
+    source: Address.openapi({ description: "the feed or covered contract read" }),
+    roundId: z.string().nullable().openapi({ description: "the feed round read (decimal), null for contract states" }),
+    answer: z.string().nullable().openapi({ description: "the value read, in the source's own units (a feed's answer, a vault's assets per share) as a decimal string" }),
+    updatedAt: z.int().nullable().openapi({ description: "the round's updatedAt (unix seconds)" }),
+    paused: z.boolean().nullable().openapi({ description: "for pause triggers: the contract's paused() state" }),
+    valid: z.boolean().openapi({ description: "false when the reading failed the oracle hygiene (stale, zero, future, sequencer down)" }),
+    problem: z.string().nullable().openapi({ description: "why it was not valid" }),
+    distanceBps: z.int().nullable().openapi({ description: "how far from tripping, in bps of the trip level (0: at or past it)" }),
+    blockNumber: z.int().openapi({ description: "the block the keeper read at" }),
+    observedAt: UnixSeconds,
+  })
+  .openapi("Reading");
