@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { decodeFunctionData, getAddress, type Address } from "viem";
+import { decodeFunctionData, getAddress, zeroAddress, type Address } from "viem";
 import { describe, expect, it } from "vitest";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { productTerms, triggerFromFlags } from "../../scripts/lib/kindWords";
@@ -8,6 +8,7 @@ import { batchChecksum, batchTransaction, safeBatch, type SafeBatch } from "../.
 import { formatDecimal, formatDuration, formatPercent, parseAmount, parseDecimal, parseDuration, parsePercentBps, parsePriceE18, WordsError } from "../../scripts/lib/words";
 import { decodeAllOfParams } from "../../workers/triggers/allOf";
 import { decodeDepegParams } from "../../workers/triggers/depeg";
+import { decodeOracleDeviationParams } from "../../workers/triggers/oracleDeviation";
 import { decodePausedParams } from "../../workers/triggers/paused";
 import { decodeSharePriceParams } from "../../workers/triggers/sharePrice";
 import { decodeTvlDropParams } from "../../workers/triggers/tvlDrop";
@@ -93,6 +94,10 @@ describe("trigger kinds from operator flags", () => {
     expect(share.termsText).toContain(`the share price of vault ${TARGET} (its convertToAssets of one share) stays 10% or more below its high-water mark for 1 hour or more`);
     expect(share.termsText).toContain("raised by later observations by at most 50% a year");
 
+    const deviation = productTerms(triggerFromFlags(["--kind", "oracle-deviation", "--feed", FEED, "--reference", TARGET, "--deviation", "10%", "--for", "30m"]), (k) => (k === "oracle_deviation" ? triggers.tvl_drop! : triggerOf(k)));
+    expect(decodeOracleDeviationParams(deviation.params)).toEqual({ feed: FEED, referenceFeed: TARGET, deviationBps: 1_000, durationSeconds: 1_800, maxGapSeconds: 600, maxAgeSeconds: 7_200, sequencerFeed: zeroAddress, sequencerGraceSeconds: 0 });
+    expect(deviation.termsText).toContain(`the price reported by feed ${FEED} (the price the protocol uses) stays 10% or more away from the price reported by the reference feed ${TARGET} for 30 minutes or more`);
+
     const allOf = productTerms(
       triggerFromFlags(["--kind", "all_of", "--leg", `tvl_drop --feed ${FEED} --drop 40% --within 12h`, "--leg", `paused --target ${TARGET} --for 2h --gap 5m`, "--spread", "1d"]),
       triggerOf,
@@ -108,7 +113,7 @@ describe("trigger kinds from operator flags", () => {
 
   it("names the flag that is missing, unknown or malformed", () => {
     expect(() => triggerFromFlags(["--feed", FEED])).toThrow(/--kind is required/);
-    expect(() => triggerFromFlags(["--kind", "rugpull"])).toThrow(/"rugpull" is not a trigger kind \(tvl_drop, depeg, paused, share_price, all_of\)/);
+    expect(() => triggerFromFlags(["--kind", "rugpull"])).toThrow(/"rugpull" is not a trigger kind \(tvl_drop, depeg, paused, share_price, oracle_deviation, all_of\)/);
     expect(() => triggerFromFlags(["--kind", "depeg", "--feed", FEED, "--for", "1h"])).toThrow(/--below is required/);
     expect(() => triggerFromFlags(["--kind", "depeg", "--feed", FEED, "--below", "0.98", "--for", "1h", "--drop", "5%"])).toThrow(/depeg: .*--drop.*takes --feed/);
     expect(() => triggerFromFlags(["--kind", "depeg", "--feed", "0x0000000000000000000000000000000000000000", "--below", "0.98", "--for", "1h"])).toThrow(/--feed: .* is not a contract address/);
