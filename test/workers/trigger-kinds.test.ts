@@ -174,4 +174,14 @@ describe("each kind module round-trips its encodings", () => {
       expect(kind.paramsSchema.safeParse(kind.describeParams(params as Hex, lookup)).success).toBe(true);
     }
   });
+  it("an observed leg of an all-of offers its (empty) proof only while there is something on record to prove", async () => {
+    // Before: a paused leg always "found" a proof, so an all-of whose TVL leg had tripped was
+    // offered to fire (and refused on-chain, MarketTriggerNotTripped) on every keeper run.
+    const target = getAddress("0x5555555555555555555555555555555555555555");
+    const [leg] = kindNamed("paused").keeper.watch({ target, durationSeconds: 3_600, maxGapSeconds: 600 }, FEED, legKinds).legs;
+    const rounds = null as never;
+    expect(await leg!.findProof([{ status: "success", result: false }], rounds, 0n)).toBeNull();
+    expect(await leg!.findProof([{ status: "failure", error: new Error("unreadable") }], rounds, 0n)).toBeNull();
+    expect(await leg!.findProof([{ status: "success", result: true }], rounds, 0n)).toMatchObject({ proof: "0x" });
+  });
 });

@@ -118,8 +118,10 @@ export const oracleDeviation = {
           });
         },
         history: () => null,
-        // As a leg of a composite the proof is empty too; the leg's trigger decides on-chain.
-        findProof: async () => ({ proof: "0x", walk: [], incidentTime: null, scan: null }),
+        // As a leg of a composite the proof is empty too; the leg's trigger decides on-chain. Only a
+        // run on record can be proven (a composite would otherwise try to fire on every run).
+        findProof: async (out) =>
+          out[4]?.status === "success" && (out[4].result as RecordTuple)[0] !== 0 ? { proof: "0x", walk: [], incidentTime: null, scan: null } : null,
       };
       return { legs: [leg], candidate: ({ distanceBps }) => distanceBps === 0, proof: ([one]) => one! };
     },

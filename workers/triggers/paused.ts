@@ -77,8 +77,9 @@ export const paused = {
           return { ...base, paused: isPaused, valid: true, problem: null, distance: isPaused ? 0n : BPS };
         },
         history: () => null,
-        // As a leg of a composite the proof is empty too; the leg's trigger decides on-chain.
-        findProof: async () => ({ proof: "0x", walk: [], incidentTime: null, scan: null }),
+        // As a leg of a composite the proof is empty too; the leg's trigger decides on-chain. Only a
+        // paused target can have a pause to prove (a composite would otherwise try to fire on every run).
+        findProof: async ([r]) => (r?.status === "success" && r.result === true ? { proof: "0x", walk: [], incidentTime: null, scan: null } : null),
       };
       return { legs: [leg], candidate: ({ distanceBps }) => distanceBps === 0, proof: ([one]) => one! };
     },

@@ -92,8 +92,10 @@ export const sharePrice = {
           return { ...base, answer: value.toString(), valid: true, problem: null, distance: value <= level || since !== 0 ? 0n : ((value - level) * BPS) / peak };
         },
         history: () => null,
-        // As a leg of a composite the proof is empty too; the leg's trigger decides on-chain.
-        findProof: async () => ({ proof: "0x", walk: [], incidentTime: null, scan: null }),
+        // As a leg of a composite the proof is empty too; the leg's trigger decides on-chain. Only a
+        // run on record can be proven (a composite would otherwise try to fire on every run).
+        findProof: async ([, record]) =>
+          record?.status === "success" && (record.result as RecordTuple)[4] !== 0 ? { proof: "0x", walk: [], incidentTime: null, scan: null } : null,
       };
       return { legs: [leg], candidate: ({ distanceBps }) => distanceBps === 0, proof: ([one]) => one! };
     },
