@@ -61,10 +61,19 @@ const errors = [...marketAbi, ...vaultAbi].filter((x) => x.type === "error");
  * naming the market's error (`MarketQuoteExpired`, `MarketQuoteAlreadyUsed`, …) and spends no gas.
  * @returns the policy id (the quote's id), the purchase transaction and the approval's, if one was sent
  */
-export async function buyCover(publicClient: PublicClient, wallet: Wallet, quote: QuoteResponse): Promise<{ policyId: bigint; txHash: Hash; approvalTxHash: Hash | null }> {
+export async function buyCover(
+  publicClient: PublicClient,
+  wallet: Wallet,
+  quote: QuoteResponse,
+  opts: { onStep?: (step: BuyStep) => void } = {},
+): Promise<{ policyId: bigint; txHash: Hash; approvalTxHash: Hash | null }> {
+  const step = opts.onStep ?? (() => {});
   const { approval } = quote.transaction;
+  step("checking");
   await checkUsable(publicClient, getAddress(quote.transaction.to), quoteStruct(quote));
+  step("approving");
   const approvalTxHash = await ensureAllowance(publicClient, wallet, getAddress(approval.token), getAddress(approval.spender), BigInt(approval.amount));
+  step("buying");
   // Decode the ready calldata so the call is simulated with the market's ABI: a refusal is named.
   const to = getAddress(quote.transaction.to);
   const decoded = decodeFunctionData({ abi: marketAbi, data: quote.transaction.data as Hash });
@@ -78,9 +87,13 @@ export async function buyCover(publicClient: PublicClient, wallet: Wallet, quote
   } else {
     throw new Error(`not a purchase: ${decoded.functionName}`);
   }
+  step("confirming");
   const policyId = await purchasedIn(publicClient, txHash);
   return { policyId, txHash, approvalTxHash };
 }
+
+/** Where `buyCover` is: checking the quote, approving the premium (skipped when the allowance covers it), sending the purchase, waiting for it. */
+export type BuyStep = "checking" | "approving" | "buying" | "confirming";
 
 /**
  * Deposits into a `CoveredVault` and buys the quoted cover for the receiver in one transaction.

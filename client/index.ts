@@ -3,4 +3,4 @@
  * a quote into a purchase (`buyCover`) or a covered deposit (`depositWithCover`).
  */
 export { tripwireApi, type AppType, type TripwireApi } from "./api";
-export { buyCover, depositWithCover, ensureAllowance, quoteStruct, QuoteUnusableError, type QuoteResponse, type Wallet } from "./chain";
+export { buyCover, depositWithCover, ensureAllowance, quoteStruct, QuoteUnusableError, type BuyStep, type QuoteResponse, type Wallet } from "./chain";
