@@ -10,16 +10,21 @@
  * a run that was killed outright leaves its ids in `.wrangler/tripwire-start.json`, and the next
  * run stops those first.
  *
- * Environment: ANVIL_PORT (8545), WORKER_PORT (8787), KEEPER_INTERVAL_SECONDS (10).
+ * Environment: ANVIL_PORT (8545), WORKER_PORT (8787), KEEPER_INTERVAL_SECONDS (10),
+ * TRIPWIRE_STATE_DIR (.wrangler: the Worker's local state, the pid file, the local config; any
+ * other directory also gets its own dev vars and deployment record, so a second instance can run
+ * beside the first on other ports).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { getContract } from "viem";
 import { buildContracts } from "../contracts/build";
+import { buildApp } from "./lib/app";
 import { startAnvil, type Anvil } from "./lib/anvil";
 import { LOCAL_DEV_MNEMONIC, localAccount, localClients, localKey } from "./lib/clients";
-import { LOCAL_CONFIG_PATH, type LocalConfig } from "./lib/local";
+import { join } from "node:path";
+import { LOCAL_CONFIG_PATH, STATE_DIR, type LocalConfig } from "./lib/local";
 import { addressesOf, deploymentSql, loadNetwork, writeDeployment } from "./lib/network";
 import { tripwireApi } from "../client/api";
 import { hashApiKey, newApiKey } from "../workers/keys";
@@ -28,7 +33,11 @@ const anvilPort = Number(process.env.ANVIL_PORT ?? 8545);
 const workerPort = Number(process.env.WORKER_PORT ?? 8787);
 const keeperEvery = Number(process.env.KEEPER_INTERVAL_SECONDS ?? 10);
 const USD = 1_000_000n;
-const PID_FILE = ".wrangler/tripwire-start.json";
+const PID_FILE = join(STATE_DIR, "tripwire-start.json");
+const PERSIST = join(STATE_DIR, "state");
+const ownDir = STATE_DIR !== ".wrangler";
+/** The Worker's local variables: `.dev.vars` for the default instance, the state directory's own for another. */
+const DEV_VARS = ownDir ? join(STATE_DIR, "dev.vars") : ".dev.vars";
 /** wrangler and miniflare without network: no metrics, no `Request.cf` download (a placeholder is used). */
 const offline = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 const t0 = Date.now();
@@ -65,7 +74,7 @@ const signal = (pid: number, sig: NodeJS.Signals) => {
   }
 };
 const recordPids = () => {
-  mkdirSync(".wrangler", { recursive: true });
+  mkdirSync(STATE_DIR, { recursive: true });
   writeFileSync(PID_FILE, JSON.stringify({ startedBy: process.pid, pids: pids() }) + "\n");
 };
 
@@ -132,6 +141,7 @@ await step("stop what an earlier run left behind, check the ports", async () => 
   }
 });
 await step("build contracts (solc-js)", () => buildContracts({ quiet: true }));
+await step("build the app (Vite, into app/dist: the Worker serves it at /)", () => buildApp({ quiet: true }));
 // The deploy helpers import the generated ABI modules, which exist only after the build.
 const { deploy, send } = await import("./lib/deploy");
 const { deployNetwork, failedChecks, verifyDeployment } = await import("./lib/release");
@@ -157,7 +167,7 @@ const { core, record } = await step("deploy pool, market, triggers, keeper and M
   const { record, core } = await deployNetwork(cfg, clients, owner!, { dryRun: false });
   const verified = await verifyDeployment(clients, record, cfg);
   if (!verified.ok) throw new Error(`the local deployment does not verify: ${failedChecks(verified.checks)}`);
-  writeDeployment(record);
+  writeDeployment(record, ownDir ? join(STATE_DIR, `deployment-${record.chainId}.json`) : undefined);
   return { core, record };
 });
 const sample = await step("deploy sample protocols and feeds, list products", () => seedSampleProducts(clients, owner!, core));
@@ -189,8 +199,8 @@ const wranglerRun = (args: string[]) => {
 };
 // The chain is new, so is the Worker's local state: D1, Durable Objects and queues start empty.
 await step("apply D1 migrations to a fresh local database", () => {
-  rmSync(".wrangler/state", { recursive: true, force: true });
-  wranglerRun(["d1", "migrations", "apply", "DB", "--local"]);
+  rmSync(PERSIST, { recursive: true, force: true });
+  wranglerRun(["d1", "migrations", "apply", "DB", "--local", "--persist-to", PERSIST]);
 });
 const chainId = await clients.publicClient.getChainId();
 const adminKey = newApiKey();
@@ -200,12 +210,12 @@ await step("record the deployment (deployments/31337.json) and a local admin API
     deploymentSql(record, { at: Math.floor(Date.now() / 1000) }),
     `INSERT INTO api_keys (key_hash, prefix, name, scopes) VALUES ('${await hashApiKey(adminKey)}', '${adminKey.slice(0, 10)}', 'local admin (npm start)', 'admin');`,
   ].join("\n");
-  writeFileSync(".wrangler/seed.sql", sql);
-  wranglerRun(["d1", "execute", "DB", "--local", "--file", ".wrangler/seed.sql"]);
+  writeFileSync(join(STATE_DIR, "seed.sql"), sql);
+  wranglerRun(["d1", "execute", "DB", "--local", "--persist-to", PERSIST, "--file", join(STATE_DIR, "seed.sql")]);
 });
-await step("write .dev.vars (local-only values)", () => {
+await step(`write ${DEV_VARS} (local-only values)`, () => {
   writeFileSync(
-    ".dev.vars",
+    DEV_VARS,
     [
       "# Written by `npm start`. LOCAL ONLY: anvil's public development keys and local addresses.",
       `RPC_URL=http://127.0.0.1:${anvilPort}`,
@@ -225,7 +235,7 @@ await step("write .dev.vars (local-only values)", () => {
 // --test-scheduled exposes /__scheduled, which this script calls on a short interval: the cron,
 // driven locally (wrangler dev does not fire crons by itself).
 // --log-level warn: the Worker's warnings and errors (a failed keeper run) show, request lines do not.
-const wrangler = spawn(WRANGLER, ["dev", "--ip", "127.0.0.1", "--port", String(workerPort), "--test-scheduled", "--log-level", process.env.WRANGLER_LOG ?? "warn"], {
+const wrangler = spawn(WRANGLER, ["dev", "--ip", "127.0.0.1", "--port", String(workerPort), "--test-scheduled", "--persist-to", PERSIST, ...(ownDir ? ["--env-file", DEV_VARS] : []), "--log-level", process.env.WRANGLER_LOG ?? "warn"], {
   stdio: ["ignore", "inherit", "inherit"],
   env: offline,
   detached: true,

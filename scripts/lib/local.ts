@@ -1,8 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Address } from "viem";
 
-/** Where `npm start` writes what it started (git-ignored, like everything under .wrangler/). */
-export const LOCAL_CONFIG_PATH = ".wrangler/tripwire-local.json";
+/**
+ * Where `npm start` keeps its local state (git-ignored): `.wrangler`, or TRIPWIRE_STATE_DIR for a
+ * second instance beside a running one (the browser tests start their own there).
+ */
+export const STATE_DIR = process.env.TRIPWIRE_STATE_DIR || ".wrangler";
+/** Where `npm start` writes what it started. */
+export const LOCAL_CONFIG_PATH = join(STATE_DIR, "tripwire-local.json");
 
 /** LOCAL ONLY: what a running `npm start` serves, for `npm run demo` and anyone scripting against it. */
 export type LocalConfig = {
