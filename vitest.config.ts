@@ -17,6 +17,10 @@ export default defineConfig(async () => {
           test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], testTimeout: 60_000 },
         },
         {
+          // A real browser (Debian's Chromium via playwright-core) against the stack npm start runs.
+          test: { name: "browser", environment: "node", include: ["test/browser/**/*.test.ts"], testTimeout: 180_000, hookTimeout: 300_000 },
+        },
+        {
           test: {
             name: "contracts",
             environment: "node",
