@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ITrigger} from "../interfaces/ITrigger.sol";
+import {CappedRead} from "../libraries/CappedRead.sol";
 import {ObservedTrigger} from "./ObservedTrigger.sol";
 
 /// @title PausedTrigger
@@ -19,6 +20,13 @@ import {ObservedTrigger} from "./ObservedTrigger.sol";
 /// depend on the (empty) proof. Observations are kept per (covered contract, max gap) and shared
 /// by every product with that pair.
 contract PausedTrigger is ObservedTrigger {
+    /// @notice The gas a target's `paused()` may use (a proxy, a registry of modules); more is a
+    /// target this trigger cannot read (refused at listing).
+    uint256 public constant READ_GAS = 300_000;
+    /// @notice The longest pause a product may require: its proof must come inside the market's
+    /// 30-day incident age limit, counted from the pause's first observation.
+    uint32 public constant MAX_DURATION_SECONDS = 29 days;
+
     struct Params {
         address target;
         uint32 durationSeconds;
@@ -43,7 +51,8 @@ contract PausedTrigger is ObservedTrigger {
 
     /// @notice The target does not answer `paused()`.
     error PausedTargetUnsupported(address target);
-    /// @notice The target's `paused()` ran out of gas: send the observation with more gas.
+    /// @notice Too little gas left to give the target's `paused()` its whole allowance (READ_GAS):
+    /// send the call with more gas.
     error PausedOutOfGas(address target);
     /// @notice The target is paused already: listing would sell cover on a known loss.
     error PausedTargetAlreadyPaused(address target);
@@ -53,7 +62,7 @@ contract PausedTrigger is ObservedTrigger {
     /// @inheritdoc ITrigger
     function validateParams(bytes calldata params) external view {
         Params memory p = abi.decode(params, (Params));
-        if (p.durationSeconds == 0 || p.maxGapSeconds == 0 || p.maxGapSeconds > p.durationSeconds) {
+        if (p.durationSeconds == 0 || p.durationSeconds > MAX_DURATION_SECONDS || p.maxGapSeconds == 0 || p.maxGapSeconds > p.durationSeconds) {
             revert PausedDurationInvalid(p.durationSeconds, p.maxGapSeconds);
         }
         (bool ok, bool paused) = _paused(p.target);
@@ -142,11 +151,10 @@ contract PausedTrigger is ObservedTrigger {
 
     function _paused(address target) private view returns (bool ok, bool paused) {
         if (target.code.length == 0) return (false, false);
-        uint256 before = gasleft();
-        (bool success, bytes memory ret) = target.staticcall(abi.encodeWithSignature("paused()"));
-        // A failed read counts as "not paused" (and clears a record); one that failed for want of
-        // gas must not: with the 63/64 rule anyone could starve the call and clear a real pause.
-        if (!success && gasleft() <= before / 64) revert PausedOutOfGas(target);
+        // A failed read counts as "not paused" (and clears a record), so nobody may make it fail:
+        // it gets READ_GAS, forwarded in full or not at all (CappedRead).
+        if (!CappedRead.canForward(READ_GAS)) revert PausedOutOfGas(target);
+        (bool success, bytes memory ret) = target.staticcall{gas: READ_GAS}(abi.encodeWithSignature("paused()"));
         if (!success || ret.length != 32) return (false, false);
         uint256 word = abi.decode(ret, (uint256));
         if (word > 1) return (false, false);

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ITrigger} from "../interfaces/ITrigger.sol";
+import {CappedRead} from "../libraries/CappedRead.sol";
 import {ObservedTrigger} from "./ObservedTrigger.sol";
 import {ITriggerRegistry} from "../interfaces/ITriggerRegistry.sol";
 
@@ -69,6 +70,9 @@ contract SharePriceTrigger is ObservedTrigger {
     uint256 public constant MIN_SHARE_PRICE = 10_000;
     /// @notice The growth allowance accrues over at most this long between two observations.
     uint256 public constant MAX_GROWTH_WINDOW_SECONDS = 30 days;
+    /// @notice The gas each of a vault's reads may use (`decimals`, `convertToAssets` summing its
+    /// strategies or markets); a vault that needs more cannot be read (refused at listing).
+    uint256 public constant READ_GAS = 1_000_000;
 
     /// @notice The market: only it (or a trigger it approves, a composite's legs) registers, which records the first peak.
     ITriggerRegistry public immutable registry;
@@ -92,7 +96,8 @@ contract SharePriceTrigger is ObservedTrigger {
     error SharePriceAlreadyBelow(address vault, uint256 price, uint256 level);
     /// @notice Only the market, or a trigger it approves, registers parameters.
     error SharePriceRegistrarUnauthorized(address caller);
-    /// @notice The vault's read ran out of gas: send the observation with more gas.
+    /// @notice Too little gas left to give the vault's read its whole allowance (READ_GAS): send
+    /// the call with more gas.
     error SharePriceOutOfGas(address vault);
 
     constructor(ITriggerRegistry registry_) {
@@ -260,9 +265,8 @@ contract SharePriceTrigger is ObservedTrigger {
     /// (0 when the backing is gone). `ok` is false when the vault does not answer.
     function sharePrice(address vault) public view returns (bool ok, uint256 price) {
         if (vault.code.length == 0) return (false, 0);
-        uint256 before = gasleft();
-        (bool s1, bytes memory d) = vault.staticcall(abi.encodeCall(IShareVault.decimals, ()));
-        if (!s1) _requireNotStarved(vault, before);
+        if (!CappedRead.canForward(READ_GAS)) revert SharePriceOutOfGas(vault);
+        (bool s1, bytes memory d) = vault.staticcall{gas: READ_GAS}(abi.encodeCall(IShareVault.decimals, ()));
         if (!s1 || d.length != 32) return (false, 0);
         uint256 decimals = abi.decode(d, (uint256));
         if (decimals > 36) return (false, 0);
@@ -273,21 +277,14 @@ contract SharePriceTrigger is ObservedTrigger {
     /// decimals later cannot move the price by powers of ten).
     function _price(address vault, uint8 decimals) private view returns (bool ok, uint256 price) {
         if (vault.code.length == 0 || decimals > 36) return (false, 0);
-        uint256 before = gasleft();
-        (bool success, bytes memory a) = vault.staticcall(abi.encodeCall(IShareVault.convertToAssets, (10 ** uint256(decimals))));
-        if (!success) _requireNotStarved(vault, before);
+        // An unreadable vault counts for neither side, so nobody may make the read fail: it gets
+        // READ_GAS, forwarded in full or not at all (CappedRead, at any call depth).
+        if (!CappedRead.canForward(READ_GAS)) revert SharePriceOutOfGas(vault);
+        (bool success, bytes memory a) = vault.staticcall{gas: READ_GAS}(abi.encodeCall(IShareVault.convertToAssets, (10 ** uint256(decimals))));
         if (!success || a.length != 32) return (false, 0);
         price = abi.decode(a, (uint256));
         if (price > type(uint128).max) return (false, 0);
         return (true, price);
-    }
-
-    /// @dev A vault that cannot be read counts for neither side; a read that failed for want of gas
-    /// is not that. With the 63/64 rule a caller (or a gas estimate: the cheapest gas at which the
-    /// transaction succeeds) could starve the inner call and have a real observation record
-    /// nothing, so the call reverts when the failed read left at most a sixty-fourth of its gas.
-    function _requireNotStarved(address vault, uint256 before) private view {
-        if (gasleft() <= before / 64) revert SharePriceOutOfGas(vault);
     }
 
     function _holds(bytes32 key, Params memory p) private view returns (bool) {
