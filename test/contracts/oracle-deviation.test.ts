@@ -9,6 +9,7 @@ import { addr, expectRevert, useWorld, USD, type World } from "./helpers/fixture
 let w: World;
 const MIN = 60n;
 const HOUR = 3_600n;
+const DAY = 86_400n;
 const E8 = 10n ** 8n;
 const E18 = 10n ** 18n;
 
@@ -174,4 +175,50 @@ describe("oracle deviation: the protocol's price held away from the market pays"
     await expectRevert(list(encodeOracleDeviationParams(terms(fresh.own, fresh.ref, { maxGapSeconds: 3_600, durationSeconds: 600 }))), "OracleDeviationParamsInvalid");
     await expectRevert(list(encodeOracleDeviationParams(terms(fresh.own, fresh.own))), "OracleDeviationParamsInvalid");
   });
+  it("returns into line every few days cannot keep a run past the 30-day age limit: an old run restarts when apart again, and pays", async () => {
+    // Before (adversarial review): a 7-day product, one observation in line every 3 days for 25
+    // days, then apart 7 days straight — check() tripped with the run's first observation 32
+    // days old, fire reverted MarketIncidentTooOld for good and the 10,000 lUSD policy was never paid.
+    const { own, ref } = await feeds();
+    const p = terms(own, ref, { durationSeconds: Number(7n * DAY), maxGapSeconds: Number(DAY), maxAgeSeconds: Number(2n * DAY) });
+    const params = encodeOracleDeviationParams(p);
+    const { productId } = await w.listProduct(w.core.oracleDeviation.address, params, { lag: 3600 });
+    const policy = await w.buy(w.acc.alice, await w.quote(productId, { duration: 60n * DAY }));
+    await w.advance(2n * HOUR);
+    const at = async (ownPrice: bigint) => {
+      await w.send(ref.write.updateAnswer([2_000n * E18]));
+      await w.send(own.write.updateAnswer([ownPrice * E8]));
+      await w.send(w.core.market.write.observe([productId]));
+    };
+    await at(1_600n); // 20% apart: the run starts
+    const first = await w.now();
+    let restarted = 0n;
+    for (let slot = 1; slot <= 25 * 4; slot++) {
+      await w.advance(6n * HOUR);
+      await at(slot % 12 === 6 ? 2_000n : 1_600n); // in line for one observation every 3 days
+      const since = BigInt((await record(p)).since);
+      if (since !== first && restarted === 0n) restarted = since;
+    }
+    // The run restarted at the first observation apart after a return into line once it was older than 15 days.
+    expect(restarted).toBeGreaterThan(first + 15n * DAY);
+    expect(restarted).toBeLessThan(first + 19n * DAY);
+    for (let slot = 1; slot <= 7 * 4 + 1; slot++) {
+      await w.advance(6n * HOUR);
+      await at(1_600n);
+    }
+    const since = BigInt((await record(p)).since);
+    expect(await w.core.oracleDeviation.read.check([params, "0x"])).toEqual([true, since, since]);
+    expect((await w.now()) - since).toBeLessThan(30n * DAY);
+    const before = await w.balance(addr(w.acc.alice));
+    const incidentId = await w.fireAndConfirm(productId, "0x");
+    expect(BigInt((await w.core.market.read.incident([incidentId])).incidentTime)).toBe(since);
+    await w.send(w.core.market.write.settle([incidentId, [policy]]));
+    expect((await w.balance(addr(w.acc.alice))) - before).toBe(10_000n * USD);
+    // Duration plus gap above 15 days is refused at listing: such a run could not be proven in time.
+    const fresh = await feeds();
+    await expectRevert(
+      w.listProduct(w.core.oracleDeviation.address, encodeOracleDeviationParams(terms(fresh.own, fresh.ref, { durationSeconds: Number(15n * DAY), maxGapSeconds: Number(HOUR) }))),
+      "OracleDeviationParamsInvalid",
+    );
+  }, 600_000);
 });

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ITrigger} from "../interfaces/ITrigger.sol";
+import {CappedRead} from "../libraries/CappedRead.sol";
 import {OracleLib} from "../libraries/OracleLib.sol";
 import {ObservedTrigger} from "./ObservedTrigger.sol";
 
@@ -29,7 +30,10 @@ import {ObservedTrigger} from "./ObservedTrigger.sol";
 /// apart, and they are apart now.
 ///
 /// Incident time (canonical): the first observation of the current run (which an unconfirmed
-/// return into line does not end). It does not depend on the (empty) proof. Records are kept per
+/// return into line does not end). A run older than MAX_RUN_SECONDS (15 days) that finds the
+/// feeds apart again after a return into line restarts at that observation: each return restarts
+/// the stretch a proof needs, so returns into line every few days would otherwise keep the run's
+/// first observation past the market's 30-day incident age limit and the incident unprovable. It does not depend on the (empty) proof. Records are kept per
 /// `recordKey(params)` (every parameter but the duration), so products that differ only in how
 /// long the deviation must last share one incident time.
 contract OracleDeviationTrigger is ObservedTrigger {
@@ -58,6 +62,13 @@ contract OracleDeviationTrigger is ObservedTrigger {
     /// thresholds and heartbeats in ordinary markets; below 1% that noise would pay).
     uint16 public constant MIN_DEVIATION_BPS = 100;
     uint16 public constant MAX_DEVIATION_BPS = 9_000;
+    /// @notice The gas the read of both feeds and the sequencer may use, together.
+    uint256 public constant READ_GAS = 600_000;
+    /// @notice A run whose first observation is older than this when the feeds come apart again
+    /// after a return into line restarts there; duration plus max gap may be at most this. So a
+    /// run kept open by returns into line (each restarts the stretch a proof needs) is always
+    /// provable inside the market's 30-day incident age limit.
+    uint32 public constant MAX_RUN_SECONDS = 15 days;
 
     /// @notice Records by `recordKey(params)`.
     mapping(bytes32 key => Record) public records;
@@ -69,12 +80,13 @@ contract OracleDeviationTrigger is ObservedTrigger {
     /// @notice A return into line was confirmed, or a gap ran too long; the run was cleared.
     event OracleDeviationCleared(bytes32 indexed key, uint64 since, uint64 clearedAt);
 
-    /// @notice Deviation, duration or gap out of bounds (the gap at most the duration), a zero max
-    /// age, or one feed named twice.
+    /// @notice Deviation, duration or gap out of bounds (the gap at most the duration, the two
+    /// together at most MAX_RUN_SECONDS), a zero max age, or one feed named twice.
     error OracleDeviationParamsInvalid(uint16 deviationBps, uint32 durationSeconds, uint32 maxGapSeconds, uint32 maxAgeSeconds);
     /// @notice The feeds are already apart, or a run is on record: listing would sell cover on a known loss.
     error OracleDeviationAlreadyApart(uint256 deviationBps, uint16 limitBps);
-    /// @notice The feeds' read ran out of gas: send the observation with more gas.
+    /// @notice Too little gas left to give the feeds' read its whole allowance (READ_GAS): send the
+    /// call with more gas.
     error OracleDeviationOutOfGas();
     /// @notice A feed answered more than 2^128 base units: not a price this trigger can compare.
     error OracleDeviationAnswerTooLarge(address feed, int256 answer);
@@ -85,7 +97,8 @@ contract OracleDeviationTrigger is ObservedTrigger {
         Params memory p = abi.decode(params, (Params));
         if (
             p.deviationBps < MIN_DEVIATION_BPS || p.deviationBps > MAX_DEVIATION_BPS || p.durationSeconds == 0 || p.maxGapSeconds == 0
-                || p.maxGapSeconds > p.durationSeconds || p.maxAgeSeconds == 0 || p.feed == p.referenceFeed
+                || p.maxGapSeconds > p.durationSeconds || uint256(p.durationSeconds) + p.maxGapSeconds > MAX_RUN_SECONDS || p.maxAgeSeconds == 0
+                || p.feed == p.referenceFeed
         ) revert OracleDeviationParamsInvalid(p.deviationBps, p.durationSeconds, p.maxGapSeconds, p.maxAgeSeconds);
         (,, uint256 dev) = this.readDeviation(p);
         if (dev >= p.deviationBps || records[recordKey(p)].since != 0) revert OracleDeviationAlreadyApart(dev, p.deviationBps);
@@ -115,6 +128,13 @@ contract OracleDeviationTrigger is ObservedTrigger {
         bool apart = dev >= p.deviationBps;
         if (apart) {
             if (r.since != 0 && block.timestamp - r.lastApart > p.maxGapSeconds) {
+                emit OracleDeviationCleared(key, r.since, nowTs);
+                r.since = 0;
+                r.lastAligned = 0;
+            } else if (r.since != 0 && r.alignedAt != 0 && block.timestamp - r.since > MAX_RUN_SECONDS) {
+                // Apart again after a return into line, in a run older than MAX_RUN_SECONDS: from
+                // its first observation no proof could come inside the market's age limit any
+                // more, so the run restarts here (a new incident time a proof can still use).
                 emit OracleDeviationCleared(key, r.since, nowTs);
                 r.since = 0;
                 r.lastAligned = 0;
@@ -200,16 +220,15 @@ contract OracleDeviationTrigger is ObservedTrigger {
         return uint256(r.answer) * 10 ** (18 - d);
     }
 
-    /// @dev A feed that cannot be read sanely is a reading of neither side. A read that failed for
-    /// want of gas is not: with the 63/64 rule a caller could starve the inner call (or a gas
-    /// estimate land where it fails) and have a real observation count for nothing, so the call
-    /// reverts instead when the failed read left less than a sixty-fourth of its gas.
+    /// @dev A feed that cannot be read sanely is a reading of neither side, so nobody may make the
+    /// read fail: both feeds and the sequencer are read inside one call given READ_GAS, forwarded
+    /// in full or not at all (CappedRead: a starved call one frame down, behind a proxy, is no
+    /// way around it).
     function _read(Params memory p) private view returns (bool ok, uint256 price, uint256 ref, uint256 dev) {
-        uint256 before = gasleft();
-        try this.readDeviation(p) returns (uint256 a, uint256 b, uint256 c) {
+        if (!CappedRead.canForward(READ_GAS)) revert OracleDeviationOutOfGas();
+        try this.readDeviation{gas: READ_GAS}(p) returns (uint256 a, uint256 b, uint256 c) {
             return (true, a, b, c);
         } catch {
-            if (gasleft() <= before / 64) revert OracleDeviationOutOfGas();
             return (false, 0, 0, 0);
         }
     }
