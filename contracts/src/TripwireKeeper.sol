@@ -245,9 +245,15 @@ contract TripwireKeeper is AutomationCompatible, Ownable2Step {
         ICoverMarket.Product memory p = market.product(productId);
         if (p.status != ICoverMarket.ProductStatus.Active) return (false, "");
         bytes memory params = market.productParams(productId);
-        if (ITrigger(p.trigger).observationDue(params)) return (true, abi.encode(Action.Observe, productId, ""));
-        (bool tripped, bytes memory proof) = ITrigger(p.trigger).findProof(params, uint64(p.activeSince));
-        if (tripped && _fireable(p, params, proof)) return (true, abi.encode(Action.Fire, productId, proof));
+        // A trigger whose reads revert (a watched contract that burns all its gas, a read that
+        // cannot be given its gas allowance here) is skipped: one such product must not stop
+        // Automation for every product listed after it.
+        try ITrigger(p.trigger).observationDue(params) returns (bool due) {
+            if (due) return (true, abi.encode(Action.Observe, productId, ""));
+        } catch {}
+        try ITrigger(p.trigger).findProof(params, uint64(p.activeSince)) returns (bool tripped, bytes memory proof) {
+            if (tripped && _fireable(p, params, proof)) return (true, abi.encode(Action.Fire, productId, proof));
+        } catch {}
         return (false, "");
     }
 

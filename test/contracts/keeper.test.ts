@@ -178,6 +178,22 @@ describe("TripwireKeeper (Chainlink Automation)", () => {
     expect((await w.core.market.read.product([b.productId])).status).toBe(2);
   }, 120_000);
 
+  it("a product whose trigger reverts (its target burns all the gas) is skipped: Automation still observes the products after it", async () => {
+    // Before (adversarial review): checkUpkeep called observationDue without a try, so product
+    // A's unreadable target made every checkUpkeep revert and product B's real pause was never observed.
+    const protocolA = await w.newPausable();
+    await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocolA.address, durationSeconds: 3600, maxGapSeconds: 600 }));
+    const protocolB = await w.newPausable();
+    const { productId: b } = await w.listProduct(w.core.paused.address, encodePausedParams({ target: protocolB.address, durationSeconds: 3600, maxGapSeconds: 600 }));
+    await w.send(protocolA.write.setModules([200_000n])); // paused() can no longer finish in any gas
+    await w.send(protocolB.write.pause());
+    const observe = await check();
+    expect(observe).toMatchObject({ needed: true, action: Action.Observe, target: b });
+    await perform(observe.data);
+    const key = await w.core.paused.read.observationKey([protocolB.address, 600]);
+    expect(BigInt((await w.core.paused.read.observations([key]))[0])).toBe(await w.now());
+  }, 120_000);
+
   it("a settlement window that would skip a payable policy is refused when anyone may perform", async () => {
     const feed = await w.newFeed(8, 100n * E8);
     const { productId } = await w.listProduct(
