@@ -27,7 +27,7 @@ const EXPECTED: Record<IntentStatus, Record<string, IntentStatus>> = {
   broadcast: { sent: "broadcast", resigned: "signed", replaced: "broadcast", receipt: "included" },
   included: { receipt: "included", "receipt-lost": "broadcast", "final(success)": "mined", "final(revert)": "reverted" },
   mined: { "receipt-lost": "broadcast" },
-  reverted: { retried: "signed" },
+  reverted: { retried: "signed", "receipt-lost": "broadcast" },
   failed: { retried: "signed" },
 };
 

@@ -49,7 +49,7 @@ const TRANSITIONS: { readonly [S in IntentStatus]: { readonly [E in IntentEvent[
   broadcast: { sent: "broadcast", resigned: "signed", replaced: "broadcast", receipt: "included" },
   included: { receipt: "included", "receipt-lost": "broadcast", final: "mined" },
   mined: { "receipt-lost": "broadcast" },
-  reverted: { retried: "signed" },
+  reverted: { retried: "signed", "receipt-lost": "broadcast" },
   failed: { retried: "signed" },
 };
 

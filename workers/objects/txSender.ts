@@ -213,7 +213,8 @@ export class TxSender extends DurableObject<Cloudflare.Env> {
    */
   private async repairGap(client: PublicClient, chainNonce: number): Promise<void> {
     if (chainNonce >= this.key()!.next_nonce) return;
-    const lost = this.sql.exec<IntentRow>("SELECT * FROM tx_intents WHERE status = 'mined' AND nonce >= ? ORDER BY nonce", chainNonce).toArray();
+    // Reverted intents took their nonce too: a dropped one leaves the same gap.
+    const lost = this.sql.exec<IntentRow>("SELECT * FROM tx_intents WHERE status IN ('mined', 'reverted') AND nonce >= ? ORDER BY nonce", chainNonce).toArray();
     for (const row of lost) {
       if (await receiptOrNull(client, row.tx_hash!)) continue;
       this.save(transition(row, { on: "receipt-lost", at: nowMs() }));
