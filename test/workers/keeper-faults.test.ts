@@ -209,12 +209,16 @@ describe("bounded indexing", () => {
     expect(cut).toBeDefined();
     // Light runs (a block or two of nothing) widen it again, doubling back to the configured most
     // (stored as null).
+    // (The settlement queue and the sender's alarm may still land transactions of earlier
+    // scenarios meanwhile: a run that found more than half its log budget holds the span, one
+    // cut short narrows it; only light runs are held to doubling.)
     let widened = await spanNow();
-    for (let i = 0; i < 12 && widened !== null; i++) {
+    for (let i = 0; i < 30 && widened !== null; i++) {
       await anvil("evm_mine");
-      await tick(settings);
+      const run = await tick(settings);
       const next = await spanNow();
-      if (next !== null) expect(next).toBeGreaterThanOrEqual(widened); // doubles when light, holds when not
+      const light = run.indexed !== undefined && run.indexed.events * 2 <= 2;
+      if (light && next !== null) expect(next).toBeGreaterThanOrEqual(widened!); // doubles when light
       widened = next;
     }
     expect(await spanNow()).toBeNull();
@@ -235,9 +239,17 @@ describe("bounded indexing", () => {
     expect(run.settlement!.filter((b) => b.policies > 0).map((b) => b.policies)).toEqual([1]); // earlier scenarios' incidents have nothing left
     await tickUntil(allPaidOnce(x));
     await fault({ mode: "clear" });
-    const caughtUp = await tick();
-    expect(caughtUp.indexError).toBeUndefined();
-    expect(caughtUp.indexed!.events).toBeGreaterThan(0);
+    // Once logs answer, the index reads from its cursor to the head (in spans that fit a run's
+    // budget) and finds the fire, confirmation and payout it missed.
+    const target = Number(await publicClient.getBlockNumber());
+    let events = 0;
+    for (let i = 0; i < 20; i++) {
+      const caughtUp = await tick();
+      expect(caughtUp.indexError).toBeUndefined();
+      events += caughtUp.indexed!.events;
+      if (caughtUp.indexed!.to >= target) break;
+    }
+    expect(events).toBeGreaterThan(0);
     await expectPaidExactlyOnce(x);
     const payouts = await env.DB.prepare("SELECT COUNT(*) AS n FROM payouts WHERE policy_id = ?").bind(x.policies[0]).first<{ n: number }>();
     expect(payouts?.n).toBe(1);
