@@ -1,4 +1,4 @@
-import { decodeFunctionData, erc20Abi, getAddress, parseEventLogs, type Account, type Address, type Chain, type Hash, type PublicClient, type Transport, type WalletClient } from "viem";
+import { decodeFunctionData, erc20Abi, getAddress, parseAbi, parseEventLogs, type Account, type Address, type Chain, type Hash, type PublicClient, type Transport, type WalletClient } from "viem";
 import { abi as vaultAbi } from "../contracts/out/CoveredVault";
 import { abi as marketAbi } from "../contracts/out/CoverMarket";
 import { parseQuote, type Quote, type QuoteWire } from "../workers/chain/quote";
@@ -52,7 +52,18 @@ async function checkUsable(publicClient: PublicClient, market: Address, q: Quote
 }
 
 /** Every custom error the market and the vault raise, so a refused call names its reason. */
-const errors = [...marketAbi, ...vaultAbi].filter((x) => x.type === "error");
+/**
+ * The standard ERC-20 errors (OpenZeppelin's IERC20Errors, ERC-6093): a premium the payer cannot
+ * cover reverts inside the token, and is named rather than shown as raw data.
+ */
+const tokenErrors = parseAbi([
+  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+  "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)",
+  "error ERC20InvalidSender(address sender)",
+  "error ERC20InvalidReceiver(address receiver)",
+]);
+const errors = [...marketAbi, ...vaultAbi, ...tokenErrors].filter((x) => x.type === "error");
+const marketWithErrors = [...marketAbi, ...tokenErrors];
 
 /**
  * Buys cover with a quote from `POST /v1/quotes`: approves the premium if needed, sends the
@@ -79,10 +90,10 @@ export async function buyCover(
   const decoded = decodeFunctionData({ abi: marketAbi, data: quote.transaction.data as Hash });
   let txHash: Hash;
   if (decoded.functionName === "buyCover") {
-    const { request } = await publicClient.simulateContract({ address: to, abi: marketAbi, functionName: "buyCover", args: decoded.args, account: wallet.account, chain: wallet.chain });
+    const { request } = await publicClient.simulateContract({ address: to, abi: marketWithErrors, functionName: "buyCover", args: decoded.args, account: wallet.account, chain: wallet.chain });
     txHash = await wallet.writeContract(request);
   } else if (decoded.functionName === "buyCoverFor") {
-    const { request } = await publicClient.simulateContract({ address: to, abi: marketAbi, functionName: "buyCoverFor", args: decoded.args, account: wallet.account, chain: wallet.chain });
+    const { request } = await publicClient.simulateContract({ address: to, abi: marketWithErrors, functionName: "buyCoverFor", args: decoded.args, account: wallet.account, chain: wallet.chain });
     txHash = await wallet.writeContract(request);
   } else {
     throw new Error(`not a purchase: ${decoded.functionName}`);

@@ -32,6 +32,7 @@ export function inWords(err: unknown): string {
     if (reverted instanceof ContractFunctionRevertedError) {
       const name = reverted.data?.errorName;
       if (name) return WORDS[name] ?? `The contract refused: ${name}.`;
+      if (reverted.reason) return `The contract refused: ${reverted.reason}.`;
       return "The contract refused the transaction.";
     }
     if (/insufficient funds/i.test(err.message)) return "Your wallet has not enough native currency to pay for gas.";

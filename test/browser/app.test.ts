@@ -14,8 +14,8 @@ import { installTestWallet } from "./provider";
 // The app in a real browser (Debian's Chromium through playwright-core) against the stack `npm
 // start` runs — anvil, the contracts, D1, the Worker serving the app, the keeper's cron — started
 // here on its own ports and state directory so it never touches a developer's running instance.
-const ANVIL_PORT = 18545;
-const WORKER_PORT = 18787;
+const ANVIL_PORT = Number(process.env.BROWSER_TEST_ANVIL_PORT ?? 18545);
+const WORKER_PORT = Number(process.env.BROWSER_TEST_WORKER_PORT ?? 18787);
 const STATE = join(".wrangler", "browser-test");
 const API = `http://127.0.0.1:${WORKER_PORT}`;
 const RPC = `http://127.0.0.1:${ANVIL_PORT}`;
@@ -138,7 +138,29 @@ describe("the app, served by the Worker at /", () => {
     await lpPage.getByTestId("requests").waitFor({ timeout: 60_000 });
     expect(await lpPage.getByTestId("countdown").first().textContent()).toMatch(/^in \d/);
     await lpPage.screenshot({ path: join(SHOTS, "pool.png"), fullPage: true });
+    // A second request, cancelled: its shares come back and it leaves the list.
+    const sharesBefore = await lpPage.getByTestId("lp-shares").textContent();
+    await lpPage.getByLabel(/^Request a withdrawal/).fill("500");
+    await lpPage.getByRole("button", { name: "Request withdrawal" }).click();
+    await expect.poll(() => lpPage.getByTestId("requests").locator("tbody tr").count(), { timeout: 30_000 }).toBe(2);
+    await lpPage.getByRole("button", { name: "Cancel" }).nth(1).click();
+    await expect.poll(() => lpPage.getByTestId("requests").locator("tbody tr").count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => lpPage.getByTestId("lp-shares").textContent(), { timeout: 20_000 }).toBe(sharesBefore);
   }, 180_000);
+
+  it("an account without the premium is told so in words, and nothing is bought", async () => {
+    const broke = localAccount(6); // holds no lUSD
+    const page = await newPage(broke.address);
+    await page.goto(`${API}/#/products/${local.products[0]!.id}`);
+    await page.getByRole("button", { name: "Connect wallet" }).click();
+    await page.getByText(/30 days — [\d,.]+ lUSD/).waitFor();
+    await page.getByRole("button", { name: /^Buy for/ }).click();
+    await page.getByTestId("buy-error").waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId("buy-error").textContent()).toBe("Your balance is too small for this.");
+    const { policies } = (await (await fetch(`${API}/v1/policies?owner=${broke.address}`)).json()) as { policies: unknown[] };
+    expect(policies).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, "buy-refused.png"), fullPage: true });
+  }, 120_000);
 
   it("a feed moves on the chain, the keeper pays, and the page shows the payout and the incident timeline", async () => {
     const page = await newPage(buyer.address);
