@@ -11,6 +11,7 @@ import { addr, expectRevert, revertName, useWorld, USD, type World } from "./hel
 let w: World;
 const MIN = 60n;
 const HOUR = 3_600n;
+const DAY = 86_400n;
 const ONE = 1_000_000n; // 1.000000 assets per share (6 decimals)
 
 useWorld(async (world) => {
@@ -292,6 +293,46 @@ describe("share-price drop: near misses and manipulation pay nothing", () => {
   });
 });
 
+describe("share-price drop: a run kept open by pushes above the level", () => {
+  it("pushes above the level every few days cannot keep a run past the 30-day age limit: an old run restarts when below again, and pays", async () => {
+    // The oracle-deviation finding of the adversarial review, in the share-price kind: a 7-day
+    // product, the price pushed above the level for one observation every 3 days for 25 days
+    // (each restarts the stretch a proof needs without ending the run), then below 7 days
+    // straight. Before: check() tripped with the run's first observation 32 days old, fire
+    // reverted MarketIncidentTooOld for good and the policy was never paid.
+    const vault = await vaultAt(ONE);
+    const { p, params, productId } = await listed(vault, { durationSeconds: Number(7n * DAY), maxGapSeconds: Number(DAY) });
+    const policy = await w.buy(w.acc.alice, await w.quote(productId, { duration: 60n * DAY }));
+    await w.advance(2n * HOUR);
+    const at = async (price: bigint) => {
+      await w.send(vault.write.setPricePerShare([price]));
+      await w.send(w.core.market.write.observe([productId]));
+    };
+    await at(850_000n); // −15%: the run starts
+    const first = await w.now();
+    let restarted = 0n;
+    for (let slot = 1; slot <= 25 * 4; slot++) {
+      await w.advance(6n * HOUR);
+      await at(slot % 12 === 6 ? 950_000n : 850_000n); // above the level (0.9) for one observation every 3 days
+      const since = BigInt((await record(p)).since);
+      if (since !== first && restarted === 0n) restarted = since;
+    }
+    expect(restarted).toBeGreaterThan(first + 15n * DAY);
+    expect(restarted).toBeLessThan(first + 19n * DAY);
+    for (let slot = 1; slot <= 7 * 4 + 1; slot++) {
+      await w.advance(6n * HOUR);
+      await at(850_000n);
+    }
+    const since = BigInt((await record(p)).since);
+    expect(await w.core.sharePrice.read.check([params, "0x"])).toEqual([true, since, since]);
+    const before = await w.balance(addr(w.acc.alice));
+    const incidentId = await w.fireAndConfirm(productId, "0x");
+    expect(BigInt((await w.core.market.read.incident([incidentId])).incidentTime)).toBe(since);
+    await w.send(w.core.market.write.settle([incidentId, [policy]]));
+    expect((await w.balance(addr(w.acc.alice))) - before).toBe(10_000n * USD);
+  }, 600_000);
+});
+
 describe("share-price drop: parameters and listing", () => {
   it("validates parameters and refuses a vault that cannot be read, or one already below a recorded peak", async () => {
     const vault = await vaultAt(ONE);
@@ -299,6 +340,7 @@ describe("share-price drop: parameters and listing", () => {
     await expectRevert(v({ dropBps: 50 }), "SharePriceParamsInvalid");
     await expectRevert(v({ dropBps: 10_000 }), "SharePriceParamsInvalid");
     await expectRevert(v({ durationSeconds: 0 }), "SharePriceParamsInvalid");
+    await expectRevert(v({ durationSeconds: Number(15n * DAY), maxGapSeconds: Number(HOUR) }), "SharePriceParamsInvalid"); // no proof inside the 30-day age limit if pushes above restart the stretch
     await expectRevert(v({ maxGapSeconds: 7_200 }), "SharePriceParamsInvalid");
     await expectRevert(v({ maxGrowthBpsPerYear: 100_001 }), "SharePriceParamsInvalid");
     await expectRevert(v({ vault: addr(w.acc.bob) }), "SharePriceVaultUnsupported");

@@ -37,7 +37,11 @@ interface IShareVault {
 /// and the proving call, more than `maxGapSeconds` apart, and it is below now. Anyone may `observe`.
 ///
 /// Incident time (canonical): the first observation of the current run (which an unconfirmed
-/// recovery does not end). It does not depend on the (empty) proof. Records are kept per `recordKey(params)` (every parameter but the duration).
+/// recovery does not end). It does not depend on the (empty) proof. A run older than
+/// MAX_RUN_SECONDS (15 days) that is below again after an unconfirmed recovery restarts at that
+/// observation (otherwise pushes above the level every few days would keep its first observation
+/// past the market's 30-day age limit). Records are kept per `recordKey(params)` (every parameter
+/// but the duration).
 contract SharePriceTrigger is ObservedTrigger {
     struct Params {
         address vault;
@@ -73,6 +77,11 @@ contract SharePriceTrigger is ObservedTrigger {
     /// @notice The gas each of a vault's reads may use (`decimals`, `convertToAssets` summing its
     /// strategies or markets); a vault that needs more cannot be read (refused at listing).
     uint256 public constant READ_GAS = 1_000_000;
+    /// @notice A run whose first observation is older than this when the price is below again after
+    /// an unconfirmed recovery restarts there; duration plus max gap may be at most this. So a run
+    /// kept open by pushes above the level (each restarts the stretch a proof needs) is always
+    /// provable inside the market's 30-day incident age limit.
+    uint32 public constant MAX_RUN_SECONDS = 15 days;
 
     /// @notice The market: only it (or a trigger it approves, a composite's legs) registers, which records the first peak.
     ITriggerRegistry public immutable registry;
@@ -109,7 +118,7 @@ contract SharePriceTrigger is ObservedTrigger {
         Params memory p = abi.decode(params, (Params));
         if (
             p.dropBps < MIN_DROP_BPS || p.dropBps > MAX_DROP_BPS || p.durationSeconds == 0 || p.maxGapSeconds == 0 || p.maxGapSeconds > p.durationSeconds
-                || p.maxGrowthBpsPerYear > MAX_GROWTH_BPS_PER_YEAR
+                || uint256(p.durationSeconds) + p.maxGapSeconds > MAX_RUN_SECONDS || p.maxGrowthBpsPerYear > MAX_GROWTH_BPS_PER_YEAR
         ) revert SharePriceParamsInvalid(p.dropBps, p.durationSeconds, p.maxGapSeconds, p.maxGrowthBpsPerYear);
         (bool ok, uint256 price) = sharePrice(p.vault);
         if (!ok || price < MIN_SHARE_PRICE) revert SharePriceVaultUnsupported(p.vault);
@@ -146,6 +155,13 @@ contract SharePriceTrigger is ObservedTrigger {
         bool below = price <= _level(r.peak, p.dropBps);
         if (below) {
             if (r.since != 0 && block.timestamp - r.lastBelow > p.maxGapSeconds) {
+                emit SharePriceDropCleared(p.vault, key, r.since, nowTs);
+                r.since = 0;
+                r.lastAbove = 0;
+            } else if (r.since != 0 && r.recoveredAt != 0 && block.timestamp - r.since > MAX_RUN_SECONDS) {
+                // Below again after an unconfirmed recovery, in a run older than MAX_RUN_SECONDS:
+                // from its first observation no proof could come inside the market's age limit
+                // any more, so the run restarts here (a new incident time a proof can still use).
                 emit SharePriceDropCleared(p.vault, key, r.since, nowTs);
                 r.since = 0;
                 r.lastAbove = 0;
