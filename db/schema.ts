@@ -314,3 +314,23 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
   ],
 );
+
+/**
+ * The pool as the keeper read it, at most once every 15 minutes (its share price over time, for
+ * the app's chart and anyone checking the LPs' returns): amounts as decimal strings of base units.
+ */
+export const poolSnapshots = sqliteTable(
+  "pool_snapshots",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    chainId: integer("chain_id").notNull(),
+    blockNumber: integer("block_number").notNull(),
+    observedAt: integer("observed_at").notNull(), // the block's timestamp
+    totalAssets: text("total_assets").notNull(),
+    totalShares: text("total_shares").notNull(),
+    activeCover: text("active_cover").notNull(),
+    pendingLiability: text("pending_liability").notNull(),
+    assetsPerShare: text("assets_per_share").notNull(), // convertToAssets(one share)
+  },
+  (t) => [index("pool_snapshots_time_idx").on(t.chainId, t.observedAt)],
+);

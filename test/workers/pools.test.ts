@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { incidents, payouts, policies } from "../../db/schema";
 import { chain, publicClient } from "./helpers/chain";
+import { tick } from "./helpers/keeper";
 
 const api = (path: string) => exports.default.fetch(`http://tripwire.test${path}`);
 
@@ -60,5 +61,39 @@ describe("GET /v1/incidents and /v1/payouts (from the chain index)", () => {
     const rest = (await (await api(`/v1/payouts?incident=1&after=${page.next}`)).json()) as { payouts: { policyId: number; deferred: boolean }[] };
     expect(rest.payouts).toEqual([expect.objectContaining({ policyId: 9, deferred: true })]);
     expect((await api("/v1/incidents?limit=0")).status).toBe(400);
+  });
+});
+
+describe("GET /v1/pools/history", () => {
+  it("the keeper records the pool at most every 15 minutes of block time; the history pages oldest first", async () => {
+    const first = await tick();
+    expect(first.error).toBeUndefined();
+    const { snapshots } = (await (await api("/v1/pools/history")).json()) as { snapshots: { id: number; blockNumber: number; observedAt: number; totalAssets: string; totalShares: string; sharePrice: { assets: string; perShares: string } }[] };
+    expect(snapshots).toHaveLength(1);
+    const s = snapshots[0]!;
+    const at = BigInt(s.blockNumber);
+    const read = (functionName: "totalAssets" | "totalSupply") => publicClient.readContract({ address: chain.contracts.CoverPool!, abi: poolAbi, functionName, blockNumber: at });
+    expect(s.totalAssets).toBe(String(await read("totalAssets")));
+    expect(s.totalShares).toBe(String(await read("totalSupply")));
+    expect(s.sharePrice.perShares).toBe("1000000000000");
+    expect(s.sharePrice.assets).toBe(String(await publicClient.readContract({ address: chain.contracts.CoverPool!, abi: poolAbi, functionName: "convertToAssets", args: [10n ** 12n], blockNumber: at })));
+    // Another run right away records nothing; one 15 minutes of block time later does.
+    await tick();
+    expect(((await (await api("/v1/pools/history")).json()) as { snapshots: unknown[] }).snapshots).toHaveLength(1);
+    // (The chain is shared by the suites: rather than move its clock, the snapshot is made 15 minutes old.)
+    await env.DB.prepare("UPDATE pool_snapshots SET observed_at = observed_at - 900").run();
+    await tick();
+    const after = ((await (await api("/v1/pools/history")).json()) as { snapshots: { observedAt: number }[] }).snapshots;
+    expect(after).toHaveLength(2);
+    expect(after[1]!.observedAt - after[0]!.observedAt).toBeGreaterThanOrEqual(900);
+    // Paging and the time filter.
+    const page = (await (await api("/v1/pools/history?limit=1")).json()) as { snapshots: { id: number }[]; next: number | null };
+    expect(page.snapshots).toHaveLength(1);
+    const rest = (await (await api(`/v1/pools/history?limit=1&after=${page.next}`)).json()) as { snapshots: { observedAt: number }[] };
+    expect(rest.snapshots[0]!.observedAt).toBe(after[1]!.observedAt);
+    expect(((await (await api(`/v1/pools/history?since=${after[1]!.observedAt}`)).json()) as { snapshots: unknown[] }).snapshots).toHaveLength(1);
+    const bad = await api("/v1/pools/history?limit=0");
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   });
 });

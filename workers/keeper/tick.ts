@@ -4,6 +4,9 @@ import { openIntents, queuedIntentStatement } from "../../db/queries/keeperInten
 import { claimRun, finishRunStatement } from "../../db/queries/keeperRuns";
 import { loadTickState, readingStatements } from "../../db/queries/keeperWatch";
 import { payablePolicies } from "../../db/queries/policies";
+import { lastSnapshotAt, snapshotStatement, type PoolSnapshot } from "../../db/queries/poolSnapshots";
+import { abi as poolAbi } from "../../contracts/out/CoverPool";
+import { ONE_SHARE } from "../chain/actions/readPoolState";
 import { expiringStatement, webhookEventStatement, type WebhookEvent } from "../../db/queries/webhookDeliveries";
 import { deploymentOf, type Deployment } from "../chain/deployment";
 import { meteredD1, type D1Stats } from "../d1Metrics";
@@ -173,6 +176,13 @@ async function work(env: Env, db: D1Database, cfg: KeeperConfig, sub: Subrequest
   const toSettle = incidents.filter((i) => i.status === IncidentStatus.Confirmed);
   const settleWrites = await enqueueSettlement(env, db, client, dep, cfg, sub, toSettle, head, now, summary);
 
+  // ─── the pool's state, at most once every SNAPSHOT_EVERY_S (its share price over time) ───
+  const snapshot = await poolSnapshot(db, client, dep, cfg.chainId, head, snap.blockTimestamp).catch((err: unknown) => {
+    // Never owed to anyone: a failed read skips this run's snapshot, nothing else.
+    console.warn(JSON.stringify({ at: "keeper.pool-snapshot-skipped", error: err instanceof Error ? err.message.slice(0, 200) : String(err) }));
+    return null;
+  });
+
   // ─── writes: index, readings, webhook events, run record — one batch ───
   const changed = snap.assessments.filter((a) => a.changed).map((a) => a.reading);
   summary.observationsRecorded = changed.length;
@@ -183,6 +193,7 @@ async function work(env: Env, db: D1Database, cfg: KeeperConfig, sub: Subrequest
     ...settleWrites,
     ...(events ? [events] : []),
     expiringStatement(db, cfg.chainId, now, EXPIRING_WITHIN_S),
+    ...(snapshot ? [snapshotStatement(db, snapshot)] : []),
   ]);
 
   summary.webhooks = await deliverWebhooks(db, now, cfg.webhookBatch, sub);
@@ -235,4 +246,24 @@ async function enqueueSettlement(
     await env.SETTLEMENTS.sendBatch(messages.slice(s, s + 100));
   }
   return writes;
+}
+
+/** How often the keeper records the pool's state (block time). */
+export const SNAPSHOT_EVERY_S = 900;
+
+/** The pool read at the head, when the latest snapshot is at least SNAPSHOT_EVERY_S old (one Multicall3 call). */
+async function poolSnapshot(db: D1Database, client: PublicClient, dep: Deployment, chainId: number, head: bigint, blockTime: bigint): Promise<PoolSnapshot | null> {
+  const last = await lastSnapshotAt(db, chainId);
+  if (last !== null && Number(blockTime) - last < SNAPSHOT_EVERY_S) return null;
+  const read = (functionName: "totalAssets" | "totalSupply" | "activeCover" | "pendingLiability") => ({ address: dep.pool, abi: poolAbi, functionName });
+  const out = await multicallAt(client, dep.multicall, head, [
+    read("totalAssets"), read("totalSupply"), read("activeCover"), read("pendingLiability"),
+    { address: dep.pool, abi: poolAbi, functionName: "convertToAssets", args: [ONE_SHARE] },
+  ]);
+  const values = out.map((o) => {
+    if (o.status !== "success") throw new Error("a pool read failed");
+    return String(o.result as bigint);
+  });
+  const [totalAssets, totalShares, activeCover, pendingLiability, assetsPerShare] = values;
+  return { chainId, blockNumber: Number(head), observedAt: Number(blockTime), totalAssets: totalAssets!, totalShares: totalShares!, activeCover: activeCover!, pendingLiability: pendingLiability!, assetsPerShare: assetsPerShare! };
 }

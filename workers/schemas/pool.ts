@@ -66,3 +66,17 @@ export const ListQuery = z
     limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ param: { name: "limit", in: "query" }, type: "integer" }),
   })
   .strict();
+
+/** One snapshot of the pool the keeper recorded (amounts in base units as decimal strings). */
+export const PoolSnapshot = z
+  .object({
+    id: z.int(),
+    blockNumber: z.int(),
+    observedAt: z.int().openapi({ description: "the block's time (unix seconds)" }),
+    totalAssets: DecimalString("5000000000000"),
+    totalShares: DecimalString("5000000000000000000"),
+    activeCover: DecimalString("0"),
+    pendingLiability: DecimalString("0"),
+    sharePrice: z.object({ assets: DecimalString("1000000"), perShares: DecimalString("1000000000000") }).openapi({ description: "assets one whole share (10^12 units) redeemed for then" }),
+  })
+  .openapi("PoolSnapshot");
