@@ -68,3 +68,16 @@ export async function quote(product: number, amount: bigint, duration: number, b
 export async function indexPurchase(txHash: string) {
   return ok(api.v1.purchases.$post({ json: { txHash }, header: {} }));
 }
+export async function poolHistory(since: number) {
+  const out: Awaited<ReturnType<typeof historyPage>>["snapshots"] = [];
+  for (let after = 0, i = 0; i < 20; i++) {
+    const page = await historyPage(since, after);
+    out.push(...page.snapshots);
+    if (page.next === null) break;
+    after = page.next;
+  }
+  return out;
+}
+async function historyPage(since: number, after: number) {
+  return ok(api.v1.pools.history.$get({ query: { since: String(since), after: String(after), limit: "500" } }));
+}

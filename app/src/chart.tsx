@@ -19,7 +19,7 @@ export function DistanceChart({ points, marginBps, label }: { points: { t: numbe
         height: 220,
         title: label,
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max ?? 0, marginBps / 100) * 1.1 + 1] } },
-        axes: [{}, { label: "distance to trigger (%)" }],
+        axes: [{}, { label: "distance to trigger (%)", size: 70 }],
         series: [
           {},
           { label: "distance (%)", stroke: "#2563eb", width: 2, spanGaps: false, points: { show: points.length < 60 } },
@@ -33,4 +33,38 @@ export function DistanceChart({ points, marginBps, label }: { points: { t: numbe
     return () => plot.destroy();
   }, [points, marginBps, label]);
   return <div ref={el} className="chart" role="img" aria-label={`${label}: ${points.length} readings`} />;
+}
+
+/**
+ * The pool's share price over time (assets one share redeems for), from the keeper's snapshots.
+ * The values are display numbers only (formatted with the asset's decimals for the axis), never
+ * used for an amount.
+ */
+export function SharePriceChart({ points, decimals, symbol }: { points: { t: number; assetsPerShare: bigint }[]; decimals: number; symbol: string }) {
+  const el = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!el.current || points.length === 0) return;
+    const scale = 10 ** decimals;
+    const xs = points.map((p) => p.t);
+    const ys = points.map((p) => Number(p.assetsPerShare) / scale);
+    const span = Math.max(...xs) - Math.min(...xs);
+    const plot = new uPlot(
+      {
+        width: Math.max(280, el.current.clientWidth),
+        height: 200,
+        title: "Share price",
+        scales: {
+          // A few snapshots (a new pool) still get a readable span: an hour either side, ±1% around a flat price.
+          x: { time: true, auto: false, range: [Math.min(...xs) - (span < 3_600 ? 3_600 : 0), Math.max(...xs) + (span < 3_600 ? 3_600 : 0)] },
+          y: { range: (_u, min, max) => (max - min < min * 0.002 ? [min * 0.99, max * 1.01] : [min, max]) },
+        },
+        axes: [{}, { label: `${symbol} per share`, size: 90, values: (_u, vals) => vals.map((v) => v.toFixed(4)) }],
+        series: [{}, { label: `${symbol} per share`, stroke: "#059669", width: 2, value: (_u, v) => (v === null ? "—" : v.toFixed(6)) }],
+      },
+      [xs, ys],
+      el.current,
+    );
+    return () => plot.destroy();
+  }, [points, decimals, symbol]);
+  return <div ref={el} className="chart" role="img" aria-label={`Share price over time: ${points.length} snapshots`} data-testid="share-price-chart" />;
 }

@@ -129,6 +129,7 @@ describe("the app, served by the Worker at /", () => {
     await lpPage.goto(`${API}/#/pool`);
     await lpPage.getByRole("button", { name: "Connect wallet" }).click();
     await lpPage.getByTestId("lp-shares").waitFor();
+    await lpPage.getByTestId("share-price-chart").waitFor({ timeout: 20_000 }); // the keeper's snapshots of the pool
     await lpPage.getByLabel(/^Deposit/).fill("25000");
     await lpPage.getByRole("button", { name: "Deposit" }).click();
     await lpPage.getByTestId("lp-done").waitFor({ timeout: 60_000 });

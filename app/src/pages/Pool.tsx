@@ -1,9 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { erc20Abi, getAbiItem, type Address, type Hash, type PublicClient } from "viem";
 import { usePublicClient, useWalletClient } from "wagmi";
 import { abi as poolAbi } from "../../../contracts/out/CoverPool";
-import { getPool, listProducts } from "../api";
+import { getPool, listProducts, poolHistory } from "../api";
+import { SharePriceChart } from "../chart";
 import { inWords } from "../errors";
 import { AmountInputError, formatAmount, formatBps, formatDuration, formatTime, parseAmount, shortHex } from "../format";
 import { href } from "../route";
@@ -13,6 +14,8 @@ export function Pool() {
   const d = useDeployment();
   const pool = useQuery({ queryKey: ["pool"], queryFn: getPool });
   const products = useQuery({ queryKey: ["products"], queryFn: listProducts });
+  const since = useMemo(() => Math.floor(Date.now() / 1000) - 90 * 86_400, []);
+  const history = useQuery({ queryKey: ["pool-history"], queryFn: () => poolHistory(since), refetchInterval: 60_000 });
   const fmt = (v: string | bigint) => formatAmount(v, d.asset.decimals, { symbol: d.asset.symbol, maxFraction: 0 });
   if (pool.error) return <p role="alert" className="error">{inWords(pool.error)}</p>;
   if (!pool.data) return <p aria-busy="true">Loading the pool…</p>;
@@ -36,6 +39,12 @@ export function Pool() {
         <div><dt>Share price</dt><dd>{formatAmount(p.sharePrice.assets, d.asset.decimals, { symbol: d.asset.symbol, maxFraction: 6 })} a share</dd></div>
         <div><dt>Withdrawal cooldown</dt><dd>{formatDuration(p.cooldownSeconds)}</dd></div>
       </dl>
+      <h2>Share price</h2>
+      {history.data && history.data.length > 0 ? (
+        <SharePriceChart decimals={d.asset.decimals} symbol={d.asset.symbol} points={history.data.map((h) => ({ t: h.observedAt, assetsPerShare: BigInt(h.sharePrice.assets) }))} />
+      ) : (
+        <p>No snapshot yet: the keeper records the pool every 15 minutes.</p>
+      )}
       <h2>Exposure</h2>
       {exposure.length === 0 ? <p>No cover is active.</p> : (
         <table className="list">
