@@ -175,46 +175,57 @@ describe("oracle deviation: the protocol's price held away from the market pays"
     await expectRevert(list(encodeOracleDeviationParams(terms(fresh.own, fresh.ref, { maxGapSeconds: 3_600, durationSeconds: 600 }))), "OracleDeviationParamsInvalid");
     await expectRevert(list(encodeOracleDeviationParams(terms(fresh.own, fresh.own))), "OracleDeviationParamsInvalid");
   });
-  it("returns into line every few days cannot keep a run past the 30-day age limit: an old run restarts when apart again, and pays", async () => {
+  it("returns into line cannot make a run unprovable, nor take its start from a policy active then", async () => {
     // Before (adversarial review): a 7-day product, one observation in line every 3 days for 25
-    // days, then apart 7 days straight — check() tripped with the run's first observation 32
-    // days old, fire reverted MarketIncidentTooOld for good and the 10,000 lUSD policy was never paid.
-    const { own, ref } = await feeds();
-    const p = terms(own, ref, { durationSeconds: Number(7n * DAY), maxGapSeconds: Number(DAY), maxAgeSeconds: Number(2n * DAY) });
-    const params = encodeOracleDeviationParams(p);
-    const { productId } = await w.listProduct(w.core.oracleDeviation.address, params, { lag: 3600 });
-    const policy = await w.buy(w.acc.alice, await w.quote(productId, { duration: 60n * DAY }));
-    await w.advance(2n * HOUR);
-    const at = async (ownPrice: bigint) => {
-      await w.send(ref.write.updateAnswer([2_000n * E18]));
-      await w.send(own.write.updateAnswer([ownPrice * E8]));
-      await w.send(w.core.market.write.observe([productId]));
+    // days, then apart 7 days straight — check() tripped with the run's first observation 32 days
+    // old, fire reverted MarketIncidentTooOld for good and the policy was never paid. A first fix
+    // restarted any run older than 15 days at its next apart observation; a second review showed
+    // that moved the incident time past a 15-day policy active at the start even where a proof
+    // from the start would have come in time. Now the incident time is the run's start unless the
+    // first possible proof (latest return + duration + a day) is past the 30-day limit from it.
+    const scenario = async (lastReturnSlot: number, policyDays: bigint) => {
+      const { own, ref } = await feeds();
+      const p = terms(own, ref, { durationSeconds: Number(7n * DAY), maxGapSeconds: Number(DAY), maxAgeSeconds: Number(2n * DAY) });
+      const params = encodeOracleDeviationParams(p);
+      const { productId } = await w.listProduct(w.core.oracleDeviation.address, params, { lag: 3600 });
+      const policy = await w.buy(w.acc.alice, await w.quote(productId, { duration: policyDays * DAY }));
+      await w.advance(2n * HOUR);
+      const at = async (ownPrice: bigint) => {
+        await w.send(ref.write.updateAnswer([2_000n * E18]));
+        await w.send(own.write.updateAnswer([ownPrice * E8]));
+        await w.send(w.core.market.write.observe([productId]));
+      };
+      await at(1_600n); // 20% apart: the run starts
+      const first = await w.now();
+      // In line for one observation every 3 days (slots of 6 hours) up to the last return, apart otherwise.
+      let resumed = 0n;
+      for (let slot = 1; slot <= lastReturnSlot + 7 * 4 + 1; slot++) {
+        await w.advance(6n * HOUR);
+        const back = slot <= lastReturnSlot && slot % 12 === 0;
+        await at(back ? 2_000n : 1_600n);
+        if (slot === lastReturnSlot + 1) resumed = await w.now();
+      }
+      expect(BigInt((await record(p)).since)).toBe(first); // the run never restarts
+      const [tripped, t] = await w.core.oracleDeviation.read.check([params, "0x"]);
+      expect(tripped).toBe(true);
+      const before = await w.balance(addr(w.acc.alice));
+      const incidentId = await w.fireAndConfirm(productId, "0x");
+      expect(BigInt((await w.core.market.read.incident([incidentId])).incidentTime)).toBe(BigInt(t));
+      await w.send(w.core.market.write.settle([incidentId, [policy]]));
+      return { first, resumed, t: BigInt(t), paid: (await w.balance(addr(w.acc.alice))) - before };
     };
-    await at(1_600n); // 20% apart: the run starts
-    const first = await w.now();
-    let restarted = 0n;
-    for (let slot = 1; slot <= 25 * 4; slot++) {
-      await w.advance(6n * HOUR);
-      await at(slot % 12 === 6 ? 2_000n : 1_600n); // in line for one observation every 3 days
-      const since = BigInt((await record(p)).since);
-      if (since !== first && restarted === 0n) restarted = since;
-    }
-    // The run restarted at the first observation apart after a return into line once it was older than 15 days.
-    expect(restarted).toBeGreaterThan(first + 15n * DAY);
-    expect(restarted).toBeLessThan(first + 19n * DAY);
-    for (let slot = 1; slot <= 7 * 4 + 1; slot++) {
-      await w.advance(6n * HOUR);
-      await at(1_600n);
-    }
-    const since = BigInt((await record(p)).since);
-    expect(await w.core.oracleDeviation.read.check([params, "0x"])).toEqual([true, since, since]);
-    expect((await w.now()) - since).toBeLessThan(30n * DAY);
-    const before = await w.balance(addr(w.acc.alice));
-    const incidentId = await w.fireAndConfirm(productId, "0x");
-    expect(BigInt((await w.core.market.read.incident([incidentId])).incidentTime)).toBe(since);
-    await w.send(w.core.market.write.settle([incidentId, [policy]]));
-    expect((await w.balance(addr(w.acc.alice))) - before).toBe(10_000n * USD);
-    // Duration plus gap above 15 days is refused at listing: such a run could not be proven in time.
+    // Returns on days 3–15 (the last at slot 60 = day 15), proof possible by day 22 + a day < 30:
+    // the incident time is the run's start, and a 15-day policy active then is paid.
+    const inTime = await scenario(60, 15n);
+    expect(inTime.t).toBe(inTime.first);
+    expect(inTime.paid).toBe(10_000n * USD);
+    // Returns up to day 24 (slot 96): a proof from the start would be 31+ days old; the incident
+    // time is the first observation apart after the last return, and the 60-day policy is paid.
+    const late = await scenario(96, 60n);
+    expect(late.t).toBe(late.resumed);
+    expect(late.t).toBeGreaterThan(late.first + 23n * DAY);
+    expect(late.paid).toBe(10_000n * USD);
+    // Duration plus gap above 15 days is refused at listing.
     const fresh = await feeds();
     await expectRevert(
       w.listProduct(w.core.oracleDeviation.address, encodeOracleDeviationParams(terms(fresh.own, fresh.ref, { durationSeconds: Number(15n * DAY), maxGapSeconds: Number(HOUR) }))),

@@ -294,42 +294,44 @@ describe("share-price drop: near misses and manipulation pay nothing", () => {
 });
 
 describe("share-price drop: a run kept open by pushes above the level", () => {
-  it("pushes above the level every few days cannot keep a run past the 30-day age limit: an old run restarts when below again, and pays", async () => {
-    // The oracle-deviation finding of the adversarial review, in the share-price kind: a 7-day
-    // product, the price pushed above the level for one observation every 3 days for 25 days
-    // (each restarts the stretch a proof needs without ending the run), then below 7 days
-    // straight. Before: check() tripped with the run's first observation 32 days old, fire
-    // reverted MarketIncidentTooOld for good and the policy was never paid.
-    const vault = await vaultAt(ONE);
-    const { p, params, productId } = await listed(vault, { durationSeconds: Number(7n * DAY), maxGapSeconds: Number(DAY) });
-    const policy = await w.buy(w.acc.alice, await w.quote(productId, { duration: 60n * DAY }));
-    await w.advance(2n * HOUR);
-    const at = async (price: bigint) => {
-      await w.send(vault.write.setPricePerShare([price]));
-      await w.send(w.core.market.write.observe([productId]));
+  it("pushes above the level cannot make a run unprovable, nor take its start from a policy active then", async () => {
+    // The oracle-deviation findings of the adversarial reviews, in the share-price kind: a 7-day
+    // product, the price pushed above the level for one observation every 3 days (each restarts
+    // the stretch a proof needs without ending the run). Before: pushes for 25 days left a tripped
+    // run 32 days old and unpayable. The incident time is the run's start unless the first
+    // possible proof (latest push + duration + a day) is past the 30-day limit from it.
+    const scenario = async (lastPushSlot: number, policyDays: bigint) => {
+      const vault = await vaultAt(ONE);
+      const { p, params, productId } = await listed(vault, { durationSeconds: Number(7n * DAY), maxGapSeconds: Number(DAY) });
+      const policy = await w.buy(w.acc.alice, await w.quote(productId, { duration: policyDays * DAY }));
+      await w.advance(2n * HOUR);
+      const at = async (price: bigint) => {
+        await w.send(vault.write.setPricePerShare([price]));
+        await w.send(w.core.market.write.observe([productId]));
+      };
+      await at(850_000n); // −15%: the run starts
+      const first = await w.now();
+      let resumed = 0n;
+      for (let slot = 1; slot <= lastPushSlot + 7 * 4 + 1; slot++) {
+        await w.advance(6n * HOUR);
+        await at(slot <= lastPushSlot && slot % 12 === 0 ? 950_000n : 850_000n); // above the level (0.9) once every 3 days
+        if (slot === lastPushSlot + 1) resumed = await w.now();
+      }
+      expect(BigInt((await record(p)).since)).toBe(first); // the run never restarts
+      const [tripped, t] = await w.core.sharePrice.read.check([params, "0x"]);
+      expect(tripped).toBe(true);
+      const before = await w.balance(addr(w.acc.alice));
+      const incidentId = await w.fireAndConfirm(productId, "0x");
+      expect(BigInt((await w.core.market.read.incident([incidentId])).incidentTime)).toBe(BigInt(t));
+      await w.send(w.core.market.write.settle([incidentId, [policy]]));
+      return { first, resumed, t: BigInt(t), paid: (await w.balance(addr(w.acc.alice))) - before };
     };
-    await at(850_000n); // −15%: the run starts
-    const first = await w.now();
-    let restarted = 0n;
-    for (let slot = 1; slot <= 25 * 4; slot++) {
-      await w.advance(6n * HOUR);
-      await at(slot % 12 === 6 ? 950_000n : 850_000n); // above the level (0.9) for one observation every 3 days
-      const since = BigInt((await record(p)).since);
-      if (since !== first && restarted === 0n) restarted = since;
-    }
-    expect(restarted).toBeGreaterThan(first + 15n * DAY);
-    expect(restarted).toBeLessThan(first + 19n * DAY);
-    for (let slot = 1; slot <= 7 * 4 + 1; slot++) {
-      await w.advance(6n * HOUR);
-      await at(850_000n);
-    }
-    const since = BigInt((await record(p)).since);
-    expect(await w.core.sharePrice.read.check([params, "0x"])).toEqual([true, since, since]);
-    const before = await w.balance(addr(w.acc.alice));
-    const incidentId = await w.fireAndConfirm(productId, "0x");
-    expect(BigInt((await w.core.market.read.incident([incidentId])).incidentTime)).toBe(since);
-    await w.send(w.core.market.write.settle([incidentId, [policy]]));
-    expect((await w.balance(addr(w.acc.alice))) - before).toBe(10_000n * USD);
+    const inTime = await scenario(60, 15n); // last push on day 15: a proof by day 23 fits the limit
+    expect(inTime.t).toBe(inTime.first);
+    expect(inTime.paid).toBe(10_000n * USD);
+    const late = await scenario(96, 60n); // pushes up to day 24: the first apart observation after the last push
+    expect(late.t).toBe(late.resumed);
+    expect(late.paid).toBe(10_000n * USD);
   }, 600_000);
 });
 

@@ -69,7 +69,7 @@ const paramsSchema = z
   .openapi("OracleDeviationParams");
 
 /** OracleDeviationTrigger.Record as its public getter returns it: since, lastApart, alignedAt, lastAligned. */
-type RecordTuple = readonly [number, number, number, number];
+type RecordTuple = readonly [number, number, number, number, number];
 
 export const oracleDeviation = {
   name: "oracle_deviation",

@@ -44,7 +44,7 @@ const paramsSchema = z
   .openapi("SharePriceParams");
 
 /** SharePriceTrigger.Record as its public getter returns it. */
-type RecordTuple = readonly [bigint, bigint, number, number, number, number, number, number, number]; // peak, pending, peakAt, pendingAt, since, lastBelow, recoveredAt, lastAbove, decimals
+type RecordTuple = readonly [bigint, bigint, number, number, number, number, number, number, number, number]; // peak, pending, peakAt, pendingAt, since, lastBelow, recoveredAt, lastAbove, decimals, resumedAt
 
 export const sharePrice = {
   name: "share_price",

@@ -30,12 +30,13 @@ import {ObservedTrigger} from "./ObservedTrigger.sol";
 /// apart, and they are apart now.
 ///
 /// Incident time (canonical): the first observation of the current run (which an unconfirmed
-/// return into line does not end). A run older than MAX_RUN_SECONDS (15 days) that finds the
-/// feeds apart again after a return into line restarts at that observation: each return restarts
-/// the stretch a proof needs, so returns into line every few days would otherwise keep the run's
-/// first observation past the market's 30-day incident age limit and the incident unprovable. It does not depend on the (empty) proof. Records are kept per
-/// `recordKey(params)` (every parameter but the duration), so products that differ only in how
-/// long the deviation must last share one incident time.
+/// return into line does not end) — unless returns into line (each restarts the stretch a proof
+/// needs) put the first moment the run can be proven, the latest return plus the duration plus a
+/// day, past the market's 30-day incident age limit counted from that first observation; then the
+/// first observation apart after the latest return. It does not depend on the (empty) proof nor
+/// on when it is sent. Records are kept per `recordKey(params)` (every parameter but the
+/// duration), so products that differ only in how long the deviation must last share one record
+/// (and one incident time, where the returns into line leave both provable from the start).
 contract OracleDeviationTrigger is ObservedTrigger {
     struct Params {
         address feed;
@@ -55,6 +56,8 @@ contract OracleDeviationTrigger is ObservedTrigger {
         uint40 lastApart;
         uint40 alignedAt;
         uint40 lastAligned;
+        /// @dev the first observation apart after the latest return into line
+        uint40 resumedAt;
     }
 
     uint256 private constant BPS = 10_000;
@@ -64,11 +67,12 @@ contract OracleDeviationTrigger is ObservedTrigger {
     uint16 public constant MAX_DEVIATION_BPS = 9_000;
     /// @notice The gas the read of both feeds and the sequencer may use, together.
     uint256 public constant READ_GAS = 600_000;
-    /// @notice A run whose first observation is older than this when the feeds come apart again
-    /// after a return into line restarts there; duration plus max gap may be at most this. So a
-    /// run kept open by returns into line (each restarts the stretch a proof needs) is always
-    /// provable inside the market's 30-day incident age limit.
+    /// @notice The most duration plus max gap may be (a proof always fits the market's age limit).
     uint32 public constant MAX_RUN_SECONDS = 15 days;
+    /// @notice The market's incident age limit (`CoverMarket.MAX_INCIDENT_AGE_SECONDS`).
+    uint256 public constant INCIDENT_AGE_LIMIT_SECONDS = 30 days;
+    /// @notice Time allowed for a proof to be sent once it is possible.
+    uint256 public constant PROOF_MARGIN_SECONDS = 1 days;
 
     /// @notice Records by `recordKey(params)`.
     mapping(bytes32 key => Record) public records;
@@ -114,7 +118,19 @@ contract OracleDeviationTrigger is ObservedTrigger {
         if (block.timestamp - r.lastApart > p.maxGapSeconds) return (false, 0, 0);
         uint256 stretch = r.lastAligned > r.since ? r.lastAligned : r.since;
         if (block.timestamp < stretch + p.durationSeconds) return (false, 0, 0);
-        return (true, r.since, r.since);
+        uint64 t = _incidentTime(r, p.durationSeconds);
+        return (true, t, t);
+    }
+
+    /// @dev The run's first observation, unless returns into line put the first moment it can be
+    /// proven (the latest return plus the duration, plus a day for the proof to be sent) past the
+    /// market's 30-day incident age limit counted from it: then the first observation apart after
+    /// the latest return (a function of the observations and the duration, not of the proof's time).
+    function _incidentTime(Record memory r, uint32 durationSeconds) private pure returns (uint64) {
+        if (r.lastAligned > r.since && uint256(r.lastAligned) + durationSeconds + PROOF_MARGIN_SECONDS > uint256(r.since) + INCIDENT_AGE_LIMIT_SECONDS) {
+            return r.resumedAt;
+        }
+        return r.since;
     }
 
     /// @inheritdoc ITrigger
@@ -131,16 +147,11 @@ contract OracleDeviationTrigger is ObservedTrigger {
                 emit OracleDeviationCleared(key, r.since, nowTs);
                 r.since = 0;
                 r.lastAligned = 0;
-            } else if (r.since != 0 && r.alignedAt != 0 && block.timestamp - r.since > MAX_RUN_SECONDS) {
-                // Apart again after a return into line, in a run older than MAX_RUN_SECONDS: from
-                // its first observation no proof could come inside the market's age limit any
-                // more, so the run restarts here (a new incident time a proof can still use).
-                emit OracleDeviationCleared(key, r.since, nowTs);
-                r.since = 0;
-                r.lastAligned = 0;
             }
+            if (r.since != 0 && r.alignedAt != 0) r.resumedAt = nowTs; // apart again after a return into line
             if (r.since == 0) {
                 r.since = nowTs;
+                r.resumedAt = 0;
                 emit OracleDeviationObserved(key, price, ref, dev, nowTs);
             }
             r.lastApart = nowTs;
@@ -151,7 +162,7 @@ contract OracleDeviationTrigger is ObservedTrigger {
                 r.alignedAt = nowTs;
             } else if (block.timestamp - r.alignedAt >= p.maxGapSeconds) {
                 emit OracleDeviationCleared(key, r.since, nowTs);
-                r = Record(0, 0, 0, 0);
+                r = Record(0, 0, 0, 0, 0);
             }
         } else {
             return false; // in line, no run: nothing to record

@@ -37,11 +37,11 @@ interface IShareVault {
 /// and the proving call, more than `maxGapSeconds` apart, and it is below now. Anyone may `observe`.
 ///
 /// Incident time (canonical): the first observation of the current run (which an unconfirmed
-/// recovery does not end). It does not depend on the (empty) proof. A run older than
-/// MAX_RUN_SECONDS (15 days) that is below again after an unconfirmed recovery restarts at that
-/// observation (otherwise pushes above the level every few days would keep its first observation
-/// past the market's 30-day age limit). Records are kept per `recordKey(params)` (every parameter
-/// but the duration).
+/// recovery does not end) — unless pushes above the level (each restarts the stretch a proof
+/// needs) put the first possible proof, the latest push plus the duration plus a day, past the
+/// market's 30-day age limit counted from it; then the first observation below after the latest
+/// push. It depends neither on the (empty) proof nor on when it is sent. Records are kept per
+/// `recordKey(params)` (every parameter but the duration).
 contract SharePriceTrigger is ObservedTrigger {
     struct Params {
         address vault;
@@ -63,6 +63,8 @@ contract SharePriceTrigger is ObservedTrigger {
         uint40 recoveredAt;
         uint40 lastAbove;
         uint8 decimals;
+        /// @dev the first observation below after the latest unconfirmed recovery
+        uint40 resumedAt;
     }
 
     uint256 private constant BPS = 10_000;
@@ -77,11 +79,12 @@ contract SharePriceTrigger is ObservedTrigger {
     /// @notice The gas each of a vault's reads may use (`decimals`, `convertToAssets` summing its
     /// strategies or markets); a vault that needs more cannot be read (refused at listing).
     uint256 public constant READ_GAS = 1_000_000;
-    /// @notice A run whose first observation is older than this when the price is below again after
-    /// an unconfirmed recovery restarts there; duration plus max gap may be at most this. So a run
-    /// kept open by pushes above the level (each restarts the stretch a proof needs) is always
-    /// provable inside the market's 30-day incident age limit.
+    /// @notice The most duration plus max gap may be (a proof always fits the market's age limit).
     uint32 public constant MAX_RUN_SECONDS = 15 days;
+    /// @notice The market's incident age limit (`CoverMarket.MAX_INCIDENT_AGE_SECONDS`).
+    uint256 public constant INCIDENT_AGE_LIMIT_SECONDS = 30 days;
+    /// @notice Time allowed for a proof to be sent once it is possible.
+    uint256 public constant PROOF_MARGIN_SECONDS = 1 days;
 
     /// @notice The market: only it (or a trigger it approves, a composite's legs) registers, which records the first peak.
     ITriggerRegistry public immutable registry;
@@ -136,7 +139,12 @@ contract SharePriceTrigger is ObservedTrigger {
         if (block.timestamp - r.lastBelow > p.maxGapSeconds) return (false, 0, 0);
         uint256 stretch = r.lastAbove > r.since ? r.lastAbove : r.since;
         if (block.timestamp < stretch + p.durationSeconds) return (false, 0, 0);
-        return (true, r.since, r.since);
+        // The run's first observation, unless pushes above the level put the first possible proof
+        // (the latest push plus the duration, plus a day to send it) past the market's 30-day age
+        // limit counted from it: then the first observation below after the latest push.
+        uint64 t = r.since;
+        if (r.lastAbove > r.since && uint256(r.lastAbove) + p.durationSeconds + PROOF_MARGIN_SECONDS > uint256(r.since) + INCIDENT_AGE_LIMIT_SECONDS) t = r.resumedAt;
+        return (true, t, t);
     }
 
     /// @inheritdoc ITrigger
@@ -158,16 +166,11 @@ contract SharePriceTrigger is ObservedTrigger {
                 emit SharePriceDropCleared(p.vault, key, r.since, nowTs);
                 r.since = 0;
                 r.lastAbove = 0;
-            } else if (r.since != 0 && r.recoveredAt != 0 && block.timestamp - r.since > MAX_RUN_SECONDS) {
-                // Below again after an unconfirmed recovery, in a run older than MAX_RUN_SECONDS:
-                // from its first observation no proof could come inside the market's age limit
-                // any more, so the run restarts here (a new incident time a proof can still use).
-                emit SharePriceDropCleared(p.vault, key, r.since, nowTs);
-                r.since = 0;
-                r.lastAbove = 0;
             }
+            if (r.since != 0 && r.recoveredAt != 0) r.resumedAt = nowTs; // below again after a push above
             if (r.since == 0) {
                 r.since = nowTs;
+                r.resumedAt = 0;
                 emit SharePriceDropObserved(p.vault, key, price, r.peak, nowTs);
             }
             r.lastBelow = nowTs;
