@@ -29,19 +29,23 @@ export async function listProducts() {
 export async function getProduct(id: number) {
   return ok(api.v1.products[":id"].$get({ param: { id: String(id) } }));
 }
-export async function listReadings(id: number, since: number) {
-  // Pages of 500 until the last: the chart wants the whole window.
-  const out: Awaited<ReturnType<typeof readingsPage>>["readings"] = [];
+/** Every page of a keyset-paged list (`next` is the cursor of the following page), up to 20 pages. */
+async function allPages<T>(page: (after: number) => Promise<{ next: number | null; items: T[] }>): Promise<T[]> {
+  const out: T[] = [];
   for (let after = 0, i = 0; i < 20; i++) {
-    const page = await readingsPage(id, since, after);
-    out.push(...page.readings);
-    if (page.next === null) break;
-    after = page.next;
+    const p = await page(after);
+    out.push(...p.items);
+    if (p.next === null) break;
+    after = p.next;
   }
   return out;
 }
-async function readingsPage(id: number, since: number, after: number) {
-  return ok(api.v1.products[":id"].readings.$get({ param: { id: String(id) }, query: { since: String(since), after: String(after), limit: "500" } }));
+/** The keeper's readings of a product since `since`, the whole window (what the chart draws). */
+export async function listReadings(id: number, since: number) {
+  return allPages(async (after) => {
+    const r = await ok(api.v1.products[":id"].readings.$get({ param: { id: String(id) }, query: { since: String(since), after: String(after), limit: "500" } }));
+    return { next: r.next, items: r.readings };
+  });
 }
 export async function getDeployment() {
   return ok(api.v1.deployment.$get());
@@ -69,15 +73,8 @@ export async function indexPurchase(txHash: string) {
   return ok(api.v1.purchases.$post({ json: { txHash }, header: {} }));
 }
 export async function poolHistory(since: number) {
-  const out: Awaited<ReturnType<typeof historyPage>>["snapshots"] = [];
-  for (let after = 0, i = 0; i < 20; i++) {
-    const page = await historyPage(since, after);
-    out.push(...page.snapshots);
-    if (page.next === null) break;
-    after = page.next;
-  }
-  return out;
-}
-async function historyPage(since: number, after: number) {
-  return ok(api.v1.pools.history.$get({ query: { since: String(since), after: String(after), limit: "500" } }));
+  return allPages(async (after) => {
+    const r = await ok(api.v1.pools.history.$get({ query: { since: String(since), after: String(after), limit: "500" } }));
+    return { next: r.next, items: r.snapshots };
+  });
 }

@@ -6,7 +6,7 @@ import { ONE_SHARE, readPoolState } from "../chain/actions/readPoolState";
 import { chainClient } from "../chain/client";
 import { deploymentOf } from "../chain/deployment";
 import type { AppEnv } from "../env";
-import { PUBLIC, problemResponses } from "../schemas/common";
+import { PUBLIC, problemResponses, SincePageQuery } from "../schemas/common";
 import { Incident, ListQuery, Payout, Pool, PoolSnapshot } from "../schemas/pool";
 import { listSnapshots } from "../../db/queries/poolSnapshots";
 import { defaultHook } from "./hook";
@@ -93,13 +93,6 @@ const routes3 = routes2.openapi(payouts, async (c) => {
   return c.json({ payouts: rows.map((r) => ({ ...r, recipient: getAddress(r.recipient) })), next: rows.length === q.limit ? rows[rows.length - 1]!.policyId : null }, 200);
 });
 
-const HistoryQuery = z
-  .object({
-    since: z.coerce.number().int().min(0).max(2 ** 40).default(0).openapi({ param: { name: "since", in: "query" }, type: "integer", description: "only snapshots at or after this unix time (block time)" }),
-    after: z.coerce.number().int().min(0).max(2 ** 53 - 1).default(0).openapi({ param: { name: "after", in: "query" }, type: "integer", description: "the last snapshot id of the previous page" }),
-    limit: z.coerce.number().int().min(1).max(500).default(200).openapi({ param: { name: "limit", in: "query" }, type: "integer" }),
-  })
-  .strict();
 const history = createRoute({
   method: "get",
   path: "/v1/pools/history",
@@ -107,7 +100,7 @@ const history = createRoute({
   security: PUBLIC,
   tags: ["pool"],
   summary: "The pool over time as the keeper read it (at most every 15 minutes): assets, shares, active cover, pending liability, share price",
-  request: { query: HistoryQuery },
+  request: { query: SincePageQuery },
   responses: { 200: { description: "a page of snapshots, oldest first", content: { "application/json": { schema: z.object({ snapshots: z.array(PoolSnapshot), next: z.int().nullable() }) } } }, ...problemResponses(400) },
 });
 export const poolRoutes = routes3.openapi(history, async (c) => {

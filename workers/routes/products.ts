@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { requireScope } from "../auth";
 import { chainClient } from "../chain/client";
 import type { AppEnv } from "../env";
-import { KEY_REQUIRED, PUBLIC, problemResponses } from "../schemas/common";
+import { KEY_REQUIRED, PUBLIC, problemResponses, SincePageQuery } from "../schemas/common";
 import { Product, ProductId, ProductInput, Reading } from "../schemas/product";
 import { listReadings, productExists } from "../../db/queries/readings";
 import { notFound } from "../errors";
@@ -64,13 +64,6 @@ const routes3 = routes2.openapi(put, async (c) => {
   return created ? c.json(product, 201) : c.json(product, 200);
 });
 
-const ReadingsQuery = z
-  .object({
-    after: z.coerce.number().int().min(0).max(2 ** 53 - 1).default(0).openapi({ param: { name: "after", in: "query" }, type: "integer", description: "the last reading id of the previous page" }),
-    since: z.coerce.number().int().min(0).max(2 ** 40).default(0).openapi({ param: { name: "since", in: "query" }, type: "integer", description: "only readings observed at or after this unix time" }),
-    limit: z.coerce.number().int().min(1).max(500).default(200).openapi({ param: { name: "limit", in: "query" }, type: "integer" }),
-  })
-  .strict();
 const readings = createRoute({
   method: "get",
   path: "/v1/products/{id}/readings",
@@ -78,7 +71,7 @@ const readings = createRoute({
   security: PUBLIC,
   tags: ["catalog"],
   summary: "The keeper's readings of a product's trigger over time (each change it saw), with the evidence: round id, answer, block, validity",
-  request: { params: z.object({ id: ProductId }), query: ReadingsQuery },
+  request: { params: z.object({ id: ProductId }), query: SincePageQuery },
   responses: {
     200: { description: "a page of readings, oldest first", content: { "application/json": { schema: z.object({ readings: z.array(Reading), next: z.int().nullable() }) } } },
     ...problemResponses(400, 404),

@@ -43,3 +43,12 @@ export const problemResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 415
       },
     ]),
   );
+
+/** The query of a time-windowed keyset list (readings, pool history): from `since`, after the cursor, at most 500. */
+export const SincePageQuery = z
+  .object({
+    since: z.coerce.number().int().min(0).max(2 ** 40).default(0).openapi({ param: { name: "since", in: "query" }, type: "integer", description: "only entries at or after this unix time" }),
+    after: z.coerce.number().int().min(0).max(2 ** 53 - 1).default(0).openapi({ param: { name: "after", in: "query" }, type: "integer", description: "the last id of the previous page" }),
+    limit: z.coerce.number().int().min(1).max(500).default(200).openapi({ param: { name: "limit", in: "query" }, type: "integer" }),
+  })
+  .strict();

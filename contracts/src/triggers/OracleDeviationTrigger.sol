@@ -67,12 +67,6 @@ contract OracleDeviationTrigger is ObservedTrigger {
     uint16 public constant MAX_DEVIATION_BPS = 9_000;
     /// @notice The gas the read of both feeds and the sequencer may use, together.
     uint256 public constant READ_GAS = 600_000;
-    /// @notice The most duration plus max gap may be (a proof always fits the market's age limit).
-    uint32 public constant MAX_RUN_SECONDS = 15 days;
-    /// @notice The market's incident age limit (`CoverMarket.MAX_INCIDENT_AGE_SECONDS`).
-    uint256 public constant INCIDENT_AGE_LIMIT_SECONDS = 30 days;
-    /// @notice Time allowed for a proof to be sent once it is possible.
-    uint256 public constant PROOF_MARGIN_SECONDS = 1 days;
 
     /// @notice Records by `recordKey(params)`.
     mapping(bytes32 key => Record) public records;
@@ -118,19 +112,8 @@ contract OracleDeviationTrigger is ObservedTrigger {
         if (block.timestamp - r.lastApart > p.maxGapSeconds) return (false, 0, 0);
         uint256 stretch = r.lastAligned > r.since ? r.lastAligned : r.since;
         if (block.timestamp < stretch + p.durationSeconds) return (false, 0, 0);
-        uint64 t = _incidentTime(r, p.durationSeconds);
+        uint64 t = _runIncidentTime(r.since, r.lastAligned, r.resumedAt, p.durationSeconds);
         return (true, t, t);
-    }
-
-    /// @dev The run's first observation, unless returns into line put the first moment it can be
-    /// proven (the latest return plus the duration, plus a day for the proof to be sent) past the
-    /// market's 30-day incident age limit counted from it: then the first observation apart after
-    /// the latest return (a function of the observations and the duration, not of the proof's time).
-    function _incidentTime(Record memory r, uint32 durationSeconds) private pure returns (uint64) {
-        if (r.lastAligned > r.since && uint256(r.lastAligned) + durationSeconds + PROOF_MARGIN_SECONDS > uint256(r.since) + INCIDENT_AGE_LIMIT_SECONDS) {
-            return r.resumedAt;
-        }
-        return r.since;
     }
 
     /// @inheritdoc ITrigger

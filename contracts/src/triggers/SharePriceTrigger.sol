@@ -79,12 +79,6 @@ contract SharePriceTrigger is ObservedTrigger {
     /// @notice The gas each of a vault's reads may use (`decimals`, `convertToAssets` summing its
     /// strategies or markets); a vault that needs more cannot be read (refused at listing).
     uint256 public constant READ_GAS = 1_000_000;
-    /// @notice The most duration plus max gap may be (a proof always fits the market's age limit).
-    uint32 public constant MAX_RUN_SECONDS = 15 days;
-    /// @notice The market's incident age limit (`CoverMarket.MAX_INCIDENT_AGE_SECONDS`).
-    uint256 public constant INCIDENT_AGE_LIMIT_SECONDS = 30 days;
-    /// @notice Time allowed for a proof to be sent once it is possible.
-    uint256 public constant PROOF_MARGIN_SECONDS = 1 days;
 
     /// @notice The market: only it (or a trigger it approves, a composite's legs) registers, which records the first peak.
     ITriggerRegistry public immutable registry;
@@ -139,11 +133,7 @@ contract SharePriceTrigger is ObservedTrigger {
         if (block.timestamp - r.lastBelow > p.maxGapSeconds) return (false, 0, 0);
         uint256 stretch = r.lastAbove > r.since ? r.lastAbove : r.since;
         if (block.timestamp < stretch + p.durationSeconds) return (false, 0, 0);
-        // The run's first observation, unless pushes above the level put the first possible proof
-        // (the latest push plus the duration, plus a day to send it) past the market's 30-day age
-        // limit counted from it: then the first observation below after the latest push.
-        uint64 t = r.since;
-        if (r.lastAbove > r.since && uint256(r.lastAbove) + p.durationSeconds + PROOF_MARGIN_SECONDS > uint256(r.since) + INCIDENT_AGE_LIMIT_SECONDS) t = r.resumedAt;
+        uint64 t = _runIncidentTime(r.since, r.lastAbove, r.resumedAt, p.durationSeconds);
         return (true, t, t);
     }
 
