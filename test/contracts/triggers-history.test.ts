@@ -84,6 +84,38 @@ describe("depeg: long, dense episodes", () => {
     expect((await w.core.depeg.read.check([params, later]))[0]).toBe(false);
   });
 
+  it("the walk judges the round it stops at: exactly the threshold ends the episode wherever the segments break; an insane round reverts", async () => {
+    const THRESHOLD = 995n * E8 / 1000n;
+    const { feed, params, onsetAt, onsetId } = await episode(300, { duration: 6 * 3600 });
+    // Round 200 of the episode (onset + 200 min) is rewritten to exactly the threshold: not below.
+    await w.send(feed.write.updateRoundData([3n + 200n, THRESHOLD, onsetAt + 200n * MIN, onsetAt + 200n * MIN]));
+    await w.send(feed.write.updateRoundData([3n + 299n, 99n * E8 / 100n, onsetAt + 299n * MIN, onsetAt + 299n * MIN])); // keep the latest round last
+    const proof = encodeDepegProof(onsetId);
+    const key = await w.core.depeg.read.scanKey([feed.address, THRESHOLD, onsetId]);
+    // Segments of 199 rounds then 1: the first stops on round 199, the second reads round 200.
+    expect((await w.core.depeg.simulate.advance([params, proof, 199n])).result).toBe(false);
+    await w.send(w.core.depeg.write.advance([params, proof, 199n]));
+    const [cursor, cursorAt, , recovered] = await w.core.depeg.read.scans([key]);
+    expect([cursor, BigInt(cursorAt), recovered]).toEqual([onsetId + 199n, onsetAt + 199n * MIN, 0]);
+    expect((await w.core.depeg.simulate.advance([params, proof, 1n])).result).toBe(true);
+    await w.send(w.core.depeg.write.advance([params, proof, 1n]));
+    const after = await w.core.depeg.read.scans([key]);
+    expect([after[0], BigInt(after[3])]).toEqual([onsetId + 200n, onsetAt + 200n * MIN]);
+    // The episode lasted 200 min < 6 h: not tripped.
+    expect(await w.core.depeg.read.check([params, proof])).toEqual([false, 0n, 0n]);
+
+    // A negative answer (or a round stamped in the future) inside an episode is an oracle error, never a skip.
+    const bad = await episode(120, { duration: 3600 });
+    await w.send(bad.feed.write.updateRoundData([3n + 60n, -1n, bad.onsetAt + 60n * MIN, bad.onsetAt + 60n * MIN]));
+    await w.send(bad.feed.write.updateRoundData([3n + 119n, 99n * E8 / 100n, bad.onsetAt + 119n * MIN, bad.onsetAt + 119n * MIN]));
+    await expectRevert(w.core.depeg.read.check([bad.params, encodeDepegProof(bad.onsetId)]), "OracleAnswerNotPositive");
+    const future = await episode(120, { duration: 3600 });
+    const ahead = (await w.now()) + DAY;
+    await w.send(future.feed.write.updateRoundData([3n + 30n, 99n * E8 / 100n, ahead, ahead]));
+    await w.send(future.feed.write.updateRoundData([3n + 119n, 99n * E8 / 100n, future.onsetAt + 119n * MIN, future.onsetAt + 119n * MIN]));
+    await expectRevert(w.core.depeg.read.check([future.params, encodeDepegProof(future.onsetId)]), "OracleUpdatedInFuture");
+  });
+
   it("a depeg shorter than the duration does not pay; a proof that skips the onset is refused", async () => {
     const { params, onsetId } = await episode(600); // 10 h
     expect(await w.core.depeg.read.check([params, encodeDepegProof(onsetId)])).toEqual([false, 0n, 0n]);

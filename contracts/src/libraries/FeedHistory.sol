@@ -33,10 +33,18 @@ library FeedHistory {
     }
 
     /// @dev Reads one round; `exists` is false when the feed cannot answer it or it was never set.
-    /// A plain staticcall (no try/catch, no full ABI decode): it is the inner loop of every walk.
     function tryRead(address feed, uint80 id) internal view returns (bool exists, Round memory r) {
+        uint256 answer;
+        uint64 at;
+        (exists, answer, at) = tryReadRaw(feed, id);
+        if (exists) r = Round(id, answer, at);
+    }
+
+    /// @dev `tryRead` without a struct: the inner loop of every walk (a plain staticcall into
+    /// scratch memory, no try/catch, no full ABI decode, nothing allocated per round).
+    function tryReadRaw(address feed, uint80 id) internal view returns (bool exists, uint256 answer, uint64 at) {
         bool ok;
-        int256 answer;
+        int256 a;
         uint256 updatedAt;
         assembly ("memory-safe") {
             let ptr := mload(0x40)
@@ -45,19 +53,48 @@ library FeedHistory {
             ok := staticcall(gas(), feed, ptr, 36, ptr, 160)
             if lt(returndatasize(), 160) { ok := 0 }
             if ok {
-                answer := mload(add(ptr, 32))
+                a := mload(add(ptr, 32))
                 updatedAt := mload(add(ptr, 96))
             }
         }
-        if (!ok || updatedAt == 0) return (false, r);
+        if (!ok || updatedAt == 0) return (false, 0, 0);
         // Zero is a reading (a TVL drained to nothing); a negative answer is not.
-        if (answer < 0) revert IOracleErrors.OracleAnswerNotPositive(feed, id, answer);
+        if (a < 0) revert IOracleErrors.OracleAnswerNotPositive(feed, id, a);
         if (updatedAt > block.timestamp) revert IOracleErrors.OracleUpdatedInFuture(feed, id, updatedAt);
-        // answer ≥ 0 checked; updatedAt ≤ block.timestamp fits 64 bits.
-        r.id = id;
-        r.answer = uint256(answer);
-        r.at = uint64(updatedAt);
-        return (true, r);
+        // a ≥ 0 checked; updatedAt ≤ block.timestamp fits 64 bits.
+        return (true, uint256(a), uint64(updatedAt));
+    }
+
+    /// @dev From round `id` (read at `at`), walks the rounds after it inside its phase while each
+    /// exists, is sane, answers below `below` and `latestId` is not passed: at most `maxRounds`.
+    /// Returns the last round walked and how many were. It stops *before* any other round (missing,
+    /// insane, at or above `below`) without judging it: the caller reads that one with `tryReadRaw`,
+    /// which reverts on an insane round and tells a missing one (a phase's end) from a reading.
+    /// All in assembly over one scratch buffer: a round costs the feed's read and ~40 gas more.
+    function walkBelow(address feed, uint80 id, uint64 at, uint80 latestId, uint256 below, uint256 maxRounds)
+        internal
+        view
+        returns (uint80 lastId, uint64 lastAt, uint256 walked)
+    {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, shl(224, 0x9a6fc8f5)) // getRoundData(uint80); the id goes at ptr + 4
+            let out := add(ptr, 0x40)
+            for {} and(lt(walked, maxRounds), iszero(eq(id, latestId))) {} {
+                let next := add(id, 1)
+                mstore(add(ptr, 4), next)
+                if iszero(staticcall(gas(), feed, ptr, 36, out, 160)) { break }
+                if lt(returndatasize(), 160) { break }
+                let a := mload(add(out, 0x20))
+                let u := mload(add(out, 0x60))
+                // missing (updatedAt 0), in the future, negative, or not below: the caller's to judge
+                if or(or(iszero(u), gt(u, timestamp())), or(slt(a, 0), iszero(lt(a, below)))) { break }
+                id := next
+                at := u
+                walked := add(walked, 1)
+            }
+        }
+        return (id, at, walked);
     }
 
     /// @dev Reads a round that must exist.
