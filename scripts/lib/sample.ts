@@ -25,28 +25,38 @@ export async function seedSampleProducts(clients: LocalClients, owner: Wallet, c
     const [receipt] = await sendOperation(clients.publicClient, owner, op);
     return { productId: listedProductId(receipt!.logs), name, terms: op.termsText, termsHash: op.termsHash };
   };
-  const day = 86_400;
   const lending = await newFeed(8, 1_200_000_000n * E8);
   const dex = await newFeed(8, 800_000_000n * E8);
   // The staking contract's TVL in its own asset (ETH staked, 8 decimals): an ETH crash is not a drop.
   const staking = await newFeed(8, 800_000n * E8);
   const usdPrice = await newFeed(8, E8);
   const protocol = (await deploy(clients, owner, MockPausableProtocol, [owner.account!.address])).address;
-
-  const tvl = (feed: Address, units?: string) => ({ kind: "tvl_drop", params: { feed, dropBps: 5000, windowSeconds: day, maxAgeSeconds: 2 * day, ...(units ? { units } : {}) } }) as const;
-  const paused = { kind: "paused", params: { target: protocol, durationSeconds: 6 * 3600, maxGapSeconds: 600 } } as const;
-  const products = [
-    { ...(await list("Lending market TVL collapse", tvl(lending), 2_000_000n * USD)), feed: lending },
-    { ...(await list("DEX TVL collapse", tvl(dex), 1_000_000n * USD)), feed: dex },
-    { ...(await list("Staking TVL collapse (in ETH)", tvl(staking, "ETH"), 1_500_000n * USD)), feed: staking },
-    { ...(await list("Protocol paused", paused, 500_000n * USD)), target: protocol },
-    { ...(await list("Stablecoin depeg", { kind: "depeg", params: { feed: usdPrice, thresholdE18: 97n * 10n ** 16n, durationSeconds: day, maxAgeSeconds: 2 * day } }, 1_000_000n * USD)), feed: usdPrice },
-    await list("Lending exploit (TVL drop and pause)", { kind: "all_of", params: { legs: [tvl(lending), paused], maxSpreadSeconds: day } }, 1_000_000n * USD),
-  ];
+  const terms = sampleTerms({ lending, dex, staking, usdPrice, protocol });
+  const products: SampleProduct[] = [];
+  for (const t of terms) products.push({ ...(await list(t.name, t.trigger, t.capAmount)), ...(t.feed ? { feed: t.feed } : {}), ...(t.target ? { target: t.target } : {}) });
   return { products, feeds: { lending, dex, staking, usdPrice }, protocol };
 }
 
 const MONTH = 30 * 86_400;
+
+/**
+ * LOCAL ONLY: the sample catalog's products in words (one per trigger kind of the first release),
+ * in listing order (product ids 1–6), for the feeds and protocol they watch.
+ */
+export type SampleTerms = { name: string; trigger: TriggerTerms; capAmount: bigint; feed?: Address; target?: Address };
+export function sampleTerms(a: { lending: Address; dex: Address; staking: Address; usdPrice: Address; protocol: Address }): SampleTerms[] {
+  const day = 86_400;
+  const tvl = (feed: Address, units?: string) => ({ kind: "tvl_drop", params: { feed, dropBps: 5000, windowSeconds: day, maxAgeSeconds: 2 * day, ...(units ? { units } : {}) } }) as const;
+  const paused = { kind: "paused", params: { target: a.protocol, durationSeconds: 6 * 3600, maxGapSeconds: 600 } } as const;
+  return [
+    { name: "Lending market TVL collapse", trigger: tvl(a.lending), capAmount: 2_000_000n * USD, feed: a.lending },
+    { name: "DEX TVL collapse", trigger: tvl(a.dex), capAmount: 1_000_000n * USD, feed: a.dex },
+    { name: "Staking TVL collapse (in ETH)", trigger: tvl(a.staking, "ETH"), capAmount: 1_500_000n * USD, feed: a.staking },
+    { name: "Protocol paused", trigger: paused, capAmount: 500_000n * USD, target: a.protocol },
+    { name: "Stablecoin depeg", trigger: { kind: "depeg", params: { feed: a.usdPrice, thresholdE18: 97n * 10n ** 16n, durationSeconds: day, maxAgeSeconds: 2 * day } }, capAmount: 1_000_000n * USD, feed: a.usdPrice },
+    { name: "Lending exploit (TVL drop and pause)", trigger: { kind: "all_of", params: { legs: [tvl(a.lending), paused], maxSpreadSeconds: day } }, capAmount: 1_000_000n * USD },
+  ];
+}
 
 /** LOCAL ONLY: sample protocols with realistic risk inputs, and which sample product covers which. */
 export function sampleProtocols(now: number) {

@@ -1,7 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { demandMultiplierBps, quotePremium, type PremiumRequest } from "../../workers/pricing/premium";
+import { E18 } from "../../workers/pricing/calibration";
+import { CALIBRATION } from "../../workers/pricing/calibrated";
+import type { Frequency } from "../../workers/pricing/frequency";
+import { COST_OF_CAPITAL_BPS, demandMultiplierBps, EXPENSES_BPS, quotePremium, riskMultiplierE18, type PremiumRequest } from "../../workers/pricing/premium";
 import { riskRate, type RiskInputs } from "../../workers/pricing/risk";
+import { kindLookup, kindNamed, type TriggerKind } from "../../workers/triggers/index";
 
 const NOW = 1_790_000_000;
 const MONTH = 30 * 86_400;
@@ -18,10 +22,27 @@ const solid: RiskInputs = {
   upgradeable: false,
   oracleDependence: "chainlink",
 };
+/** A product: its kind and parameters in words (as D1's params_json holds them). */
+type Terms = { kind: TriggerKind; params: Record<string, unknown> };
+const tvl = (dropBps = 5_000, windowSeconds = 86_400): Terms => ({ kind: "tvl_drop", params: { feed: "0x0000000000000000000000000000000000000001", dropBps, windowSeconds, maxAgeSeconds: 86_400, sequencerFeed: "0x0000000000000000000000000000000000000000", sequencerGraceSeconds: 0 } });
+const depeg = (thresholdE18: bigint, durationSeconds: number): Terms => ({ kind: "depeg", params: { feed: "0x0000000000000000000000000000000000000001", thresholdE18: thresholdE18.toString(), durationSeconds, maxAgeSeconds: 86_400, sequencerFeed: "0x0000000000000000000000000000000000000000", sequencerGraceSeconds: 0 } });
+const sharePrice = (dropBps: number, durationSeconds = 3_600): Terms => ({ kind: "share_price", params: { vault: "0x0000000000000000000000000000000000000001", dropBps, durationSeconds, maxGapSeconds: 600, maxGrowthBpsPerYear: 5_000 } });
+const category = "lending" as const;
+
+/** λ of a product on a protocol with these risk inputs (what the quote service computes). */
+function frequencyOf(i: RiskInputs, t: Terms): Frequency {
+  const r = riskRate(i, NOW);
+  if (!r.ok) return { perYearE18: 0n, steps: [] };
+  const ctx = { category, riskMultiplierE18: riskMultiplierE18(r.annualRateBps), incidentCount: i.incidentCount, launchedAt: i.launchedAt, now: NOW };
+  return kindNamed(t.kind).tripFrequency(t.params, ctx, kindLookup());
+}
+
 const req: PremiumRequest = {
   amount: 10_000n * USD,
   durationDays: 30,
+  frequency: frequencyOf(solid, tvl()),
   productMultiplierBps: 10_000,
+  leverageBps: 20_000,
   capacityLeft: 1_000_000n * USD,
   poolActiveCover: 0n,
   poolCapacity: 1_000_000n * USD,
@@ -43,12 +64,18 @@ const request = fc.record({
   amount: fc.bigInt({ min: 100n * USD, max: 500_000n * USD }),
   durationDays: fc.integer({ min: 1, max: 365 }),
   productMultiplierBps: fc.integer({ min: 5_000, max: 30_000 }),
+  leverageBps: fc.integer({ min: 10_000, max: 50_000 }),
   poolActiveCover: fc.bigInt({ min: 0n, max: 400_000n * USD }),
   minimumPremium: fc.bigInt({ min: 0n, max: 5n * USD }),
 }).map((r) => ({ ...r, capacityLeft: 1_000_000n * USD - r.poolActiveCover, poolCapacity: 1_000_000n * USD }));
+const terms = fc.oneof(
+  fc.integer({ min: 100, max: 9_900 }).map((x) => tvl(x)),
+  fc.integer({ min: 100, max: 9_900 }).map((x) => sharePrice(x)),
+  fc.tuple(fc.integer({ min: 500, max: 999_900 }), fc.integer({ min: 60, max: 7 * 86_400 })).map(([t, d]) => depeg(BigInt(t) * 10n ** 12n, d)),
+);
 
-const premiumOf = (i: RiskInputs, r: PremiumRequest) => {
-  const q = quotePremium(i, r, NOW);
+const premiumOf = (i: RiskInputs, r: Omit<PremiumRequest, "frequency">, t: Terms = tvl()) => {
+  const q = quotePremium(i, { ...r, frequency: frequencyOf(i, t) }, NOW);
   return q.ok ? q.premium : undefined;
 };
 const opts = { seed: 20261124, numRuns: 300 };
@@ -81,13 +108,62 @@ describe("risk rate", () => {
 });
 
 describe("premium", () => {
-  it("is amount × rate × days/365 × demand, rounded up: $10,000 for 30 days at 2.5% is $20.55", () => {
+  it("is expected loss + capital charge + expenses, × amount × days/365, rounded up: a 50% TVL drop on a solid lending protocol", () => {
     const q = quotePremium(solid, req, NOW);
     expect(q.ok).toBe(true);
     if (!q.ok) return;
-    // 10,000 × 0.025 × 30/365 = 20.547945… → 20,547,946 base units (rounded up)
-    expect(q.premium).toBe(20_547_946n);
-    expect(q.breakdown).toMatchObject({ annualRateBps: 250, utilisationAfterBps: 100, demandMultiplierBps: 10_000, durationDays: 30 });
+    // λ = 8.75% (lending exploits a protocol-year) × 250/400 (risk) × sqrt(0.5) (loss ≥ 50%) = 3.867% a year
+    const lambda = (((CALIBRATION.exploitRateE18.lending * 625_000_000_000_000_000n) / E18) * 707_106_781_186_547_524n) / E18;
+    expect(req.frequency.perYearE18).toBe(lambda);
+    // 30 days: P(pays) = λ·30/365 (rounded up), annualised back: EL ≈ λ
+    const T = 30n * 86_400n, Y = 365n * 86_400n;
+    const p = (lambda * T + Y - 1n) / Y;
+    const el = (p * Y + T - 1n) / T;
+    const capital = (COST_OF_CAPITAL_BPS * 10n ** 14n * 10_000n + 19_999n) / 20_000n; // 6% × 1/2×
+    const rate = el + capital + EXPENSES_BPS * 10n ** 14n;
+    expect(q.premium).toBe((req.amount * rate * T + E18 * Y - 1n) / (E18 * Y));
+    expect(q.breakdown).toMatchObject({ expectedLossBps: 387, capitalChargeBps: 300, expensesBps: 50, annualRateBps: 737, utilisationAfterBps: 100, demandMultiplierBps: 10_000, durationDays: 30 });
+    expect(q.breakdown.tripFrequency.map((x) => x.factor)).toEqual(["exploit_rate", "protocol_risk", "loss_at_least"]);
+  });
+
+  it("depeg: strictly dearer the closer the threshold is to $1, and the shorter the duration", () => {
+    const big = { ...req, amount: 1_000_000n * USD, capacityLeft: 10_000_000n * USD, poolCapacity: 100_000_000n * USD };
+    fc.assert(fc.property(
+      fc.integer({ min: 5_000, max: 999_000 }), fc.integer({ min: 1, max: 900 }), fc.integer({ min: 600, max: 7 * 86_400 }), fc.integer({ min: 1, max: 86_400 }), fc.integer({ min: 1, max: 365 }),
+      (t, up, d, more, days) => {
+        const r = { ...big, durationDays: days };
+        const lower = premiumOf(solid, r, depeg(BigInt(t) * 10n ** 12n, d));
+        const closer = premiumOf(solid, r, depeg(BigInt(t + up) * 10n ** 12n, d));
+        const longer = premiumOf(solid, r, depeg(BigInt(t) * 10n ** 12n, d + more));
+        const f = frequencyOf(solid, depeg(BigInt(t + up) * 10n ** 12n, d));
+        // Strictly while the trigger is not sure to pay within the term (then the price is the cover).
+        if (f.perYearE18 * BigInt(days) < E18 * 365n) expect(closer!).toBeGreaterThan(lower!);
+        else expect(closer!).toBeGreaterThanOrEqual(lower!);
+        expect(longer!).toBeLessThan(lower!);
+      }), opts);
+  });
+
+  it("TVL drop and share price: strictly dearer the smaller the drop that pays", () => {
+    const big = { ...req, amount: 1_000_000n * USD, capacityLeft: 10_000_000n * USD, poolCapacity: 100_000_000n * USD };
+    fc.assert(fc.property(fc.integer({ min: 100, max: 9_899 }), fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 365 }), fc.boolean(), (x, less, days, vault) => {
+      const make = vault ? sharePrice : tvl;
+      const r = { ...big, durationDays: days };
+      const small = premiumOf(solid, r, make(Math.max(1, x - less)));
+      const large = premiumOf(solid, r, make(x));
+      expect(small!).toBeGreaterThan(large!);
+    }), opts);
+  });
+
+  it("is never below the expected loss, whatever the product multiplier, leverage or minimum", () => {
+    fc.assert(fc.property(inputs, request, terms, fc.integer({ min: 1_000, max: 50_000 }), (i, r, t, mult) => {
+      const frequency = frequencyOf(i, t);
+      const q = quotePremium(i, { ...r, frequency, productMultiplierBps: mult }, NOW);
+      if (!q.ok) return;
+      // amount × P(the trigger pays within the term): the payout's expected value
+      const expected = (r.amount * BigInt(q.breakdown.paysWithinTermE18)) / E18;
+      expect(q.premium).toBeGreaterThanOrEqual(expected);
+      expect(BigInt(q.breakdown.paysWithinTermE18)).toBeLessThanOrEqual(E18);
+    }), opts);
   });
 
   it("demand multiplier: 1× to 50% utilisation, 1.3× at 80%, 2× at 100%", () => {
@@ -133,14 +209,14 @@ describe("premium", () => {
 
   it("never charges less than the minimum premium", () => {
     fc.assert(fc.property(inputs, request, (i, r) => {
-      const q = quotePremium(i, r, NOW);
+      const q = quotePremium(i, { ...r, frequency: frequencyOf(i, tvl()) }, NOW);
       if (q.ok) expect(q.premium).toBeGreaterThanOrEqual(r.minimumPremium);
     }), opts);
   });
 
   it("never sells past the capacity left, and never a premium above the cover", () => {
     fc.assert(fc.property(inputs, request, fc.bigInt({ min: 0n, max: 600_000n * USD }), (i, r, left) => {
-      const q = quotePremium(i, { ...r, capacityLeft: left }, NOW);
+      const q = quotePremium(i, { ...r, capacityLeft: left, frequency: frequencyOf(i, tvl()) }, NOW);
       if (r.amount > left) expect(q).toMatchObject({ ok: false, code: "capacity_exceeded" });
       if (q.ok) {
         expect(r.amount).toBeLessThanOrEqual(left);

@@ -7,6 +7,8 @@ import { eq } from "drizzle-orm";
 import { keeperWatch, observations } from "../../db/schema";
 import { createKey, json } from "./helpers/keys";
 import type { TestChain } from "./test-chain";
+import { exploitFrequency } from "../../workers/pricing/frequency";
+import { annualRateE18, riskMultiplierE18 } from "../../workers/pricing/premium";
 
 const chain = JSON.parse(env.TEST_CHAIN) as TestChain;
 const NOW = Math.floor(Date.now() / 1000);
@@ -46,11 +48,17 @@ describe("product catalog", () => {
     });
     expect(BigInt(p.capacityLeft)).toBe(poolLeft < 2_000_000n * USD ? poolLeft : 2_000_000n * USD);
     expect(p.status).toBe("active");
-    // protocol 200 + 75 (two audits) + 100 (multisig) + 25 (chainlink) = 400 bps
-    expect(p.indicativeAnnualRateBps).toBe(400);
+    // The protocol's risk rate is 200 + 75 (two audits) + 100 (multisig) + 25 (chainlink) = 400 bps,
+    // the reference (1×): λ = 8.75% (lending exploits) × sqrt(0.5) (≥ 50% of the TVL) = 6.19% a year;
+    // the indicative rate is a 30-day term's expected loss + capital charge + expenses.
+    const leverage = Number(await createPublicClient({ transport: http(chain.rpcUrl) }).readContract({ address: chain.contracts.CoverPool!, abi: poolAbi, functionName: "leverageBps" }));
+    const f = exploitFrequency({ category: "lending", riskMultiplierE18: riskMultiplierE18(400), incidentCount: 0, launchedAt: 0, now: 0 }, 5_000, "its TVL");
+    const bps = (mult: number) => Number((annualRateE18(f.perYearE18, 30n * 86_400n, mult, leverage).beforeDemandE18 + 10n ** 14n - 1n) / 10n ** 14n);
+    expect(p.indicativeAnnualRateBps).toBe(bps(10_000));
+    expect(p.indicativeAnnualRateBps).toBeGreaterThan(619 + 50);
     const again = await register(1, { protocolId: "lendwise-v2", name: "Renamed", termsText: sample(1).terms, rateMultiplierBps: 15_000 });
     expect(again.status).toBe(200);
-    expect(((await again.json()) as ProductView).indicativeAnnualRateBps).toBe(600);
+    expect(((await again.json()) as ProductView).indicativeAnnualRateBps).toBe(bps(15_000));
   });
 
   it("lists products with their decoded parameters, an all-of product with its sub-triggers", async () => {

@@ -12,6 +12,8 @@ import { keeperWatch, quotes } from "../../db/schema";
 import { createKey, json } from "./helpers/keys";
 import { parseQuote, quoteTypedData, type Quote } from "../../workers/chain/quote";
 import type { TestChain } from "./test-chain";
+import { exploitFrequency } from "../../workers/pricing/frequency";
+import { annualRateE18, riskMultiplierE18 } from "../../workers/pricing/premium";
 
 const chain = JSON.parse(env.TEST_CHAIN) as TestChain;
 const NOW = Math.floor(Date.now() / 1000);
@@ -23,7 +25,7 @@ const publicClient = createPublicClient({ chain: foundry, transport });
 
 type QuoteBody = {
   quoteId: string; premium: string; amount: string; capacityLeft: string; solvencyBps: number; termsHash: string; expiresAt: number;
-  breakdown: { annualRateBps: number; premium: string }; signature: Hex;
+  breakdown: { annualRateBps: number; premium: string; tripFrequencyE18: string; demandMultiplierBps: number; expectedLossBps: number; capitalChargeBps: number; expensesBps: number }; signature: Hex;
   eip712: { domain: { chainId: number; verifyingContract: string }; message: Record<string, string | number> };
   transaction: { to: Hex; function: string; data: Hex; approval: { token: Hex; spender: Hex; amount: string } };
 };
@@ -53,9 +55,18 @@ describe("POST /v1/quotes", () => {
     const res = await quote({ product: 2, amount: String(25_000n * USD), duration: 30, buyer: buyer.address });
     expect(res.status).toBe(201);
     const q = (await res.json()) as QuoteBody;
-    // 25,000 × 2.25% (200 + 25 timelock+multisig) × 30/365, rounded up
-    expect(q.breakdown.annualRateBps).toBe(225);
-    expect(q.premium).toBe(String((25_000n * USD * 225n * 30n * 86_400n + 10_000n * 365n * 86_400n - 1n) / (10_000n * 365n * 86_400n)));
+    // λ of a 50% TVL drop on a dex protocol whose risk rate is 2.25% (200 + 25 timelock+multisig):
+    // 3.75% × 225/400 × sqrt(0.5) a year; the rate adds the capital charge at the pool's leverage
+    // and expenses; 25,000 × rate × 30/365, rounded up.
+    const leverage = await publicClient.readContract({ address: chain.contracts.CoverPool!, abi: poolAbi, functionName: "leverageBps" });
+    const f = exploitFrequency({ category: "dex", riskMultiplierE18: riskMultiplierE18(225), incidentCount: 0, launchedAt: 0, now: 0 }, 5_000, "its TVL");
+    expect(q.breakdown.tripFrequencyE18).toBe(f.perYearE18.toString());
+    const T = 30n * 86_400n, Y = 365n * 86_400n, E18 = 10n ** 18n;
+    const before = annualRateE18(f.perYearE18, T, 10_000, Number(leverage)).beforeDemandE18;
+    const rate = (before * BigInt(q.breakdown.demandMultiplierBps) + 9_999n) / 10_000n;
+    expect(q.premium).toBe(String((25_000n * USD * rate * T + E18 * Y - 1n) / (E18 * Y)));
+    expect(q.breakdown).toMatchObject({ expectedLossBps: 150, expensesBps: 50 });
+    expect(q.breakdown.annualRateBps).toBe(Number((rate + 10n ** 14n - 1n) / 10n ** 14n));
     expect(q.solvencyBps).toBe(10_000);
     expect(q.transaction.function).toBe("buyCover");
     // The signature is the quote signer's over exactly the digest the contract computes.

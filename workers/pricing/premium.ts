@@ -1,21 +1,46 @@
 /**
- * premium = amount × annual rate × duration / 365 days × demand multiplier, rounded up in base
- * units, and never below the minimum premium. All bigint; no floats near an amount.
+ * The premium from what the trigger pays (all bigint; rates in 1e18 fixed point a year):
+ *
+ *   expected loss   EL = P(the trigger pays within the term) × payout, a year: min(1, λ·T) / T
+ *   capital charge  COST_OF_CAPITAL × the capital a unit of cover ties up (1 / the pool's leverage)
+ *   expenses        EXPENSES (keeper gas, oracle reads, operations)
+ *   annual rate     max(EL, (EL + capital + expenses) × product multiplier) × demand multiplier
+ *   premium         amount × annual rate × duration / 365 days, rounded up, ≥ the minimum premium
+ *
+ * λ, the trigger's frequency a year, comes from the product's trigger kind and parameters
+ * (./frequency.ts, calibrated on the incident file); the protocol's risk inputs (./risk.ts) refuse
+ * a protocol or scale its exploit rates. The rate never falls below the expected loss, whatever
+ * the multipliers.
  */
 import { daysToSeconds } from "../chain/quote";
+import { E18 } from "./calibration";
+import type { Frequency } from "./frequency";
 import { riskRate, type Adjustment, type Refusal, type RiskInputs } from "./risk";
 
 const BPS = 10_000n;
 const YEAR_SECONDS = 365n * 86_400n;
 export const MIN_DURATION_DAYS = 1;
 export const MAX_DURATION_DAYS = 365;
+/** Return LPs ask a year on the capital a policy ties up (an assumption; see the README's model). */
+export const COST_OF_CAPITAL_BPS = 600n;
+/** Running costs a year per unit of cover: keeper gas, oracle reads, operations (an assumption). */
+export const EXPENSES_BPS = 50n;
+/** The risk rate of a typical covered protocol: its exploit rates are the category's (1×). */
+export const REFERENCE_RATE_BPS = 400;
+
+/** The protocol's risk rate over the reference rate, × 1e18: what scales its exploit rates. */
+export const riskMultiplierE18 = (annualRateBps: number) => (BigInt(annualRateBps) * E18) / BigInt(REFERENCE_RATE_BPS);
 
 export type PremiumRequest = {
   /** Cover amount in base units. */
   amount: bigint;
   durationDays: number;
-  /** The product's rate multiplier (10000 = as the protocol's risk rate). */
+  /** How often the product's trigger pays, a year (its kind's `tripFrequency`). */
+  frequency: Frequency;
+  /** The product's rate multiplier on the loaded rate (10000 = 1×); never takes the rate below the expected loss. */
   productMultiplierBps: number;
+  /** The pool's leverage (cover per unit of capital, bps): the capital a unit of cover ties up is its inverse. */
+  leverageBps: number;
   /** Cover the pool can still sell for this product, in base units (min of pool and product cap). */
   capacityLeft: bigint;
   /** Cover already active in the pool and the pool's total capacity, for utilisation. */
@@ -25,10 +50,21 @@ export type PremiumRequest = {
   minimumPremium: bigint;
 };
 
+/** A frequency step as the API shows it (its e18 as a decimal string). */
+export type BreakdownStep = { factor: string; e18: string; reason: string };
+
 export type Breakdown = {
   baseRateBps: number;
   adjustments: Adjustment[];
   protocolRateBps: number;
+  /** λ: how often the trigger pays a year, e18, and its factors. */
+  tripFrequencyE18: string;
+  tripFrequency: BreakdownStep[];
+  /** P(the trigger pays within the term), e18. */
+  paysWithinTermE18: string;
+  expectedLossBps: number;
+  capitalChargeBps: number;
+  expensesBps: number;
   productMultiplierBps: number;
   annualRateBps: number;
   utilisationAfterBps: number;
@@ -50,6 +86,24 @@ export function demandMultiplierBps(utilisationBps: number): number {
 }
 
 const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
+/** e18 a year → bps a year, rounded up (what the breakdown shows; the premium uses the e18). */
+const toBps = (e18: bigint) => Number(ceilDiv(e18, E18 / BPS));
+
+/**
+ * The annual rate before the demand multiplier, and its parts, for a trigger that pays
+ * `frequencyE18` times a year, over a term of `durationSeconds`.
+ */
+export function annualRateE18(frequencyE18: bigint, durationSeconds: bigint, productMultiplierBps: number, leverageBps: number) {
+  // P(pays within the term) ≤ λ·T (a Poisson count's P(≥ 1) = 1 − e^{−λT} ≤ λT), capped at 1:
+  // an upper bound, so the expected loss is never understated.
+  const lt = ceilDiv(frequencyE18 * durationSeconds, YEAR_SECONDS);
+  const paysWithinTermE18 = lt > E18 ? E18 : lt;
+  const expectedLossE18 = ceilDiv(paysWithinTermE18 * YEAR_SECONDS, durationSeconds);
+  const capitalE18 = ceilDiv(COST_OF_CAPITAL_BPS * (E18 / BPS) * BPS, BigInt(leverageBps));
+  const expensesE18 = EXPENSES_BPS * (E18 / BPS);
+  const loaded = ceilDiv((expectedLossE18 + capitalE18 + expensesE18) * BigInt(productMultiplierBps), BPS);
+  return { paysWithinTermE18, expectedLossE18, capitalE18, expensesE18, beforeDemandE18: loaded > expectedLossE18 ? loaded : expectedLossE18 };
+}
 
 export function quotePremium(inputs: RiskInputs, req: PremiumRequest, now: number): PremiumQuote | PremiumRefusal {
   if (req.amount <= 0n) return { ok: false, code: "amount_invalid", reason: "The cover amount must be positive." };
@@ -62,15 +116,19 @@ export function quotePremium(inputs: RiskInputs, req: PremiumRequest, now: numbe
   const risk = riskRate(inputs, now);
   if (!risk.ok) return risk;
 
-  const annualRateBps = ceilDiv(BigInt(risk.annualRateBps) * BigInt(req.productMultiplierBps), BPS);
+  if (!Number.isInteger(req.leverageBps) || req.leverageBps <= 0) {
+    return { ok: false, code: "amount_invalid", reason: "The pool's leverage must be positive to price cover." };
+  }
+  const durationSeconds = daysToSeconds(req.durationDays);
+  const rates = annualRateE18(req.frequency.perYearE18, durationSeconds, req.productMultiplierBps, req.leverageBps);
   const utilisationAfterBps =
     req.poolCapacity > 0n ? Number(ceilDiv((req.poolActiveCover + req.amount) * BPS, req.poolCapacity)) : 10_000;
   const demand = demandMultiplierBps(utilisationAfterBps);
-  const durationSeconds = daysToSeconds(req.durationDays);
-  const raw = ceilDiv(req.amount * annualRateBps * durationSeconds * BigInt(demand), BPS * YEAR_SECONDS * BPS);
+  const rateE18 = ceilDiv(rates.beforeDemandE18 * BigInt(demand), BPS);
+  const raw = ceilDiv(req.amount * rateE18 * durationSeconds, E18 * YEAR_SECONDS);
   const premium = raw > req.minimumPremium ? raw : req.minimumPremium;
   if (premium > req.amount) {
-    return { ok: false, code: "amount_invalid", reason: `Cover of ${req.amount} base units is below the minimum premium of ${premium}.` };
+    return { ok: false, code: "amount_invalid", reason: `Cover of ${req.amount} base units is below the premium of ${premium}.` };
   }
   return {
     ok: true,
@@ -79,8 +137,14 @@ export function quotePremium(inputs: RiskInputs, req: PremiumRequest, now: numbe
       baseRateBps: risk.baseRateBps,
       adjustments: risk.adjustments,
       protocolRateBps: risk.annualRateBps,
+      tripFrequencyE18: req.frequency.perYearE18.toString(),
+      tripFrequency: req.frequency.steps.map((x) => ({ factor: x.factor, e18: x.e18.toString(), reason: x.reason })),
+      paysWithinTermE18: rates.paysWithinTermE18.toString(),
+      expectedLossBps: toBps(rates.expectedLossE18),
+      capitalChargeBps: toBps(rates.capitalE18),
+      expensesBps: toBps(rates.expensesE18),
       productMultiplierBps: req.productMultiplierBps,
-      annualRateBps: Number(annualRateBps),
+      annualRateBps: toBps(rateE18),
       utilisationAfterBps,
       demandMultiplierBps: demand,
       durationDays: req.durationDays,

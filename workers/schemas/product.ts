@@ -48,7 +48,7 @@ export const Product = z
     vetoWindowSeconds: z.int(),
     rateMultiplierBps: z.int(),
     salesMarginBps: z.int().openapi({ description: "the sales margin in force (the product's own, or its kind's default)" }),
-    indicativeAnnualRateBps: z.int().nullable().openapi({ description: "the rate before the demand multiplier; null when the protocol is refused" }),
+    indicativeAnnualRateBps: z.int().nullable().openapi({ description: "the annual rate for a 30-day term before the demand multiplier (expected loss + capital charge + expenses, × the product multiplier), bps; null when the protocol is refused" }),
     refusal: z.object({ code: z.string(), reason: z.string() }).nullable().openapi({ description: "why POST /v1/quotes refuses this product now (the protocol's risk, or the keeper's reading within the sales margin); null when it sells" }),
     listedAt: UnixSeconds,
   })

@@ -29,7 +29,7 @@ export const QuoteResponse = z
     productId: z.int(),
     amount: z.string(),
     premium: z.string(),
-    breakdown: z.any().openapi({ description: "how the premium was built: rate adjustments, utilisation, demand multiplier, minimum; then its split: integratorFee and premiumToPool" }),
+    breakdown: z.any().openapi({ description: "how the premium was built: the protocol's risk rate and adjustments, the trigger's frequency a year (tripFrequencyE18 and its factors), the chance it pays within the term, expected loss, capital charge and expenses (bps a year), product and demand multipliers, minimum; then its split: integratorFee and premiumToPool" }),
     integratorFee: IntegratorFee,
     capacityLeft: z.string().openapi({ description: "cover still available for this product before this quote" }),
     solvencyBps: z.int().openapi({ description: "share of the cover the pool would pay if this product tripped now, given all active cover (10000 = in full)" }),

@@ -5,11 +5,22 @@ import { getProtocol } from "../../db/queries/protocols";
 import { readProductState, readProductStates, type ProductState } from "../chain/actions/readProductState";
 import { deploymentOf } from "../chain/deployment";
 import { notFound, problem } from "../errors";
+import { abi as poolAbi } from "../../contracts/out/CoverPool";
+import { onChain } from "../chain/client";
+import { annualRateE18 } from "../pricing/premium";
 import { riskRate } from "../pricing/risk";
 import { salesMarginBps, salesRefusal } from "../pricing/salesMargin";
 import type { Product, ProductInput } from "../schemas/product";
 import { kindLookup, kindNamed } from "../triggers/index";
-import { riskInputsOf } from "./protocols";
+import { productFrequency, riskInputsOf } from "./protocols";
+
+/** The term the indicative rate is shown for (the app's default duration). */
+export const INDICATIVE_TERM_DAYS = 30;
+
+/** The pool's leverage, read live (one call): the capital charge of every rate depends on it. */
+async function poolLeverageBps(client: PublicClient, pool: `0x${string}`): Promise<number> {
+  return Number(await onChain(() => client.readContract({ address: pool, abi: poolAbi, functionName: "leverageBps" })));
+}
 
 type ChainProduct = { status: number; salesPaused: boolean; activeCover: bigint; capacityLeft: bigint };
 const chainProductOf = (s: ProductState): ChainProduct => ({ status: s.product.status, salesPaused: s.product.salesPaused, activeCover: s.activeCover, capacityLeft: s.capacityLeft });
@@ -21,8 +32,12 @@ function statusOf(p: Pick<ChainProduct, "status" | "salesPaused">): z.infer<type
   return s === "none" ? "closed" : s;
 }
 
-function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, now: number, distanceBps: number | null): z.infer<typeof Product> {
+function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, now: number, distanceBps: number | null, leverageBps: number): z.infer<typeof Product> {
   const risk = riskRate(riskInputsOf(protocol), now);
+  const frequency = risk.ok ? productFrequency(row, protocol, now) : null;
+  const indicative = frequency && leverageBps > 0
+    ? annualRateE18(frequency.perYearE18, BigInt(INDICATIVE_TERM_DAYS * 86_400), row.rateMultiplierBps, leverageBps).beforeDemandE18
+    : null;
   return {
     id: row.id,
     chainId: row.chainId,
@@ -38,7 +53,7 @@ function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, now: 
     vetoWindowSeconds: row.vetoWindowSeconds,
     rateMultiplierBps: row.rateMultiplierBps,
     salesMarginBps: salesMarginBps(row.triggerKind, row.salesMarginBps),
-    indicativeAnnualRateBps: risk.ok ? Math.ceil((risk.annualRateBps * row.rateMultiplierBps) / 10_000) : null,
+    indicativeAnnualRateBps: indicative === null ? null : Number((indicative + 10n ** 14n - 1n) / 10n ** 14n),
     // The same decisions POST /v1/quotes makes, in its order: the protocol's risk, then the reading.
     refusal: !risk.ok ? { code: risk.code, reason: risk.reason } : salesRefusal(row.triggerKind, row.salesMarginBps, distanceBps),
     listedAt: row.listedAt,
@@ -49,16 +64,16 @@ export async function listProductViews(db: D1Database, client: PublicClient, cha
   const rows = await listProductsWithProtocols(db);
   if (rows.length === 0) return [];
   const dep = await deploymentOf(db, chainId);
-  const chain = await readProductStates(client, dep, rows.map((r) => r.product.id));
-  return rows.map((r) => view(r.product, r.protocol, chainProductOf(chain.get(r.product.id)!), now, r.distanceBps));
+  const [chain, leverage] = await Promise.all([readProductStates(client, dep, rows.map((r) => r.product.id)), poolLeverageBps(client, dep.pool)]);
+  return rows.map((r) => view(r.product, r.protocol, chainProductOf(chain.get(r.product.id)!), now, r.distanceBps, leverage));
 }
 
 export async function productViewById(db: D1Database, client: PublicClient, chainId: number, id: number, now: number) {
   const row = await getProductWithProtocol(db, id);
   if (!row) throw notFound(`Product ${id}`);
   const dep = await deploymentOf(db, chainId);
-  const chain = await readProductState(client, dep, id);
-  return view(row.product, row.protocol, chainProductOf(chain), now, row.distanceBps);
+  const [chain, leverage] = await Promise.all([readProductState(client, dep, id), poolLeverageBps(client, dep.pool)]);
+  return view(row.product, row.protocol, chainProductOf(chain), now, row.distanceBps, leverage);
 }
 
 
@@ -100,5 +115,5 @@ export async function registerProduct(db: D1Database, client: PublicClient, chai
     status: statusOf(chainProductOf(state)),
     listedAt: onchain.activeSince,
   });
-  return { product: view(row, protocol, chainProductOf(state), now, null), created };
+  return { product: view(row, protocol, chainProductOf(state), now, null, await poolLeverageBps(client, dep.pool)), created };
 }

@@ -1,7 +1,10 @@
 import type { z } from "@hono/zod-openapi";
 import { getProtocol, listProtocols, upsertProtocol, type ProtocolRow } from "../../db/queries/protocols";
 import { notFound } from "../errors";
+import type { Frequency, FrequencyContext } from "../pricing/frequency";
+import { riskMultiplierE18 } from "../pricing/premium";
 import { riskRate, type RiskInputs } from "../pricing/risk";
+import { kindLookup, kindNamed, type TriggerKind } from "../triggers";
 import type { Protocol, ProtocolInput } from "../schemas/protocol";
 
 export function riskInputsOf(row: ProtocolRow): RiskInputs {
@@ -55,4 +58,21 @@ export async function protocolViewById(db: D1Database, id: string, now: number) 
 export async function saveProtocol(db: D1Database, id: string, input: z.infer<typeof ProtocolInput>, now: number) {
   const { row, created } = await upsertProtocol(db, { id, ...input });
   return { protocol: protocolView(row, now), created };
+}
+
+/**
+ * How often a product's trigger would pay a year (the premium model's λ), from its kind's curve,
+ * its parameters in words and its protocol; null when the protocol is refused (nothing is priced).
+ */
+export function productFrequency(product: { triggerKind: TriggerKind; paramsJson: string }, protocol: ProtocolRow, now: number): Frequency | null {
+  const risk = riskRate(riskInputsOf(protocol), now);
+  if (!risk.ok) return null;
+  const ctx: FrequencyContext = {
+    category: protocol.category,
+    riskMultiplierE18: riskMultiplierE18(risk.annualRateBps),
+    incidentCount: protocol.incidentCount,
+    launchedAt: protocol.launchedAt,
+    now,
+  };
+  return kindNamed(product.triggerKind).tripFrequency(JSON.parse(product.paramsJson), ctx, kindLookup());
 }

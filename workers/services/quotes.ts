@@ -14,7 +14,7 @@ import { notFound, PROBLEM_BASE, problem } from "../errors";
 import { PROBLEMS, type ProblemSlug } from "../problems";
 import { quotePremium } from "../pricing/premium";
 import type { BatchQuoteRequest, BatchQuoteResponse, QuoteRequest, QuoteResponse } from "../schemas/quote";
-import { riskInputsOf } from "./protocols";
+import { productFrequency, riskInputsOf } from "./protocols";
 
 const BPS = 10_000n;
 
@@ -75,6 +75,7 @@ export async function loadQuoteContext(deps: QuoteDeps, productId: number, integ
     highestPolicyId: counts[3],
     capacityLeft: product.capacityLeft,
     poolCapacity: pool.capacity,
+    leverageBps: pool.leverageBps,
     integrator: integrator ?? zeroAddress,
     integratorFeeBps: Number(feeBps),
   };
@@ -91,11 +92,14 @@ export type Priced = {
 
 /** Prices one (amount, duration) in a context, or says why not. Pure: no I/O. */
 export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium" | "now">, amount: bigint, durationDays: number): { ok: true; priced: Priced } | { ok: false; refusal: Refusal } {
+  const frequency = productFrequency(ctx.row.product, ctx.row.protocol, deps.now) ?? { perYearE18: 0n, steps: [] }; // null: refused below
   const priced = quotePremium(
     riskInputsOf(ctx.row.protocol),
     {
       amount,
       durationDays,
+      frequency,
+      leverageBps: ctx.leverageBps,
       productMultiplierBps: ctx.row.product.rateMultiplierBps,
       capacityLeft: ctx.capacityLeft,
       poolActiveCover: ctx.poolActive,

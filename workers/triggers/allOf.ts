@@ -3,6 +3,7 @@ import { decodeAbiParameters, encodeAbiParameters, getAddress, type Address, typ
 import { abi } from "../../contracts/out/AllOfTrigger";
 import { Address as AddressWords } from "../schemas/common";
 import type { Json, TriggerKindModule } from "./kind";
+import { allOfFrequency } from "../pricing/frequency";
 
 /**
  * All of (contracts/src/triggers/AllOfTrigger.sol): a composite of 2–4 approved legs, each a
@@ -68,6 +69,16 @@ export const allOf = {
   paramsSchema,
   encodeParams: encodeAllOfParams,
   decodeParams: decodeAllOfParams,
+  tripFrequency(params, ctx, kinds) {
+    const p = paramsSchema.parse(params);
+    // A leg of an unknown kind cannot be priced as rarer than anything: the composite is priced as
+    // its known legs' rarest (an unknown leg only makes it rarer still).
+    const legs = p.triggers.flatMap((t) => {
+      const k = kinds.byName(t.kind);
+      return k ? [k.tripFrequency(t.params, ctx, kinds)] : [];
+    });
+    return allOfFrequency(legs);
+  },
   describeParams(params, kinds) {
     const { triggers, params: legParams, maxSpreadSeconds } = decodeAllOfParams(params);
     return {

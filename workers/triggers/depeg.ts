@@ -5,6 +5,7 @@ import { FeedReader, readBack, type Round } from "../keeper/feedHistory";
 import { Address as AddressWords, DecimalString } from "../schemas/common";
 import { assessFeed, feedRead, feedReads, latestRound, roundsEvidence } from "./feed";
 import { abiInputs, jsonOf, type TriggerKindModule, type WatchLeg } from "./kind";
+import { depegFrequency } from "../pricing/frequency";
 
 /**
  * Depeg (contracts/src/triggers/DepegTrigger.sol): a price feed stays below `thresholdE18` for
@@ -101,6 +102,10 @@ export const depeg = {
   paramsSchema,
   encodeParams: encodeDepegParams,
   decodeParams: decodeDepegParams,
+  tripFrequency(params, ctx) {
+    const p = paramsSchema.parse(params);
+    return depegFrequency(ctx, BigInt(p.thresholdE18), p.durationSeconds);
+  },
   describeParams: (params) => jsonOf(decodeDepegParams(params)),
   encodeProof: (p) => encodeDepegProof(p.onsetRoundId),
   decodeProof: decodeDepegProof,

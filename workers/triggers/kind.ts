@@ -2,6 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import type { Abi, Address, Hex } from "viem";
 import type { Call, Outcome } from "../chain/multicall";
 import type { RoundCache } from "../keeper/feedHistory";
+import type { Frequency, FrequencyContext } from "../pricing/frequency";
 
 /**
  * What one trigger kind is, off-chain: its contract, its parameter and proof encodings (from the
@@ -46,6 +47,11 @@ export interface TriggerKindModule<Name extends string = string, Params = unknow
     /** How the keeper watches a product of this kind, from its parameters in words. */
     watch(params: unknown, trigger: Address, kinds: KindLookup): Watch;
   };
+  /**
+   * How often a product of this kind, with these parameters (in words), would pay a year: the
+   * premium model's λ (workers/pricing/frequency.ts has the calibrated curves).
+   */
+  tripFrequency(params: unknown, ctx: FrequencyContext, kinds: KindLookup): Frequency;
   /** What an incident's evidence reads back at the indexed block, and how it is shown. */
   evidence(params: Hex, proof: Hex, trigger: Address, kinds: KindLookup): Evidence[];
 }

@@ -4,6 +4,7 @@ import { abi } from "../../contracts/out/OracleDeviationTrigger";
 import { Address as AddressWords } from "../schemas/common";
 import { assessFeed, feedRead, feedReads } from "./feed";
 import { abiInputs, jsonOf, type TriggerKindModule, type WatchLeg } from "./kind";
+import { oracleDeviationFrequency } from "../pricing/frequency";
 
 /**
  * Oracle deviation (contracts/src/triggers/OracleDeviationTrigger.sol): the price feed a covered
@@ -86,6 +87,10 @@ export const oracleDeviation = {
   paramsSchema,
   encodeParams: encodeOracleDeviationParams,
   decodeParams: decodeOracleDeviationParams,
+  tripFrequency(params, ctx) {
+    const p = paramsSchema.parse(params);
+    return oracleDeviationFrequency(ctx, p.deviationBps, p.durationSeconds);
+  },
   describeParams: (params) => jsonOf(decodeOracleDeviationParams(params)),
   encodeProof: (_: null): Hex => "0x",
   decodeProof: (_: Hex): null => null,

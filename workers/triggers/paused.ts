@@ -4,6 +4,7 @@ import { abi } from "../../contracts/out/PausedTrigger";
 import { abi as pausableArtifactAbi } from "../../contracts/out/Pausable";
 import { Address as AddressWords } from "../schemas/common";
 import { jsonOf, type TriggerKindModule, type WatchLeg } from "./kind";
+import { pauseFrequency } from "../pricing/frequency";
 
 /**
  * Paused (contracts/src/triggers/PausedTrigger.sol): a covered contract's `paused()` stays true
@@ -56,6 +57,7 @@ export const paused = {
   paramsSchema,
   encodeParams: encodePausedParams,
   decodeParams: decodePausedParams,
+  tripFrequency: (params, ctx) => pauseFrequency(ctx, paramsSchema.parse(params).durationSeconds),
   describeParams: (params) => jsonOf(decodePausedParams(params)),
   // The proof is empty: `check` ignores it.
   encodeProof: (_: null): Hex => "0x",

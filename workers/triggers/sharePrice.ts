@@ -3,6 +3,7 @@ import { decodeAbiParameters, encodeAbiParameters, getAddress, keccak256, type A
 import { abi } from "../../contracts/out/SharePriceTrigger";
 import { Address as AddressWords } from "../schemas/common";
 import { jsonOf, type TriggerKindModule, type WatchLeg } from "./kind";
+import { exploitFrequency } from "../pricing/frequency";
 
 /**
  * Share-price drop (contracts/src/triggers/SharePriceTrigger.sol): a covered vault's own
@@ -61,6 +62,8 @@ export const sharePrice = {
   paramsSchema,
   encodeParams: encodeSharePriceParams,
   decodeParams: decodeSharePriceParams,
+  // A share price falls when an exploit takes the backing; such a loss does not recover by itself.
+  tripFrequency: (params, ctx) => exploitFrequency(ctx, paramsSchema.parse(params).dropBps, "the vault's backing"),
   describeParams: (params) => jsonOf(decodeSharePriceParams(params)),
   encodeProof: (_: null): Hex => "0x",
   decodeProof: (_: Hex): null => null,

@@ -5,6 +5,7 @@ import { FeedReader, readBack, type Round } from "../keeper/feedHistory";
 import { Address as AddressWords } from "../schemas/common";
 import { assessFeed, feedRead, feedReads, latestRound, roundsEvidence } from "./feed";
 import { abiInputs, jsonOf, type TriggerKindModule, type WatchLeg } from "./kind";
+import { exploitFrequency } from "../pricing/frequency";
 
 /**
  * TVL drop (contracts/src/triggers/TvlDropTrigger.sol): a protocol's TVL feed falls by `dropBps`
@@ -140,6 +141,8 @@ export const tvlDrop = {
   paramsSchema,
   encodeParams: encodeTvlDropParams,
   decodeParams: decodeTvlDropParams,
+  // TVL falls that an exploit causes; the window is not priced (exploits drain within hours).
+  tripFrequency: (params, ctx) => exploitFrequency(ctx, paramsSchema.parse(params).dropBps, "its TVL"),
   describeParams: (params) => jsonOf(decodeTvlDropParams(params)),
   encodeProof: (p) => encodeTvlDropProof(p.startRoundId, p.prevRoundId, p.tripRoundId),
   decodeProof: decodeTvlDropProof,
