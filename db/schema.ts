@@ -39,6 +39,9 @@ export const protocols = sqliteTable("protocols", {
   adminKey: text("admin_key", { enum: ["immutable", "timelock_multisig", "multisig", "eoa"] }).notNull(),
   upgradeable: integer("upgradeable", { mode: "boolean" }).notNull(),
   oracleDependence: text("oracle_dependence", { enum: ["none", "chainlink", "custom"] }).notNull(),
+  // Risk groups (workers/pricing/stress.ts): the chains it runs on and the protocols it depends on (JSON arrays of slugs).
+  chains: text("chains", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  dependsOn: text("depends_on", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   createdAt: integer("created_at").notNull().default(now),
   updatedAt: integer("updated_at").notNull().default(now),
 });

@@ -257,7 +257,7 @@ await step("wait for the Worker, then register the sample catalog through the ad
     await new Promise((r) => setTimeout(r, 100));
   }
   for (const p of sampleProtocols(Math.floor(Date.now() / 1000))) {
-    const res = await adminApi.v1.admin.protocols[":id"].$put({ param: { id: p.id }, json: p.body });
+    const res = await adminApi.v1.admin.protocols[":id"].$put({ param: { id: p.id }, json: { ...p.body, chains: [...p.body.chains], dependsOn: [...p.body.dependsOn] } });
     if (!res.ok) throw new Error(`PUT /v1/admin/protocols/${p.id}: ${res.status} ${await res.text()}`);
     for (const id of p.products) {
       const product = sample.products.find((x) => Number(x.productId) === id)!;

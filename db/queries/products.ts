@@ -33,3 +33,15 @@ export async function upsertProduct(db: D1Database, p: Omit<typeof products.$inf
   const [row] = await d.insert(products).values(p).onConflictDoUpdate({ target: products.id, set: p }).returning();
   return { row: row!, created: existing === undefined };
 }
+
+/**
+ * The catalog as the stress scenarios see it, in one query: every protocol's risk groups, with
+ * each of its products' ids (a protocol without products appears once, with productId null).
+ */
+export async function riskCatalog(db: D1Database) {
+  return drizzle(db)
+    .select({ id: protocols.id, name: protocols.name, category: protocols.category, chains: protocols.chains, dependsOn: protocols.dependsOn, productId: products.id })
+    .from(protocols)
+    .leftJoin(products, eq(products.protocolId, protocols.id))
+    .orderBy(asc(protocols.id), asc(products.id));
+}

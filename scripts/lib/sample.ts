@@ -61,11 +61,13 @@ export function sampleTerms(a: { lending: Address; dex: Address; staking: Addres
 /** LOCAL ONLY: sample protocols with realistic risk inputs, and which sample product covers which. */
 export function sampleProtocols(now: number) {
   const base = { website: null, incidentCount: 0, lastIncidentAt: null, upgradeable: true, oracleDependence: "chainlink" as const };
+  // Registered in this order: a protocol's dependencies come before it (the API refuses unknown ones).
+  // Risk groups: Lendwise and Swapper hold SteadyUSD (its depeg is one scenario with theirs); chains as named.
   return [
-    { id: "lendwise-v2", products: [1, 6], body: { ...base, name: "Lendwise v2", category: "lending", auditCount: 3, lastAuditAt: now - 5 * MONTH, launchedAt: now - 38 * MONTH, tvlUsd: "1200000000", adminKey: "timelock_multisig" } },
-    { id: "swapper-v3", products: [2], body: { ...base, name: "Swapper v3", category: "dex", auditCount: 2, lastAuditAt: now - 14 * MONTH, launchedAt: now - 26 * MONTH, tvlUsd: "800000000", adminKey: "multisig", upgradeable: false, oracleDependence: "none" } },
-    { id: "stakeline", products: [3], body: { ...base, name: "Stakeline", category: "staking", auditCount: 4, lastAuditAt: now - 3 * MONTH, launchedAt: now - 50 * MONTH, tvlUsd: "2500000000", adminKey: "timelock_multisig", incidentCount: 1, lastIncidentAt: now - 30 * MONTH } },
-    { id: "vaultify", products: [4], body: { ...base, name: "Vaultify", category: "other", auditCount: 2, lastAuditAt: now - 9 * MONTH, launchedAt: now - 15 * MONTH, tvlUsd: "90000000", adminKey: "multisig", oracleDependence: "custom" } },
-    { id: "steadyusd", products: [5], body: { ...base, name: "SteadyUSD", category: "stablecoin", auditCount: 3, lastAuditAt: now - 7 * MONTH, launchedAt: now - 44 * MONTH, tvlUsd: "3000000000", adminKey: "timelock_multisig" } },
+    { id: "steadyusd", products: [5], body: { ...base, name: "SteadyUSD", category: "stablecoin", auditCount: 3, lastAuditAt: now - 7 * MONTH, launchedAt: now - 44 * MONTH, tvlUsd: "3000000000", adminKey: "timelock_multisig", chains: ["ethereum", "base"], dependsOn: [] } },
+    { id: "lendwise-v2", products: [1, 6], body: { ...base, name: "Lendwise v2", category: "lending", auditCount: 3, lastAuditAt: now - 5 * MONTH, launchedAt: now - 38 * MONTH, tvlUsd: "1200000000", adminKey: "timelock_multisig", chains: ["ethereum", "base"], dependsOn: ["steadyusd"] } },
+    { id: "swapper-v3", products: [2], body: { ...base, name: "Swapper v3", category: "dex", auditCount: 2, lastAuditAt: now - 14 * MONTH, launchedAt: now - 26 * MONTH, tvlUsd: "800000000", adminKey: "multisig", upgradeable: false, oracleDependence: "none", chains: ["ethereum"], dependsOn: ["steadyusd"] } },
+    { id: "stakeline", products: [3], body: { ...base, name: "Stakeline", category: "staking", auditCount: 4, lastAuditAt: now - 3 * MONTH, launchedAt: now - 50 * MONTH, tvlUsd: "2500000000", adminKey: "timelock_multisig", incidentCount: 1, lastIncidentAt: now - 30 * MONTH, chains: ["ethereum"], dependsOn: [] } },
+    { id: "vaultify", products: [4], body: { ...base, name: "Vaultify", category: "other", auditCount: 2, lastAuditAt: now - 9 * MONTH, launchedAt: now - 15 * MONTH, tvlUsd: "90000000", adminKey: "multisig", oracleDependence: "custom", chains: ["base"], dependsOn: [] } },
   ] as const;
 }

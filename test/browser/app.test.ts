@@ -130,6 +130,10 @@ describe("the app, served by the Worker at /", () => {
     await lpPage.getByRole("button", { name: "Connect wallet" }).click();
     await lpPage.getByTestId("lp-shares").waitFor();
     await lpPage.getByTestId("share-price-chart").waitFor({ timeout: 20_000 }); // the keeper's snapshots of the pool
+    // Exposure by risk group: a SteadyUSD depeg pays its own product and Lendwise's and Swapper's, which hold it.
+    const depeg = lpPage.getByTestId("stress").getByRole("row", { name: /SteadyUSD depegs/ });
+    await depeg.waitFor();
+    expect(await depeg.getByRole("link").allTextContents()).toEqual(expect.arrayContaining(["1", "2", "5"]));
     await lpPage.getByLabel(/^Deposit/).fill("25000");
     await lpPage.getByRole("button", { name: "Deposit" }).click();
     await lpPage.getByTestId("lp-done").waitFor({ timeout: 60_000 });

@@ -5,10 +5,41 @@ import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { incidents, payouts, policies } from "../../db/schema";
 import { chain, publicClient } from "./helpers/chain";
 import { tick } from "./helpers/keeper";
+import { abi as marketAbi } from "../../contracts/out/CoverMarket";
+import { createKey, json } from "./helpers/keys";
 
 const api = (path: string) => exports.default.fetch(`http://tripwire.test${path}`);
 
 describe("GET /v1/pools", () => {
+  it("reports the live book's stress scenarios: each protocol failing with what depends on it, each chain halting, worst first", async () => {
+    const before = ((await (await api("/v1/pools")).json()) as { pools: { stressScenarios: unknown[] }[] }).pools[0]!;
+    expect(before.stressScenarios).toEqual([]); // no catalog yet
+    const admin = await createKey(["admin"]);
+    const NOW = Math.floor(Date.now() / 1000);
+    const base = { website: null, auditCount: 3, lastAuditAt: NOW - 86_400 * 100, launchedAt: NOW - 86_400 * 900, tvlUsd: "900000000", incidentCount: 0, lastIncidentAt: null, adminKey: "multisig", upgradeable: false, oracleDependence: "chainlink" };
+    const put = (path: string, body: unknown) => exports.default.fetch(`http://tripwire.test${path}`, json("PUT", body, admin));
+    expect((await put("/v1/admin/protocols/steadyusd", { ...base, name: "SteadyUSD", category: "stablecoin", chains: ["ethereum"] })).status).toBe(201);
+    expect((await put("/v1/admin/protocols/lendwise-v2", { ...base, name: "Lendwise v2", category: "lending", chains: ["ethereum", "base"], dependsOn: ["steadyusd"] })).status).toBe(201);
+    // A dependency on a protocol the catalog does not hold is refused: its scenario could not exist.
+    const unknown = await put("/v1/admin/protocols/vaultify", { ...base, name: "Vaultify", category: "other", dependsOn: ["nobody"] });
+    expect(unknown.status).toBe(422);
+    const product = (id: number) => chain.products.find((p) => p.id === id)!;
+    for (const [id, protocolId] of [[1, "lendwise-v2"], [5, "steadyusd"]] as const) {
+      expect((await put(`/v1/admin/products/${id}`, { protocolId, name: product(id).name, termsText: product(id).terms })).status).toBeLessThan(300);
+    }
+    const active = async (id: number) => publicClient.readContract({ address: chain.contracts.CoverMarket!, abi: marketAbi, functionName: "productActiveCover", args: [BigInt(id)] });
+    const [pool] = ((await (await api("/v1/pools")).json()) as { pools: { totalAssets: string; pendingLiability: string; stressScenarios: { id: string; kind: string; products: number[]; loss: string; assets: string; coverageBps: number | null }[] }[] }).pools;
+    const net = BigInt(pool!.totalAssets) - BigInt(pool!.pendingLiability);
+    const both = (await active(1)) + (await active(5));
+    const byId = Object.fromEntries(pool!.stressScenarios.map((x) => [x.id, x]));
+    expect(Object.keys(byId).sort()).toEqual(["chain-halt:base", "chain-halt:ethereum", "depeg:steadyusd", "exploit:lendwise-v2"]);
+    // A SteadyUSD depeg hits its own product and Lendwise's, which depends on it.
+    expect(byId["depeg:steadyusd"]).toMatchObject({ kind: "depeg", products: [1, 5], loss: String(both), assets: String(net) });
+    expect(byId["exploit:lendwise-v2"]).toMatchObject({ kind: "exploit", products: [1], loss: String(await active(1)) });
+    expect(byId["chain-halt:base"]).toMatchObject({ products: [1] });
+    expect(byId["depeg:steadyusd"]!.coverageBps).toBe(both === 0n ? null : Number((net * 10_000n) / both));
+  });
+
   it("reads the pool live from the chain", async () => {
     const res = await api("/v1/pools");
     expect(res.status).toBe(200);
@@ -26,6 +57,7 @@ describe("GET /v1/pools", () => {
     expect(BigInt(pool!.totalAssets as string)).toBeGreaterThan(0n);
     expect(pool!.utilisationBps).toBeGreaterThanOrEqual(0);
     expect(pool!.premiumIncome).toEqual({ received: "0", earned: "0" }); // nothing indexed in this file yet
+    expect(Array.isArray(pool!.stressScenarios)).toBe(true);
   });
 
   it("sums the premium income of indexed purchases as integers", async () => {

@@ -131,17 +131,26 @@ describe("POST /v1/quotes", () => {
     expect((await api("/v1/quotes", json("POST", { product: 2, amount: "1000000", duration: 3 }, `tw_${"1".repeat(64)}`))).status).toBe(401);
   });
 
-  it("shows a haircut before paying: solvency is assets over the liability if the product tripped now", async () => {
-    const amount = 1_500_000n * USD; // product 1's cap is 2,000,000; the pool holds about 1,000,000
-    const q = (await (await quote({ product: 1, amount: String(amount), duration: 30 })).json()) as QuoteBody;
+  it("signs only cover that keeps every stress scenario within the pool's assets: past that it refuses and names the scenario", async () => {
+    // Products 1, 2 and 5 all belong to swapper-v3 here: its exploit is one scenario, their cover summed.
     const read = (address: Hex, functionName: string, args: unknown[] = []) =>
       publicClient.readContract({ address, abi: [...marketAbi, ...poolAbi] as never, functionName: functionName as never, args: args as never }) as Promise<bigint>;
-    const [assets, pending, active] = await Promise.all([
-      read(chain.contracts.CoverPool!, "totalAssets"), read(chain.contracts.CoverPool!, "pendingLiability"), read(chain.contracts.CoverMarket!, "productActiveCover", [1n]),
+    const [assets, pending, a1, a2, a5] = await Promise.all([
+      read(chain.contracts.CoverPool!, "totalAssets"), read(chain.contracts.CoverPool!, "pendingLiability"),
+      read(chain.contracts.CoverMarket!, "productActiveCover", [1n]), read(chain.contracts.CoverMarket!, "productActiveCover", [2n]), read(chain.contracts.CoverMarket!, "productActiveCover", [5n]),
     ]);
-    const expected = Number((assets * 10_000n) / (active + amount + pending));
-    expect(expected).toBeLessThan(7_000);
-    expect(Math.abs(q.solvencyBps - expected)).toBeLessThanOrEqual(1); // premium earned in between
+    const room = assets - pending - (a1 + a2 + a5);
+    expect(room).toBeLessThan(1_500_000n * USD); // the pool holds about 1,000,000; product 1's cap is 2,000,000
+    const over = await quote({ product: 1, amount: String(room + 1_000_000n), duration: 30 });
+    expect(over.status).toBe(422);
+    const p = (await over.json()) as Problem & { scenario: string; capacityLeft: string; detail: string };
+    expect(p).toMatchObject({ type: "https://tripwire.dev/problems/capacity-exceeded", scenario: "exploit:swapper-v3" });
+    expect(p.detail).toContain("Swapper v3 is exploited");
+    // Inside the room (premium earned since the read only adds to it): signed, the worst scenario paid in full.
+    const q = (await (await quote({ product: 1, amount: String(room - 1_000_000n), duration: 30 })).json()) as QuoteBody & { breakdown: { worstScenario: { id: string; lossWithThisCover: string } } };
+    expect(q.solvencyBps).toBe(10_000);
+    expect(q.breakdown.worstScenario.id).toBe("exploit:swapper-v3");
+    expect(BigInt(q.breakdown.worstScenario.lossWithThisCover)).toBe(a1 + a2 + a5 + room - 1_000_000n);
   });
 
   it("refuses: unknown product 404, past capacity 422, unaudited protocol 422, near its trigger 422", async () => {

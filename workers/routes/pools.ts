@@ -10,6 +10,8 @@ import { PUBLIC, problemResponses, SincePageQuery } from "../schemas/common";
 import { Incident, ListQuery, Payout, Pool, PoolSnapshot } from "../schemas/pool";
 import { listSnapshots } from "../../db/queries/poolSnapshots";
 import { defaultHook } from "./hook";
+import { scenarioTable } from "../pricing/stress";
+import { loadStress } from "../services/stress";
 
 /** Routes are chained (each call adds its route to the type) so `hc<AppType>` knows every one. */
 const routes0 = new OpenAPIHono<AppEnv>({ defaultHook });
@@ -20,14 +22,14 @@ const pools = createRoute({
   operationId: "listPools",
   security: PUBLIC,
   tags: ["pool"],
-  summary: "The pool, read live: assets, cover, unearned premium, pending liability, free capital, capacity, utilisation, cooldown",
+  summary: "The pool, read live: assets, cover, unearned premium, pending liability, free capital, capacity, utilisation, cooldown, and its stress scenarios",
   responses: { 200: { description: "the pools", content: { "application/json": { schema: z.object({ pools: z.array(Pool) }) } } }, ...problemResponses(401, 429, 503) },
 });
 const routes1 = routes0.openapi(pools, async (c) => {
   const { chainId } = c.var.config;
   const dep = await deploymentOf(c.env.DB, chainId);
   const client = chainClient(c.var.config);
-  const p = await readPoolState(client, dep.pool);
+  const [p, stress] = await Promise.all([readPoolState(client, dep.pool), loadStress(c.env.DB, client, dep)]);
   const received = await premiumsReceived(c.env.DB, chainId);
   return c.json({
     pools: [{
@@ -47,6 +49,7 @@ const routes1 = routes0.openapi(pools, async (c) => {
       totalShares: p.totalShares.toString(),
       sharePrice: { assets: p.assetsPerShare.toString(), perShares: ONE_SHARE.toString() },
       blockNumber: Number(p.blockNumber),
+      stressScenarios: scenarioTable(stress.scenarios, p.totalAssets, p.pendingLiability).map((x) => ({ ...x, loss: x.loss.toString(), assets: x.assets.toString() })),
     }],
   }, 200);
 });

@@ -21,6 +21,19 @@ export const Pool = z
     totalShares: DecimalString("0"),
     sharePrice: z.object({ assets: DecimalString("1000000"), perShares: DecimalString("1000000000000") }).openapi({ description: "assets one whole share (10^12 units) redeems for" }),
     blockNumber: z.int(),
+    stressScenarios: z
+      .array(
+        z.object({
+          id: z.string().openapi({ example: "depeg:steadyusd" }),
+          kind: z.enum(["exploit", "depeg", "chain-halt"]),
+          name: z.string().openapi({ example: "SteadyUSD depegs" }),
+          products: z.array(z.int()).openapi({ description: "the products that would all pay in this scenario" }),
+          loss: DecimalString("0").openapi({ description: "their active cover: the scenario's loss if all pay in full" }),
+          assets: DecimalString("0").openapi({ description: "the pool's assets net of pending liabilities" }),
+          coverageBps: z.int().nullable().openapi({ description: "assets ÷ loss in bps (10,000: paid in full); null when nothing would be lost" }),
+        }),
+      )
+      .openapi({ description: "the correlated-loss scenarios of the live book, worst first: each protocol exploited (or a stablecoin depegging) with everything that depends on it, each chain halting. Quotes are signed only while every scenario stays within assets." }),
   })
   .openapi("Pool");
 

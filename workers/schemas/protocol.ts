@@ -20,6 +20,16 @@ export const ProtocolInput = z
     adminKey: z.enum(["immutable", "timelock_multisig", "multisig", "eoa"]),
     upgradeable: z.boolean(),
     oracleDependence: z.enum(["none", "chainlink", "custom"]),
+    chains: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "a lowercase slug"))
+      .max(20)
+      .default([])
+      .openapi({ example: ["ethereum"], description: "chains it runs on (lowercase slugs): each is a risk group whose halt is a stress scenario" }),
+    dependsOn: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "a lowercase slug"))
+      .max(20)
+      .default([])
+      .openapi({ example: ["steadyusd"], description: "protocols (by id) whose failure hits this one (a stablecoin it holds, a market it builds on): its products join their stress scenarios" }),
   })
   .strict()
   .openapi("ProtocolInput");

@@ -1,6 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import { getProtocol, listProtocols, upsertProtocol, type ProtocolRow } from "../../db/queries/protocols";
-import { notFound } from "../errors";
+import { notFound, problem } from "../errors";
 import type { Frequency, FrequencyContext } from "../pricing/frequency";
 import { riskMultiplierE18 } from "../pricing/premium";
 import { riskRate, type RiskInputs } from "../pricing/risk";
@@ -38,6 +38,8 @@ export function protocolView(row: ProtocolRow, now: number): z.infer<typeof Prot
     adminKey: row.adminKey,
     upgradeable: row.upgradeable,
     oracleDependence: row.oracleDependence,
+    chains: row.chains,
+    dependsOn: row.dependsOn,
     pricing: r.ok
       ? { status: "priced", annualRateBps: r.annualRateBps, adjustments: r.adjustments }
       : { status: "refused", code: r.code, reason: r.reason },
@@ -56,6 +58,13 @@ export async function protocolViewById(db: D1Database, id: string, now: number) 
 }
 
 export async function saveProtocol(db: D1Database, id: string, input: z.infer<typeof ProtocolInput>, now: number) {
+  // Every dependency names a protocol of the catalog (its failure is a stress scenario), never itself.
+  if (input.dependsOn.includes(id)) throw problem("unknown-protocol", `Protocol ${id} cannot depend on itself.`);
+  if (input.dependsOn.length > 0) {
+    const known = new Set((await listProtocols(db)).map((p) => p.id));
+    const missing = input.dependsOn.filter((d) => !known.has(d));
+    if (missing.length > 0) throw problem("unknown-protocol", `dependsOn names ${missing.join(", ")}, not in the catalog: register it first.`);
+  }
   const { row, created } = await upsertProtocol(db, { id, ...input });
   return { protocol: protocolView(row, now), created };
 }

@@ -5,6 +5,10 @@ import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { readPoolState } from "../chain/actions/readPoolState";
 import { readProductState } from "../chain/actions/readProductState";
 import { productForQuote } from "../../db/queries/quoting";
+import { riskCatalog } from "../../db/queries/products";
+import { readBook } from "../chain/actions/readBook";
+import { groupsOf, stressFor } from "../pricing/stress";
+import { catalogProductIds, stressOf } from "./stress";
 import { salesRefusal } from "../pricing/salesMargin";
 import type { quotes } from "../../db/schema";
 import { onChain } from "../chain/client";
@@ -41,14 +45,14 @@ export type QuoteContext = Awaited<ReturnType<typeof loadQuoteContext>>;
  * deployment (cached per isolate), one JSON-RPC batch (product, pool, counts, the integrator's rate).
  */
 export async function loadQuoteContext(deps: QuoteDeps, productId: number, integrator: Address | null) {
-  const row = await productForQuote(deps.db, productId);
+  const [row, catalog] = await Promise.all([productForQuote(deps.db, productId), riskCatalog(deps.db)]);
   if (!row) throw notFound(`Product ${productId}`);
   const near = salesRefusal(row.product.triggerKind, row.product.salesMarginBps, row.distanceBps);
   if (near) throw problem(near.code, near.reason);
   const dep = await deploymentOf(deps.db, deps.chainId);
   const id = BigInt(productId);
   // Three reads, one JSON-RPC batch (the transport batches calls made together).
-  const [product, pool, [counts, feeBps]] = await Promise.all([
+  const [product, pool, [counts, feeBps], book] = await Promise.all([
     readProductState(deps.client, dep, productId),
     readPoolState(deps.client, dep.pool),
     onChain(() =>
@@ -57,7 +61,9 @@ export async function loadQuoteContext(deps: QuoteDeps, productId: number, integ
         integrator ? deps.client.readContract({ address: dep.market, abi: marketAbi, functionName: "integratorFeeBps", args: [integrator] }) : Promise.resolve(0),
       ]),
     ),
+    readBook(deps.client, dep, catalogProductIds(catalog)),
   ]);
+  const stress = stressOf(catalog, book);
   const onchain = product.product;
   if (onchain.status !== 1) {
     throw problem("product-unavailable", onchain.status === 2 ? "The product has an open incident." : "The product is closed after an incident or not listed.");
@@ -78,6 +84,9 @@ export async function loadQuoteContext(deps: QuoteDeps, productId: number, integ
     leverageBps: pool.leverageBps,
     integrator: integrator ?? zeroAddress,
     integratorFeeBps: Number(feeBps),
+    /** The stress scenarios of the live book, and the ones this product's loss belongs to. */
+    stress,
+    groups: groupsOf(row.protocol.id, stress.protocols),
   };
 }
 
@@ -93,6 +102,19 @@ export type Priced = {
 /** Prices one (amount, duration) in a context, or says why not. Pure: no I/O. */
 export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium" | "now">, amount: bigint, durationDays: number): { ok: true; priced: Priced } | { ok: false; refusal: Refusal } {
   const frequency = productFrequency(ctx.row.product, ctx.row.protocol, deps.now) ?? { perYearE18: 0n, steps: [] }; // null: refused below
+  // What the stress scenarios allow: every scenario this product's loss belongs to stays within
+  // the pool's assets net of pending liabilities, with this cover added.
+  const stress = stressFor(ctx.stress.scenarios, ctx.groups, amount, ctx.assets, ctx.pending);
+  if (amount > stress.capacityLeft && stress.worst) {
+    return {
+      ok: false,
+      refusal: {
+        slug: "capacity-exceeded",
+        detail: `Stress scenario "${stress.worst.name}" would lose ${stress.worst.loss + amount} base units with this cover, more than the pool's ${ctx.assets > ctx.pending ? ctx.assets - ctx.pending : 0n} of assets net of pending liabilities; ${stress.capacityLeft} more can be sold.`,
+        extra: { capacityLeft: (stress.capacityLeft < ctx.capacityLeft ? stress.capacityLeft : ctx.capacityLeft).toString(), scenario: stress.worst.id },
+      },
+    };
+  }
   const priced = quotePremium(
     riskInputsOf(ctx.row.protocol),
     {
@@ -116,11 +138,14 @@ export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium
   // The integrator's share comes out of the premium, exactly as the market computes it (rounded down).
   const fee = (priced.premium * BigInt(ctx.integratorFeeBps)) / BPS;
   const integratorFee = { integrator: ctx.integrator, feeBps: ctx.integratorFeeBps, amount: fee };
-  // If this product tripped now, its liability joins whatever is already pending.
-  const liability = ctx.productActive + amount + ctx.pending;
-  const solvencyBps = liability === 0n || ctx.assets >= liability ? 10_000 : Number((ctx.assets * BPS) / liability);
+  // The worst scenario this product belongs to, with this cover added, against the assets net of
+  // pending liabilities (10,000: paid in full).
+  const solvencyBps = stress.solvencyBps;
   const breakdown = JSON.parse(
-    JSON.stringify({ ...priced.breakdown, integratorFee, premiumToPool: priced.premium - fee }, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+    JSON.stringify(
+      { ...priced.breakdown, integratorFee, premiumToPool: priced.premium - fee, worstScenario: stress.worst ? { id: stress.worst.id, name: stress.worst.name, lossWithThisCover: stress.worst.loss + amount } : null },
+      (_k, v) => (typeof v === "bigint" ? v.toString() : v),
+    ),
   ) as Record<string, unknown>;
   return { ok: true, priced: { premium: priced.premium, breakdown, integratorFee, solvencyBps } };
 }
