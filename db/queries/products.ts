@@ -1,15 +1,27 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { keeperWatch, products, protocols } from "../schema";
 
 export type ProductRow = typeof products.$inferSelect;
 export type ProtocolRow = typeof protocols.$inferSelect;
 
-/** Every product with its protocol, in one query. */
-/** Every product with its protocol and the keeper's last distance from its trigger, in one query. */
-export async function listProductsWithProtocols(db: D1Database): Promise<{ product: ProductRow; protocol: ProtocolRow; distanceBps: number | null }[]> {
+/**
+ * The keeper's own history of a product, as the premium model uses it (workers/pricing/frequency
+ * `withOwnHistory`): the span of its valid observations, and on how many distinct days a reading
+ * was at or past the trigger level (distance 0). Correlated subqueries on the observations index:
+ * part of the one query that reads the product.
+ */
+export const historySelect = {
+  from: sql<number | null>`(select min(o.observed_at) from observations o where o.product_id = ${products.id} and o.valid = 1)`,
+  to: sql<number | null>`(select max(o.observed_at) from observations o where o.product_id = ${products.id} and o.valid = 1)`,
+  daysAtTrigger: sql<number>`(select count(distinct o.observed_at / 86400) from observations o where o.product_id = ${products.id} and o.valid = 1 and o.distance_bps = 0)`,
+};
+export type ProductHistory = { from: number | null; to: number | null; daysAtTrigger: number };
+
+/** Every product with its protocol, the keeper's last distance from its trigger and its history, in one query. */
+export async function listProductsWithProtocols(db: D1Database): Promise<{ product: ProductRow; protocol: ProtocolRow; distanceBps: number | null; history: ProductHistory }[]> {
   return drizzle(db)
-    .select({ product: products, protocol: protocols, distanceBps: keeperWatch.distanceBps })
+    .select({ product: products, protocol: protocols, distanceBps: keeperWatch.distanceBps, history: historySelect })
     .from(products)
     .innerJoin(protocols, eq(products.protocolId, protocols.id))
     .leftJoin(keeperWatch, eq(keeperWatch.productId, products.id))
@@ -18,7 +30,7 @@ export async function listProductsWithProtocols(db: D1Database): Promise<{ produ
 
 export async function getProductWithProtocol(db: D1Database, id: number) {
   const [row] = await drizzle(db)
-    .select({ product: products, protocol: protocols, distanceBps: keeperWatch.distanceBps })
+    .select({ product: products, protocol: protocols, distanceBps: keeperWatch.distanceBps, history: historySelect })
     .from(products)
     .innerJoin(protocols, eq(products.protocolId, protocols.id))
     .leftJoin(keeperWatch, eq(keeperWatch.productId, products.id))

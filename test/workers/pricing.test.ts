@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { E18 } from "../../workers/pricing/calibration";
 import { CALIBRATION } from "../../workers/pricing/calibrated";
-import type { Frequency } from "../../workers/pricing/frequency";
+import { withOwnHistory, type Frequency } from "../../workers/pricing/frequency";
 import { COST_OF_CAPITAL_BPS, demandMultiplierBps, EXPENSES_BPS, quotePremium, riskMultiplierE18, type PremiumRequest } from "../../workers/pricing/premium";
 import { riskRate, type RiskInputs } from "../../workers/pricing/risk";
 import { kindLookup, kindNamed, type TriggerKind } from "../../workers/triggers/index";
@@ -164,6 +164,19 @@ describe("premium", () => {
       expect(q.premium).toBeGreaterThanOrEqual(expected);
       expect(BigInt(q.breakdown.paysWithinTermE18)).toBeLessThanOrEqual(E18);
     }), opts);
+  });
+
+  it("the keeper's own record of the product: none changes nothing, a clean year halves λ, days at the trigger raise it", () => {
+    const f = frequencyOf(solid, tvl());
+    const DAY = 86_400;
+    expect(withOwnHistory(f, null)).toBe(f);
+    expect(withOwnHistory(f, { from: null, to: null, daysAtTrigger: 0 })).toBe(f);
+    expect(withOwnHistory(f, { from: NOW - 365 * DAY, to: NOW, daysAtTrigger: 0 }).perYearE18).toBe(f.perYearE18 / 2n);
+    const hot = withOwnHistory(f, { from: NOW - 30 * DAY, to: NOW, daysAtTrigger: 3 });
+    // (3 trips × a year + λ × a year) / (30 days + a year)
+    expect(hot.perYearE18).toBe((3n * E18 * 31_536_000n + f.perYearE18 * 31_536_000n) / (2_592_000n + 31_536_000n));
+    expect(hot.perYearE18).toBeGreaterThan(2n * E18);
+    expect(hot.steps.at(-1)!.factor).toBe("own_history");
   });
 
   it("demand multiplier: 1× to 50% utilisation, 1.3× at 80%, 2× at 100%", () => {

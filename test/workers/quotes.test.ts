@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { abi as marketAbi } from "../../contracts/out/CoverMarket";
 import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { abi as tokenAbi } from "../../contracts/out/MockStablecoin";
-import { keeperWatch, quotes } from "../../db/schema";
+import { keeperWatch, observations, quotes } from "../../db/schema";
 import { createKey, json } from "./helpers/keys";
 import { parseQuote, quoteTypedData, type Quote } from "../../workers/chain/quote";
 import type { TestChain } from "./test-chain";
@@ -151,6 +151,22 @@ describe("POST /v1/quotes", () => {
     expect(q.solvencyBps).toBe(10_000);
     expect(q.breakdown.worstScenario.id).toBe("exploit:swapper-v3");
     expect(BigInt(q.breakdown.worstScenario.lossWithThisCover)).toBe(a1 + a2 + a5 + room - 1_000_000n);
+  });
+
+  it("prices with the keeper's own record of the product: days at the trigger level raise the trip frequency", async () => {
+    const before = (await (await quote({ product: 1, amount: String(1_000n * USD), duration: 30 })).json()) as QuoteBody & { breakdown: { tripFrequency: { factor: string }[] } };
+    expect(before.breakdown.tripFrequency.map((x) => x.factor)).not.toContain("own_history");
+    const DAY = 86_400;
+    const reading = (observedAt: number, distanceBps: number) => ({ productId: 1, source: chain.contracts.CoverMarket!, valid: true, distanceBps, blockNumber: 1, observedAt });
+    // 30 days of record; on 3 of them a reading at the trigger level (distance 0).
+    await drizzle(env.DB).insert(observations).values([reading(NOW - 30 * DAY, 4_000), reading(NOW - 20 * DAY, 0), reading(NOW - 20 * DAY + 60, 0), reading(NOW - 10 * DAY, 0), reading(NOW - 5 * DAY, 0), reading(NOW, 3_000)]);
+    const after = (await (await quote({ product: 1, amount: String(1_000n * USD), duration: 30 })).json()) as QuoteBody & { breakdown: { tripFrequency: { factor: string; e18: string }[] } };
+    const own = after.breakdown.tripFrequency.find((x) => x.factor === "own_history")!;
+    const Y = 365n * 86_400n, E18 = 10n ** 18n;
+    const model = BigInt(before.breakdown.tripFrequencyE18);
+    expect(BigInt(after.breakdown.tripFrequencyE18)).toBe((3n * E18 * Y + model * Y) / (30n * 86_400n + Y));
+    expect(own.e18).toBe(after.breakdown.tripFrequencyE18);
+    expect(BigInt(after.premium)).toBeGreaterThan(BigInt(before.premium));
   });
 
   it("refuses: unknown product 404, past capacity 422, unaudited protocol 422, near its trigger 422", async () => {

@@ -123,3 +123,29 @@ export function allOfFrequency(legs: Frequency[]): Frequency {
     steps: [...rarest.steps, { factor: "all_of", e18: E18, reason: `the rarest of ${legs.length} legs (an upper bound: the legs must coincide)` }],
   };
 }
+
+/** The keeper's own record of a product (db/queries/products `historySelect`). */
+export type OwnHistory = { from: number | null; to: number | null; daysAtTrigger: number };
+
+/** How much the model's λ weighs against the keeper's own record of the product: a year of it. */
+export const OWN_HISTORY_PRIOR_SECONDS = 365n * 86_400n;
+
+/**
+ * λ blended with the product's own record (a credibility weight): the days on which the keeper saw
+ * a reading at or past the trigger level count as trips (an upper bound: the trigger may need the
+ * level held for longer), over the seconds the record spans, against the model's λ weighted as a
+ * year of record. A clean record lowers λ slowly (a year of it halves it); days at the trigger
+ * raise it fast. No record, no change.
+ */
+export function withOwnHistory(f: Frequency, h: OwnHistory | null | undefined): Frequency {
+  if (!h || h.from === null || h.to === null || h.to <= h.from) return f;
+  const span = BigInt(h.to - h.from);
+  const blended = (BigInt(h.daysAtTrigger) * E18 * YEAR + f.perYearE18 * OWN_HISTORY_PRIOR_SECONDS) / (span + OWN_HISTORY_PRIOR_SECONDS);
+  return {
+    perYearE18: blended,
+    steps: [
+      ...f.steps,
+      { factor: "own_history", e18: blended, reason: `λ blended with the keeper's record: ${h.daysAtTrigger} day(s) at the trigger level in ${Math.round(Number(span) / 86_400)} day(s), against the model weighted as a year of record` },
+    ],
+  };
+}

@@ -7,6 +7,7 @@ import { deploymentOf } from "../chain/deployment";
 import { notFound, problem } from "../errors";
 import { abi as poolAbi } from "../../contracts/out/CoverPool";
 import { onChain } from "../chain/client";
+import type { OwnHistory } from "../pricing/frequency";
 import { annualRateE18 } from "../pricing/premium";
 import { riskRate } from "../pricing/risk";
 import { salesMarginBps, salesRefusal } from "../pricing/salesMargin";
@@ -32,9 +33,9 @@ function statusOf(p: Pick<ChainProduct, "status" | "salesPaused">): z.infer<type
   return s === "none" ? "closed" : s;
 }
 
-function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, now: number, distanceBps: number | null, leverageBps: number): z.infer<typeof Product> {
+function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, now: number, distanceBps: number | null, leverageBps: number, history: OwnHistory | null): z.infer<typeof Product> {
   const risk = riskRate(riskInputsOf(protocol), now);
-  const frequency = risk.ok ? productFrequency(row, protocol, now) : null;
+  const frequency = risk.ok ? productFrequency(row, protocol, now, history) : null;
   const indicative = frequency && leverageBps > 0
     ? annualRateE18(frequency.perYearE18, BigInt(INDICATIVE_TERM_DAYS * 86_400), row.rateMultiplierBps, leverageBps).beforeDemandE18
     : null;
@@ -65,7 +66,7 @@ export async function listProductViews(db: D1Database, client: PublicClient, cha
   if (rows.length === 0) return [];
   const dep = await deploymentOf(db, chainId);
   const [chain, leverage] = await Promise.all([readProductStates(client, dep, rows.map((r) => r.product.id)), poolLeverageBps(client, dep.pool)]);
-  return rows.map((r) => view(r.product, r.protocol, chainProductOf(chain.get(r.product.id)!), now, r.distanceBps, leverage));
+  return rows.map((r) => view(r.product, r.protocol, chainProductOf(chain.get(r.product.id)!), now, r.distanceBps, leverage, r.history));
 }
 
 export async function productViewById(db: D1Database, client: PublicClient, chainId: number, id: number, now: number) {
@@ -73,7 +74,7 @@ export async function productViewById(db: D1Database, client: PublicClient, chai
   if (!row) throw notFound(`Product ${id}`);
   const dep = await deploymentOf(db, chainId);
   const [chain, leverage] = await Promise.all([readProductState(client, dep, id), poolLeverageBps(client, dep.pool)]);
-  return view(row.product, row.protocol, chainProductOf(chain), now, row.distanceBps, leverage);
+  return view(row.product, row.protocol, chainProductOf(chain), now, row.distanceBps, leverage, row.history);
 }
 
 
@@ -115,5 +116,5 @@ export async function registerProduct(db: D1Database, client: PublicClient, chai
     status: statusOf(chainProductOf(state)),
     listedAt: onchain.activeSince,
   });
-  return { product: view(row, protocol, chainProductOf(state), now, null, await poolLeverageBps(client, dep.pool)), created };
+  return { product: view(row, protocol, chainProductOf(state), now, null, await poolLeverageBps(client, dep.pool), null), created };
 }

@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import { getProtocol, listProtocols, upsertProtocol, type ProtocolRow } from "../../db/queries/protocols";
 import { notFound, problem } from "../errors";
-import type { Frequency, FrequencyContext } from "../pricing/frequency";
+import { withOwnHistory, type Frequency, type FrequencyContext, type OwnHistory } from "../pricing/frequency";
 import { riskMultiplierE18 } from "../pricing/premium";
 import { riskRate, type RiskInputs } from "../pricing/risk";
 import { kindLookup, kindNamed, type TriggerKind } from "../triggers";
@@ -73,7 +73,7 @@ export async function saveProtocol(db: D1Database, id: string, input: z.infer<ty
  * How often a product's trigger would pay a year (the premium model's λ), from its kind's curve,
  * its parameters in words and its protocol; null when the protocol is refused (nothing is priced).
  */
-export function productFrequency(product: { triggerKind: TriggerKind; paramsJson: string }, protocol: ProtocolRow, now: number): Frequency | null {
+export function productFrequency(product: { triggerKind: TriggerKind; paramsJson: string }, protocol: ProtocolRow, now: number, history?: OwnHistory | null): Frequency | null {
   const risk = riskRate(riskInputsOf(protocol), now);
   if (!risk.ok) return null;
   const ctx: FrequencyContext = {
@@ -83,5 +83,6 @@ export function productFrequency(product: { triggerKind: TriggerKind; paramsJson
     launchedAt: protocol.launchedAt,
     now,
   };
-  return kindNamed(product.triggerKind).tripFrequency(JSON.parse(product.paramsJson), ctx, kindLookup());
+  // The kind's curve for these parameters, then the keeper's own record of the product.
+  return withOwnHistory(kindNamed(product.triggerKind).tripFrequency(JSON.parse(product.paramsJson), ctx, kindLookup()), history);
 }

@@ -101,7 +101,7 @@ export type Priced = {
 
 /** Prices one (amount, duration) in a context, or says why not. Pure: no I/O. */
 export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium" | "now">, amount: bigint, durationDays: number): { ok: true; priced: Priced } | { ok: false; refusal: Refusal } {
-  const frequency = productFrequency(ctx.row.product, ctx.row.protocol, deps.now) ?? { perYearE18: 0n, steps: [] }; // null: refused below
+  const frequency = productFrequency(ctx.row.product, ctx.row.protocol, deps.now, ctx.row.history) ?? { perYearE18: 0n, steps: [] }; // null: refused below
   // What the stress scenarios allow: every scenario this product's loss belongs to stays within
   // the pool's assets net of pending liabilities, with this cover added.
   const stress = stressFor(ctx.stress.scenarios, ctx.groups, amount, ctx.assets, ctx.pending);
