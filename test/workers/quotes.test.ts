@@ -25,7 +25,7 @@ const publicClient = createPublicClient({ chain: foundry, transport });
 
 type QuoteBody = {
   quoteId: string; premium: string; amount: string; capacityLeft: string; solvencyBps: number; termsHash: string; expiresAt: number;
-  breakdown: { annualRateBps: number; premium: string; tripFrequencyE18: string; demandMultiplierBps: number; expectedLossBps: number; capitalChargeBps: number; expensesBps: number }; signature: Hex;
+  breakdown: { annualRateBps: number; premium: string; tripFrequencyE18: string; demandMultiplierBps: number; expectedLossBps: number; capitalPerCoverBps: number; capitalChargeBps: number; expensesBps: number }; signature: Hex;
   eip712: { domain: { chainId: number; verifyingContract: string }; message: Record<string, string | number> };
   transaction: { to: Hex; function: string; data: Hex; approval: { token: Hex; spender: Hex; amount: string } };
 };
@@ -62,10 +62,19 @@ describe("POST /v1/quotes", () => {
     const f = exploitFrequency({ category: "dex", riskMultiplierE18: riskMultiplierE18(225), incidentCount: 0, launchedAt: 0, now: 0 }, 5_000, "its TVL");
     expect(q.breakdown.tripFrequencyE18).toBe(f.perYearE18.toString());
     const T = 30n * 86_400n, Y = 365n * 86_400n, E18 = 10n ** 18n;
-    const before = annualRateE18(f.perYearE18, T, 10_000, Number(leverage)).beforeDemandE18;
+    // The stress capital: products 1, 2 and 5 are all swapper-v3's here, so its exploit scenario is
+    // the whole pool's cover: a unit of cover ties up a whole unit of capital (6% a year), not 1 / 2×.
+    const pool = await publicClient.readContract({ address: chain.contracts.CoverPool!, abi: poolAbi, functionName: "activeCover" });
+    const book = (await Promise.all([1n, 2n, 5n].map((id) => publicClient.readContract({ address: chain.contracts.CoverMarket!, abi: marketAbi, functionName: "productActiveCover", args: [id] })))).reduce((a, b) => a + b, 0n);
+    const share = ((book + 25_000n * USD) * E18) / (pool + 25_000n * USD);
+    const before = annualRateE18(f.perYearE18, T, 10_000, Number(leverage), share).beforeDemandE18;
     const rate = (before * BigInt(q.breakdown.demandMultiplierBps) + 9_999n) / 10_000n;
     expect(q.premium).toBe(String((25_000n * USD * rate * T + E18 * Y - 1n) / (E18 * Y)));
     expect(q.breakdown).toMatchObject({ expectedLossBps: 150, expensesBps: 50 });
+    // Other suites on the shared chain may hold cover on other products: the share is read, not assumed.
+    const perCover = share > 5_000n * 10n ** 14n ? share : 5_000n * 10n ** 14n;
+    expect(q.breakdown.capitalPerCoverBps).toBe(Number((perCover + 10n ** 14n - 1n) / 10n ** 14n));
+    expect(q.breakdown.capitalPerCoverBps).toBeGreaterThan(5_000); // more than 1 / 2×: one scenario holds most of the book
     expect(q.breakdown.annualRateBps).toBe(Number((rate + 10n ** 14n - 1n) / 10n ** 14n));
     expect(q.solvencyBps).toBe(10_000);
     expect(q.transaction.function).toBe("buyCover");

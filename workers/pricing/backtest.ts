@@ -216,13 +216,18 @@ export function runBacktest(rows: Incident[], c: BacktestConfig = DEFAULT_BACKTE
     if (!risk.ok) throw new Error(`the typical protocol is refused: ${risk.reason}`);
     let premiums = 0n;
     const premiumOf = new Map<string, bigint>();
+    // The stress capital each product needs: the worst scenario it belongs to over the book's cover.
+    const totalCover = cover * BigInt(book.length);
+    const shareOf = new Map<number, bigint>();
+    for (const sc of stress) for (const id of sc.products) if (!shareOf.has(id)) shareOf.set(id, totalCover === 0n ? 0n : (sc.loss * E18) / totalCover); // worst first
     for (const b of book) {
-      const memo = `${b.key}:${b.category}`;
+      const share = shareOf.get(b.productId) ?? 0n;
+      const memo = `${b.key}:${b.category}:${share}`;
       let p = premiumOf.get(memo);
       if (p === undefined) {
         const ctx: FrequencyContext = { category: b.category, riskMultiplierE18: riskMultiplierE18(risk.annualRateBps), incidentCount: typical.incidentCount, launchedAt: typical.launchedAt, now };
         const q = quotePremium(typical, {
-          amount: cover, durationDays: 365, frequency: frequencyOf(b.key, ctx), productMultiplierBps: 10_000, leverageBps: c.leverageBps,
+          amount: cover, durationDays: 365, frequency: frequencyOf(b.key, ctx), productMultiplierBps: 10_000, leverageBps: c.leverageBps, stressShareE18: share,
           capacityLeft: capacity, poolActiveCover: (cover * BigInt(book.length)) - cover, poolCapacity: capacity, minimumPremium: USD,
         }, now);
         if (!q.ok) throw new Error(`${b.key}: ${q.reason}`);

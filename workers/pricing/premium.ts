@@ -2,7 +2,9 @@
  * The premium from what the trigger pays (all bigint; rates in 1e18 fixed point a year):
  *
  *   expected loss   EL = P(the trigger pays within the term) × payout, a year: min(1, λ·T) / T
- *   capital charge  COST_OF_CAPITAL × the capital a unit of cover ties up (1 / the pool's leverage)
+ *   capital charge  COST_OF_CAPITAL × the capital a unit of cover ties up: the larger of 1 / the
+ *                   pool's leverage (its on-chain limit) and the stress capital it needs (the share
+ *                   of the pool's cover its worst stress scenario would lose, ./stress)
  *   expenses        EXPENSES (keeper gas, oracle reads, operations)
  *   annual rate     max(EL, (EL + capital + expenses) × product multiplier) × demand multiplier
  *   premium         amount × annual rate × duration / 365 days, rounded up, ≥ the minimum premium
@@ -39,8 +41,14 @@ export type PremiumRequest = {
   frequency: Frequency;
   /** The product's rate multiplier on the loaded rate (10000 = 1×); never takes the rate below the expected loss. */
   productMultiplierBps: number;
-  /** The pool's leverage (cover per unit of capital, bps): the capital a unit of cover ties up is its inverse. */
+  /** The pool's leverage (cover per unit of capital, bps): a unit of cover ties up at least its inverse. */
   leverageBps: number;
+  /**
+   * The stress capital a unit of this cover needs, 1e18 = all of it: the loss of the worst stress
+   * scenario the product belongs to (with this cover) over the pool's cover (with it). 0 when
+   * not known: the leverage alone decides.
+   */
+  stressShareE18?: bigint;
   /** Cover the pool can still sell for this product, in base units (min of pool and product cap). */
   capacityLeft: bigint;
   /** Cover already active in the pool and the pool's total capacity, for utilisation. */
@@ -63,6 +71,8 @@ export type Breakdown = {
   /** P(the trigger pays within the term), e18. */
   paysWithinTermE18: string;
   expectedLossBps: number;
+  /** The capital a unit of cover ties up (bps of the cover) and what it costs a year. */
+  capitalPerCoverBps: number;
   capitalChargeBps: number;
   expensesBps: number;
   productMultiplierBps: number;
@@ -93,16 +103,19 @@ const toBps = (e18: bigint) => Number(ceilDiv(e18, E18 / BPS));
  * The annual rate before the demand multiplier, and its parts, for a trigger that pays
  * `frequencyE18` times a year, over a term of `durationSeconds`.
  */
-export function annualRateE18(frequencyE18: bigint, durationSeconds: bigint, productMultiplierBps: number, leverageBps: number) {
+export function annualRateE18(frequencyE18: bigint, durationSeconds: bigint, productMultiplierBps: number, leverageBps: number, stressShareE18 = 0n) {
   // P(pays within the term) ≤ λ·T (a Poisson count's P(≥ 1) = 1 − e^{−λT} ≤ λT), capped at 1:
   // an upper bound, so the expected loss is never understated.
   const lt = ceilDiv(frequencyE18 * durationSeconds, YEAR_SECONDS);
   const paysWithinTermE18 = lt > E18 ? E18 : lt;
   const expectedLossE18 = ceilDiv(paysWithinTermE18 * YEAR_SECONDS, durationSeconds);
-  const capitalE18 = ceilDiv(COST_OF_CAPITAL_BPS * (E18 / BPS) * BPS, BigInt(leverageBps));
+  const byLeverage = ceilDiv(E18 * BPS, BigInt(leverageBps));
+  const share = stressShareE18 > E18 ? E18 : stressShareE18;
+  const capitalPerCoverE18 = share > byLeverage ? share : byLeverage;
+  const capitalE18 = ceilDiv(COST_OF_CAPITAL_BPS * capitalPerCoverE18, BPS);
   const expensesE18 = EXPENSES_BPS * (E18 / BPS);
   const loaded = ceilDiv((expectedLossE18 + capitalE18 + expensesE18) * BigInt(productMultiplierBps), BPS);
-  return { paysWithinTermE18, expectedLossE18, capitalE18, expensesE18, beforeDemandE18: loaded > expectedLossE18 ? loaded : expectedLossE18 };
+  return { paysWithinTermE18, expectedLossE18, capitalPerCoverE18, capitalE18, expensesE18, beforeDemandE18: loaded > expectedLossE18 ? loaded : expectedLossE18 };
 }
 
 export function quotePremium(inputs: RiskInputs, req: PremiumRequest, now: number): PremiumQuote | PremiumRefusal {
@@ -120,7 +133,7 @@ export function quotePremium(inputs: RiskInputs, req: PremiumRequest, now: numbe
     return { ok: false, code: "amount_invalid", reason: "The pool's leverage must be positive to price cover." };
   }
   const durationSeconds = daysToSeconds(req.durationDays);
-  const rates = annualRateE18(req.frequency.perYearE18, durationSeconds, req.productMultiplierBps, req.leverageBps);
+  const rates = annualRateE18(req.frequency.perYearE18, durationSeconds, req.productMultiplierBps, req.leverageBps, req.stressShareE18 ?? 0n);
   const utilisationAfterBps =
     req.poolCapacity > 0n ? Number(ceilDiv((req.poolActiveCover + req.amount) * BPS, req.poolCapacity)) : 10_000;
   const demand = demandMultiplierBps(utilisationAfterBps);
@@ -141,6 +154,7 @@ export function quotePremium(inputs: RiskInputs, req: PremiumRequest, now: numbe
       tripFrequency: req.frequency.steps.map((x) => ({ factor: x.factor, e18: x.e18.toString(), reason: x.reason })),
       paysWithinTermE18: rates.paysWithinTermE18.toString(),
       expectedLossBps: toBps(rates.expectedLossE18),
+      capitalPerCoverBps: toBps(rates.capitalPerCoverE18),
       capitalChargeBps: toBps(rates.capitalE18),
       expensesBps: toBps(rates.expensesE18),
       productMultiplierBps: req.productMultiplierBps,

@@ -115,6 +115,9 @@ export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium
       },
     };
   }
+  // The stress capital this cover needs: its worst scenario's loss over the pool's cover, both with it.
+  const withCover = ctx.poolActive + amount;
+  const stressShareE18 = stress.worst && withCover > 0n ? ((stress.worst.loss + amount) * 10n ** 18n) / withCover : 0n;
   const priced = quotePremium(
     riskInputsOf(ctx.row.protocol),
     {
@@ -122,6 +125,7 @@ export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium
       durationDays,
       frequency,
       leverageBps: ctx.leverageBps,
+      stressShareE18,
       productMultiplierBps: ctx.row.product.rateMultiplierBps,
       capacityLeft: ctx.capacityLeft,
       poolActiveCover: ctx.poolActive,
