@@ -1,4 +1,4 @@
-import { decodeFunctionData, erc20Abi, getAddress, parseAbi, parseEventLogs, type Account, type Address, type Chain, type Hash, type PublicClient, type Transport, type WalletClient } from "viem";
+import { decodeFunctionData, erc20Abi, getAddress, parseAbi, parseEventLogs, parseSignature, type Account, type Address, type Chain, type Hash, type Hex, type PublicClient, type Transport, type WalletClient } from "viem";
 import { abi as vaultAbi } from "../contracts/out/CoveredVault";
 import { abi as marketAbi } from "../contracts/out/CoverMarket";
 import { parseQuote, type Quote, type QuoteWire } from "../workers/chain/quote";
@@ -28,6 +28,42 @@ export async function ensureAllowance(publicClient: PublicClient, wallet: Wallet
   const receipt = await publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error(`approve reverted: ${hash}`);
   return hash;
+}
+
+/** EIP-2612 (permit) and EIP-5267 (the token's EIP-712 domain), as OpenZeppelin's ERC20Permit has them. */
+const permitAbi = parseAbi([
+  "function nonces(address owner) view returns (uint256)",
+  "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",
+]);
+
+/**
+ * Signs an EIP-2612 permit for `spender` to take `value` of `token` until `deadline`, or returns
+ * null when the token has no permit (no `nonces` or no EIP-5267 domain): the caller approves
+ * instead. A rejected signature throws (the wallet's UserRejectedRequestError), nothing is sent.
+ */
+export async function signPermit(publicClient: PublicClient, wallet: Wallet, token: Address, spender: Address, value: bigint, deadline: bigint): Promise<{ v: number; r: Hex; s: Hex } | null> {
+  const owner = wallet.account.address;
+  let nonce: bigint;
+  let domain: { name: string; version: string; chainId: bigint; verifyingContract: Address };
+  try {
+    const [n, d] = await Promise.all([
+      publicClient.readContract({ address: token, abi: permitAbi, functionName: "nonces", args: [owner] }),
+      publicClient.readContract({ address: token, abi: permitAbi, functionName: "eip712Domain" }),
+    ]);
+    nonce = n;
+    domain = { name: d[1], version: d[2], chainId: d[3], verifyingContract: d[4] };
+  } catch {
+    return null;
+  }
+  const signature = await wallet.signTypedData({
+    account: wallet.account,
+    domain: { name: domain.name, version: domain.version, chainId: Number(domain.chainId), verifyingContract: getAddress(domain.verifyingContract) },
+    types: { Permit: [{ name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
+    primaryType: "Permit",
+    message: { owner, spender, value, nonce, deadline },
+  });
+  const { r, s, v, yParity } = parseSignature(signature);
+  return { v: v !== undefined ? Number(v) : yParity + 27, r, s };
 }
 
 /** A quote that can no longer buy anything: already used, or past its deadline. Nothing was sent. */
@@ -66,45 +102,77 @@ const errors = [...marketAbi, ...vaultAbi, ...tokenErrors].filter((x) => x.type 
 const marketWithErrors = [...marketAbi, ...tokenErrors];
 
 /**
- * Buys cover with a quote from `POST /v1/quotes`: approves the premium if needed, sends the
- * quote's ready calldata (`buyCover`, or `buyCoverFor` when quoted with a beneficiary) and waits
- * for it. The call is simulated first, so a refused quote throws viem's ContractFunctionRevertedError
- * naming the market's error (`MarketQuoteExpired`, `MarketQuoteAlreadyUsed`, …) and spends no gas.
- * @returns the policy id (the quote's id), the purchase transaction and the approval's, if one was sent
+ * Buys cover with a quote from `POST /v1/quotes`. When the allowance does not cover the premium it
+ * signs an EIP-2612 permit (one signature, no approval transaction) and buys with
+ * `buyCoverWithPermit` for the same holder; a token without permit, or `payWith: "approve"`,
+ * approves first and sends the quote's ready calldata (`buyCover`, or `buyCoverFor` when quoted
+ * with a beneficiary). The call is simulated first, so a refused quote throws viem's
+ * ContractFunctionRevertedError naming the market's error (`MarketQuoteExpired`,
+ * `MarketQuoteAlreadyUsed`, …) and spends no gas.
+ * @returns the policy id (the quote's id), the purchase transaction, the approval's if one was
+ *   sent, and whether a permit paid the premium
  */
 export async function buyCover(
   publicClient: PublicClient,
   wallet: Wallet,
   quote: QuoteResponse,
-  opts: { onStep?: (step: BuyStep) => void } = {},
-): Promise<{ policyId: bigint; txHash: Hash; approvalTxHash: Hash | null }> {
+  opts: { onStep?: (step: BuyStep) => void; payWith?: "permit" | "approve" } = {},
+): Promise<{ policyId: bigint; txHash: Hash; approvalTxHash: Hash | null; permitted: boolean }> {
   const step = opts.onStep ?? (() => {});
   const { approval } = quote.transaction;
-  step("checking");
-  await checkUsable(publicClient, getAddress(quote.transaction.to), quoteStruct(quote));
-  step("approving");
-  const approvalTxHash = await ensureAllowance(publicClient, wallet, getAddress(approval.token), getAddress(approval.spender), BigInt(approval.amount));
-  step("buying");
-  // Decode the ready calldata so the call is simulated with the market's ABI: a refusal is named.
+  const q = quoteStruct(quote);
   const to = getAddress(quote.transaction.to);
+  step("checking");
+  await checkUsable(publicClient, to, q);
+  // Decode the ready calldata so the call is simulated with the market's ABI: a refusal is named.
   const decoded = decodeFunctionData({ abi: marketAbi, data: quote.transaction.data as Hash });
+  if (decoded.functionName !== "buyCover" && decoded.functionName !== "buyCoverFor") throw new Error(`not a purchase: ${decoded.functionName}`);
+  const token = getAddress(approval.token);
+  const spender = getAddress(approval.spender);
+  const premium = BigInt(approval.amount);
+  const allowance = await publicClient.readContract({ address: token, abi: erc20Abi, functionName: "allowance", args: [wallet.account.address, spender] });
+  // The premium's allowance: already there, a permit signed off-chain (no transaction; the market
+  // uses it inside the purchase), or an approval transaction when the token has no permit.
+  let permit: { v: number; r: Hex; s: Hex } | null = null;
+  let approvalTxHash: Hash | null = null;
+  if (allowance < premium) {
+    if ((opts.payWith ?? "permit") === "permit") {
+      step("permitting");
+      permit = await signPermit(publicClient, wallet, token, spender, premium, q.deadline);
+    }
+    if (!permit) {
+      step("approving");
+      approvalTxHash = await ensureAllowance(publicClient, wallet, token, spender, premium);
+    }
+  }
+  step("buying");
   let txHash: Hash;
-  if (decoded.functionName === "buyCover") {
+  if (permit) {
+    const beneficiary = decoded.functionName === "buyCoverFor" ? (decoded.args[2] as Address) : wallet.account.address;
+    const { request } = await publicClient.simulateContract({
+      address: to, abi: marketWithErrors, functionName: "buyCoverWithPermit",
+      args: [decoded.args[0], decoded.args[1], beneficiary, q.deadline, permit.v, permit.r, permit.s] as never,
+      account: wallet.account, chain: wallet.chain,
+    });
+    txHash = await wallet.writeContract(request);
+  } else if (decoded.functionName === "buyCover") {
     const { request } = await publicClient.simulateContract({ address: to, abi: marketWithErrors, functionName: "buyCover", args: decoded.args, account: wallet.account, chain: wallet.chain });
     txHash = await wallet.writeContract(request);
-  } else if (decoded.functionName === "buyCoverFor") {
+  } else {
     const { request } = await publicClient.simulateContract({ address: to, abi: marketWithErrors, functionName: "buyCoverFor", args: decoded.args, account: wallet.account, chain: wallet.chain });
     txHash = await wallet.writeContract(request);
-  } else {
-    throw new Error(`not a purchase: ${decoded.functionName}`);
   }
   step("confirming");
   const policyId = await purchasedIn(publicClient, txHash);
-  return { policyId, txHash, approvalTxHash };
+  return { policyId, txHash, approvalTxHash, permitted: permit !== null };
 }
 
-/** Where `buyCover` is: checking the quote, approving the premium (skipped when the allowance covers it), sending the purchase, waiting for it. */
-export type BuyStep = "checking" | "approving" | "buying" | "confirming";
+/**
+ * Where `buyCover` is: checking the quote, signing a permit for the premium or (a token without
+ * permit, or `payWith: "approve"`) approving it — neither when the allowance covers it — sending
+ * the purchase, waiting for it.
+ */
+export type BuyStep = "checking" | "permitting" | "approving" | "buying" | "confirming";
 
 /**
  * Deposits into a `CoveredVault` and buys the quoted cover for the receiver in one transaction.

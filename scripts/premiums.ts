@@ -28,7 +28,9 @@ const protocolOfProduct = (productId: number) => protocols.find((p) => (p.produc
 function price(kind: TriggerKind, params: unknown, protocolId: string) {
   const protocol = rowOf(protocolId);
   const paramsJson = JSON.stringify(params, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
-  const frequency = productFrequency({ triggerKind: kind, paramsJson }, protocol, NOW)!;
+  const f = productFrequency({ triggerKind: kind, paramsJson }, protocol, NOW);
+  if (!f.ok) throw new Error(`${kind}: ${f.detail}`);
+  const frequency = f.frequency;
   const q = quotePremium(riskInputsOf(protocol), {
     amount: AMOUNT, durationDays: DAYS, frequency, productMultiplierBps: 10_000, leverageBps: LEVERAGE_BPS,
     capacityLeft: 10n ** 30n, poolActiveCover: 0n, poolCapacity: 10n ** 30n, minimumPremium: USD,

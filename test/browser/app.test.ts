@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { createPublicClient, createWalletClient, http, type Address } from "viem";
+import { createPublicClient, createWalletClient, http, parseAbi, type Address } from "viem";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { abi as feedAbi } from "../../contracts/out/MockV3Aggregator";
@@ -117,8 +117,14 @@ describe("the app, served by the Worker at /", () => {
     await page.getByText(`${buyer.address.slice(0, 6)}…`).waitFor();
     await page.getByLabel("Cover amount (lUSD)").fill("10000");
     await page.getByText(/30 days — [\d,.]+ lUSD/).waitFor();
+    const permitNonce = () => publicClient.readContract({ address: local.contracts.Stablecoin!, abi: parseAbi(["function nonces(address) view returns (uint256)"]), functionName: "nonces", args: [buyer.address] });
+    const sentBefore = await publicClient.getTransactionCount({ address: buyer.address });
+    const noncesBefore = await permitNonce();
     await page.getByRole("button", { name: /^Buy for/ }).click();
     await page.getByTestId("bought").waitFor({ timeout: 60_000 });
+    // The premium was paid with a permit: one signature, one transaction, no approval.
+    expect(await permitNonce()).toBe(noncesBefore + 1n);
+    expect(await publicClient.getTransactionCount({ address: buyer.address })).toBe(sentBefore + 1);
     const policyId = Number((await page.getByTestId("bought").textContent())!.match(/Policy (\d+)/)![1]);
     await page.getByRole("link", { name: "See my cover" }).click();
     await page.getByTestId(`policy-${policyId}`).waitFor();

@@ -173,17 +173,36 @@ describe("deposit and cover in one transaction (CoveredVault + viem helpers), pa
     expect(await timesPaid(Number(policyId))).toBe(1);
   });
 
-  it("buyCover (viem helper) buys with a plain quote, approving the premium first; a replay is refused before anything is sent", async () => {
+  it("buyCover (viem helper) pays the premium with a permit (one transaction), or approves when asked; a replay is refused before anything is sent", async () => {
     const buyer = await newAccount(1_000n * USD);
     const plain = await listTvlProduct(await deployFeed(2_000_000n), "Integrator plain purchase");
-    const res = await anonymous.v1.quotes.$post({ json: { product: plain, amount: String(1_000n * USD), duration: 30, buyer: buyer.account.address } });
-    if (res.status !== 201) throw new Error(`quote: ${res.status} ${await res.text()}`);
-    const q = await res.json();
-    const bought = await buyCover(publicClient, buyer, q);
+    const quoteOf = async (to: Address, beneficiary?: Address) => {
+      const res = await anonymous.v1.quotes.$post({ json: { product: plain, amount: String(1_000n * USD), duration: 30, ...(beneficiary ? { beneficiary } : { buyer: to }) } });
+      if (res.status !== 201) throw new Error(`quote: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    const q = await quoteOf(buyer.account.address);
+    const sent = await publicClient.getTransactionCount({ address: buyer.account.address });
+    const steps: string[] = [];
+    const bought = await buyCover(publicClient, buyer, q, { onStep: (s) => steps.push(s) });
+    expect(bought).toMatchObject({ permitted: true, approvalTxHash: null });
+    expect(steps).toEqual(["checking", "permitting", "buying", "confirming"]);
+    // One transaction in all; the permit was used up by the purchase (nonce 1, nothing left over).
+    expect(await publicClient.getTransactionCount({ address: buyer.account.address })).toBe(sent + 1);
+    expect(await publicClient.readContract({ address: stablecoin, abi: tokenAbi, functionName: "allowance", args: [buyer.account.address, market] })).toBe(0n);
     expect(bought.policyId).toBe(BigInt(q.quoteId));
     expect(await publicClient.readContract({ address: market, abi: marketAbi, functionName: "ownerOf", args: [bought.policyId] })).toBe(buyer.account.address);
     const nonce = await publicClient.getTransactionCount({ address: buyer.account.address });
     await expect(buyCover(publicClient, buyer, q)).rejects.toMatchObject({ name: "QuoteUnusableError", reason: "used" });
     expect(await publicClient.getTransactionCount({ address: buyer.account.address })).toBe(nonce);
+    // A quote for a beneficiary, paid with a permit: the policy is the beneficiary's.
+    const holder = privateKeyToAccount(generatePrivateKey()).address;
+    const forHolder = await buyCover(publicClient, buyer, await quoteOf(buyer.account.address, holder));
+    expect(forHolder.permitted).toBe(true);
+    expect(await publicClient.readContract({ address: market, abi: marketAbi, functionName: "ownerOf", args: [forHolder.policyId] })).toBe(holder);
+    // payWith "approve": an approval transaction, then the ready calldata.
+    const approved = await buyCover(publicClient, buyer, await quoteOf(buyer.account.address), { payWith: "approve" });
+    expect(approved.permitted).toBe(false);
+    expect(approved.approvalTxHash).not.toBeNull();
   });
 });

@@ -34,7 +34,7 @@ function frequencyOf(i: RiskInputs, t: Terms): Frequency {
   const r = riskRate(i, NOW);
   if (!r.ok) return { perYearE18: 0n, steps: [] };
   const ctx = { category, riskMultiplierE18: riskMultiplierE18(r.annualRateBps), incidentCount: i.incidentCount, launchedAt: i.launchedAt, now: NOW };
-  return kindNamed(t.kind).tripFrequency(t.params, ctx, kindLookup());
+  return kindNamed(t.kind).tripFrequency(t.params, ctx, kindLookup())!;
 }
 
 const req: PremiumRequest = {
@@ -154,14 +154,16 @@ describe("premium", () => {
     }), opts);
   });
 
-  it("is never below the expected loss, whatever the product multiplier, leverage or minimum", () => {
-    fc.assert(fc.property(inputs, request, terms, fc.integer({ min: 1_000, max: 50_000 }), (i, r, t, mult) => {
+  it("what the pool keeps is never below the expected loss, whatever the product multiplier, leverage, integrator fee or minimum", () => {
+    fc.assert(fc.property(inputs, request, terms, fc.integer({ min: 1_000, max: 50_000 }), fc.integer({ min: 0, max: 2_000 }), (i, r, t, mult, feeBps) => {
       const frequency = frequencyOf(i, t);
-      const q = quotePremium(i, { ...r, frequency, productMultiplierBps: mult }, NOW);
+      const q = quotePremium(i, { ...r, frequency, productMultiplierBps: mult, integratorFeeBps: feeBps }, NOW);
       if (!q.ok) return;
-      // amount × P(the trigger pays within the term): the payout's expected value
+      // amount × P(the trigger pays within the term): the payout's expected value; the pool keeps
+      // the premium less the integrator's share (rounded down, as the market pays it).
       const expected = (r.amount * BigInt(q.breakdown.paysWithinTermE18)) / E18;
-      expect(q.premium).toBeGreaterThanOrEqual(expected);
+      const toPool = q.premium - (q.premium * BigInt(feeBps)) / 10_000n;
+      expect(toPool).toBeGreaterThanOrEqual(expected);
       expect(BigInt(q.breakdown.paysWithinTermE18)).toBeLessThanOrEqual(E18);
     }), opts);
   });

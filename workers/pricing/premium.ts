@@ -49,6 +49,8 @@ export type PremiumRequest = {
    * not known: the leverage alone decides.
    */
   stressShareE18?: bigint;
+  /** The integrator's share of the premium (bps): the pool's share must still cover the expected loss. */
+  integratorFeeBps?: number;
   /** Cover the pool can still sell for this product, in base units (min of pool and product cap). */
   capacityLeft: bigint;
   /** Cover already active in the pool and the pool's total capacity, for utilisation. */
@@ -103,7 +105,7 @@ const toBps = (e18: bigint) => Number(ceilDiv(e18, E18 / BPS));
  * The annual rate before the demand multiplier, and its parts, for a trigger that pays
  * `frequencyE18` times a year, over a term of `durationSeconds`.
  */
-export function annualRateE18(frequencyE18: bigint, durationSeconds: bigint, productMultiplierBps: number, leverageBps: number, stressShareE18 = 0n) {
+export function annualRateE18(frequencyE18: bigint, durationSeconds: bigint, productMultiplierBps: number, leverageBps: number, stressShareE18 = 0n, integratorFeeBps = 0) {
   // P(pays within the term) ≤ λ·T (a Poisson count's P(≥ 1) = 1 − e^{−λT} ≤ λT), capped at 1:
   // an upper bound, so the expected loss is never understated.
   const lt = ceilDiv(frequencyE18 * durationSeconds, YEAR_SECONDS);
@@ -115,7 +117,10 @@ export function annualRateE18(frequencyE18: bigint, durationSeconds: bigint, pro
   const capitalE18 = ceilDiv(COST_OF_CAPITAL_BPS * capitalPerCoverE18, BPS);
   const expensesE18 = EXPENSES_BPS * (E18 / BPS);
   const loaded = ceilDiv((expectedLossE18 + capitalE18 + expensesE18) * BigInt(productMultiplierBps), BPS);
-  return { paysWithinTermE18, expectedLossE18, capitalPerCoverE18, capitalE18, expensesE18, beforeDemandE18: loaded > expectedLossE18 ? loaded : expectedLossE18 };
+  // The floor is on what the pool keeps: an integrator's share comes out of the premium.
+  const fee = BigInt(Math.min(Math.max(integratorFeeBps, 0), 9_999));
+  const floor = ceilDiv(expectedLossE18 * BPS, BPS - fee);
+  return { paysWithinTermE18, expectedLossE18, capitalPerCoverE18, capitalE18, expensesE18, beforeDemandE18: loaded > floor ? loaded : floor };
 }
 
 export function quotePremium(inputs: RiskInputs, req: PremiumRequest, now: number): PremiumQuote | PremiumRefusal {
@@ -133,7 +138,7 @@ export function quotePremium(inputs: RiskInputs, req: PremiumRequest, now: numbe
     return { ok: false, code: "amount_invalid", reason: "The pool's leverage must be positive to price cover." };
   }
   const durationSeconds = daysToSeconds(req.durationDays);
-  const rates = annualRateE18(req.frequency.perYearE18, durationSeconds, req.productMultiplierBps, req.leverageBps, req.stressShareE18 ?? 0n);
+  const rates = annualRateE18(req.frequency.perYearE18, durationSeconds, req.productMultiplierBps, req.leverageBps, req.stressShareE18 ?? 0n, req.integratorFeeBps ?? 0);
   const utilisationAfterBps =
     req.poolCapacity > 0n ? Number(ceilDiv((req.poolActiveCover + req.amount) * BPS, req.poolCapacity)) : 10_000;
   const demand = demandMultiplierBps(utilisationAfterBps);

@@ -35,7 +35,7 @@ function quoteDeps(env: Env, cfg: Config): QuoteDeps {
     client: chainClient(cfg),
     chainId,
     signerKey: cfg.quoteSignerKey ?? undefined,
-    nextQuoteId: (floor) => env.QUOTE_SEQUENCER.get(env.QUOTE_SEQUENCER.idFromName(`quotes:${chainId}`)).next(floor),
+    allocateQuote: (floor, hold) => env.QUOTE_SEQUENCER.get(env.QUOTE_SEQUENCER.idFromName(`quotes:${chainId}`)).allocate(floor, hold),
     ttlSeconds: cfg.quoteTtlSeconds,
     minimumPremium: cfg.minimumPremium,
     now: Math.floor(Date.now() / 1000),

@@ -35,9 +35,9 @@ function statusOf(p: Pick<ChainProduct, "status" | "salesPaused">): z.infer<type
 
 function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, now: number, distanceBps: number | null, leverageBps: number, history: OwnHistory | null): z.infer<typeof Product> {
   const risk = riskRate(riskInputsOf(protocol), now);
-  const frequency = risk.ok ? productFrequency(row, protocol, now, history) : null;
-  const indicative = frequency && leverageBps > 0
-    ? annualRateE18(frequency.perYearE18, BigInt(INDICATIVE_TERM_DAYS * 86_400), row.rateMultiplierBps, leverageBps).beforeDemandE18
+  const priced = productFrequency(row, protocol, now, history);
+  const indicative = priced.ok && leverageBps > 0
+    ? annualRateE18(priced.frequency.perYearE18, BigInt(INDICATIVE_TERM_DAYS * 86_400), row.rateMultiplierBps, leverageBps).beforeDemandE18
     : null;
   return {
     id: row.id,
@@ -56,7 +56,11 @@ function view(row: ProductRow, protocol: ProtocolRow, chain: ChainProduct, now: 
     salesMarginBps: salesMarginBps(row.triggerKind, row.salesMarginBps),
     indicativeAnnualRateBps: indicative === null ? null : Number((indicative + 10n ** 14n - 1n) / 10n ** 14n),
     // The same decisions POST /v1/quotes makes, in its order: the protocol's risk, then the reading.
-    refusal: !risk.ok ? { code: risk.code, reason: risk.reason } : salesRefusal(row.triggerKind, row.salesMarginBps, distanceBps),
+    refusal: !risk.ok
+      ? { code: risk.code, reason: risk.reason }
+      : !priced.ok
+        ? { code: "unpriced", reason: priced.detail }
+        : salesRefusal(row.triggerKind, row.salesMarginBps, distanceBps),
     listedAt: row.listedAt,
   };
 }

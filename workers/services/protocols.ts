@@ -69,13 +69,17 @@ export async function saveProtocol(db: D1Database, id: string, input: z.infer<ty
   return { protocol: protocolView(row, now), created };
 }
 
+/** What pricing a product's trigger gives: its λ, or why there is none. */
+export type ProductFrequency = { ok: true; frequency: Frequency } | { ok: false; reason: "protocol-refused" | "product-unpriced"; detail: string };
+
 /**
  * How often a product's trigger would pay a year (the premium model's λ), from its kind's curve,
- * its parameters in words and its protocol; null when the protocol is refused (nothing is priced).
+ * its parameters in words, its protocol and the keeper's own record of it; or why it cannot be
+ * priced (the protocol is refused, or the kind cannot read the parameters).
  */
-export function productFrequency(product: { triggerKind: TriggerKind; paramsJson: string }, protocol: ProtocolRow, now: number, history?: OwnHistory | null): Frequency | null {
+export function productFrequency(product: { triggerKind: TriggerKind; paramsJson: string }, protocol: ProtocolRow, now: number, history?: OwnHistory | null): ProductFrequency {
   const risk = riskRate(riskInputsOf(protocol), now);
-  if (!risk.ok) return null;
+  if (!risk.ok) return { ok: false, reason: "protocol-refused", detail: risk.reason };
   const ctx: FrequencyContext = {
     category: protocol.category,
     riskMultiplierE18: riskMultiplierE18(risk.annualRateBps),
@@ -83,6 +87,14 @@ export function productFrequency(product: { triggerKind: TriggerKind; paramsJson
     launchedAt: protocol.launchedAt,
     now,
   };
+  let params: unknown;
+  try {
+    params = JSON.parse(product.paramsJson);
+  } catch {
+    return { ok: false, reason: "product-unpriced", detail: "The product's parameters are not readable JSON." };
+  }
+  const f = kindNamed(product.triggerKind).tripFrequency(params, ctx, kindLookup());
+  if (!f) return { ok: false, reason: "product-unpriced", detail: `The premium model cannot price this ${product.triggerKind} product's parameters (a composite needs at least one leg of a known kind).` };
   // The kind's curve for these parameters, then the keeper's own record of the product.
-  return withOwnHistory(kindNamed(product.triggerKind).tripFrequency(JSON.parse(product.paramsJson), ctx, kindLookup()), history);
+  return { ok: true, frequency: withOwnHistory(f, history) };
 }

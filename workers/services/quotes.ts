@@ -9,6 +9,7 @@ import { riskCatalog } from "../../db/queries/products";
 import { readBook } from "../chain/actions/readBook";
 import { groupsOf, stressFor } from "../pricing/stress";
 import { catalogProductIds, stressOf } from "./stress";
+import type { Allocation, Hold } from "../objects/quoteSequencer";
 import { salesRefusal } from "../pricing/salesMargin";
 import type { quotes } from "../../db/schema";
 import { onChain } from "../chain/client";
@@ -27,8 +28,11 @@ export type QuoteDeps = {
   client: PublicClient;
   chainId: number;
   signerKey: string | undefined;
-  /** Next quote id, never at or below `floor` (the market's highest policy id). */
-  nextQuoteId: (floor: number) => Promise<number>;
+  /**
+   * Next quote id, never at or below `floor` (the market's highest policy id), holding the quote's
+   * cover against the room of each of its stress scenarios until it expires (QuoteSequencer).
+   */
+  allocateQuote: (floor: number, hold: Hold) => Promise<Allocation>;
   ttlSeconds: number;
   minimumPremium: bigint;
   now: number;
@@ -101,7 +105,11 @@ export type Priced = {
 
 /** Prices one (amount, duration) in a context, or says why not. Pure: no I/O. */
 export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium" | "now">, amount: bigint, durationDays: number): { ok: true; priced: Priced } | { ok: false; refusal: Refusal } {
-  const frequency = productFrequency(ctx.row.product, ctx.row.protocol, deps.now, ctx.row.history) ?? { perYearE18: 0n, steps: [] }; // null: refused below
+  const f = productFrequency(ctx.row.product, ctx.row.protocol, deps.now, ctx.row.history);
+  // A refused protocol is refused by quotePremium below with its code; a product that cannot be
+  // priced is refused here (never priced as if its trigger never paid).
+  if (!f.ok && f.reason === "product-unpriced") return { ok: false, refusal: { slug: "product-unpriced", detail: f.detail } };
+  const frequency = f.ok ? f.frequency : { perYearE18: 0n, steps: [] };
   // What the stress scenarios allow: every scenario this product's loss belongs to stays within
   // the pool's assets net of pending liabilities, with this cover added.
   const stress = stressFor(ctx.stress.scenarios, ctx.groups, amount, ctx.assets, ctx.pending);
@@ -126,6 +134,7 @@ export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium
       frequency,
       leverageBps: ctx.leverageBps,
       stressShareE18,
+      integratorFeeBps: ctx.integratorFeeBps,
       productMultiplierBps: ctx.row.product.rateMultiplierBps,
       capacityLeft: ctx.capacityLeft,
       poolActiveCover: ctx.poolActive,
@@ -173,7 +182,17 @@ export async function createQuote(
   if (!deps.signerKey) throw problem("quote-signer-missing", "QUOTE_SIGNER_KEY is not set.");
 
   const { dep, onchain } = ctx;
-  const quoteId = BigInt(await deps.nextQuoteId(Number(ctx.highestPolicyId)));
+  // The quote's cover is held against each of its scenarios' room until it expires: quotes signed
+  // and not yet bought are not in the book the room was computed from.
+  const net = ctx.assets > ctx.pending ? ctx.assets - ctx.pending : 0n;
+  const groups = ctx.stress.scenarios.filter((s) => ctx.groups.includes(s.id)).map((s) => ({ id: s.id, room: (net > s.loss ? net - s.loss : 0n).toString(), name: s.name }));
+  const allocation = await deps.allocateQuote(Number(ctx.highestPolicyId), { groups: groups.map(({ id, room }) => ({ id, room })), amount: amount.toString(), until: deps.now + deps.ttlSeconds, now: deps.now });
+  if (!allocation.ok) {
+    const name = groups.find((g) => g.id === allocation.group)?.name ?? allocation.group;
+    const left = BigInt(allocation.room) > BigInt(allocation.held) ? BigInt(allocation.room) - BigInt(allocation.held) : 0n;
+    throw problem("capacity-exceeded", `Stress scenario "${name}" has ${allocation.room} base units of room, of which quotes signed and not yet expired hold ${allocation.held}; ${left} more can be quoted now.`, { capacityLeft: left.toString(), scenario: allocation.group });
+  }
+  const quoteId = BigInt(allocation.id);
   const holder: Address = req.beneficiary ? getAddress(req.beneficiary) : req.buyer ? getAddress(req.buyer) : zeroAddress;
   const quote: Quote = {
     productId: ctx.id,

@@ -70,14 +70,16 @@ export const allOf = {
   encodeParams: encodeAllOfParams,
   decodeParams: decodeAllOfParams,
   tripFrequency(params, ctx, kinds) {
-    const p = paramsSchema.parse(params);
-    // A leg of an unknown kind cannot be priced as rarer than anything: the composite is priced as
-    // its known legs' rarest (an unknown leg only makes it rarer still).
-    const legs = p.triggers.flatMap((t) => {
-      const k = kinds.byName(t.kind);
-      return k ? [k.tripFrequency(t.params, ctx, kinds)] : [];
+    const p = paramsSchema.safeParse(params);
+    if (!p.success) return null;
+    // The composite pays only when every leg trips: it is never more frequent than any leg, so
+    // the rarest leg that can be priced bounds it (a leg of an unknown kind, or one that cannot
+    // be priced, only makes it rarer). With no leg priced there is no bound: not priced at all.
+    const legs = p.data.triggers.flatMap((t) => {
+      const f = kinds.byName(t.kind)?.tripFrequency(t.params, ctx, kinds) ?? null;
+      return f ? [f] : [];
     });
-    return allOfFrequency(legs);
+    return legs.length === 0 ? null : allOfFrequency(legs);
   },
   describeParams(params, kinds) {
     const { triggers, params: legParams, maxSpreadSeconds } = decodeAllOfParams(params);

@@ -103,8 +103,8 @@ export const depeg = {
   encodeParams: encodeDepegParams,
   decodeParams: decodeDepegParams,
   tripFrequency(params, ctx) {
-    const p = paramsSchema.parse(params);
-    return depegFrequency(ctx, BigInt(p.thresholdE18), p.durationSeconds);
+    const p = paramsSchema.safeParse(params);
+    return p.success ? depegFrequency(ctx, BigInt(p.data.thresholdE18), p.data.durationSeconds) : null;
   },
   describeParams: (params) => jsonOf(decodeDepegParams(params)),
   encodeProof: (p) => encodeDepegProof(p.onsetRoundId),

@@ -49,9 +49,10 @@ export interface TriggerKindModule<Name extends string = string, Params = unknow
   };
   /**
    * How often a product of this kind, with these parameters (in words), would pay a year: the
-   * premium model's λ (workers/pricing/frequency.ts has the calibrated curves).
+   * premium model's λ (workers/pricing/frequency.ts has the calibrated curves); null when it
+   * cannot be priced (parameters its schema refuses, a composite without a known leg).
    */
-  tripFrequency(params: unknown, ctx: FrequencyContext, kinds: KindLookup): Frequency;
+  tripFrequency(params: unknown, ctx: FrequencyContext, kinds: KindLookup): Frequency | null;
   /** What an incident's evidence reads back at the indexed block, and how it is shown. */
   evidence(params: Hex, proof: Hex, trigger: Address, kinds: KindLookup): Evidence[];
 }

@@ -88,8 +88,8 @@ export const oracleDeviation = {
   encodeParams: encodeOracleDeviationParams,
   decodeParams: decodeOracleDeviationParams,
   tripFrequency(params, ctx) {
-    const p = paramsSchema.parse(params);
-    return oracleDeviationFrequency(ctx, p.deviationBps, p.durationSeconds);
+    const p = paramsSchema.safeParse(params);
+    return p.success ? oracleDeviationFrequency(ctx, p.data.deviationBps, p.data.durationSeconds) : null;
   },
   describeParams: (params) => jsonOf(decodeOracleDeviationParams(params)),
   encodeProof: (_: null): Hex => "0x",

@@ -57,7 +57,10 @@ export const paused = {
   paramsSchema,
   encodeParams: encodePausedParams,
   decodeParams: decodePausedParams,
-  tripFrequency: (params, ctx) => pauseFrequency(ctx, paramsSchema.parse(params).durationSeconds),
+  tripFrequency(params, ctx) {
+    const p = paramsSchema.safeParse(params);
+    return p.success ? pauseFrequency(ctx, p.data.durationSeconds) : null;
+  },
   describeParams: (params) => jsonOf(decodePausedParams(params)),
   // The proof is empty: `check` ignores it.
   encodeProof: (_: null): Hex => "0x",

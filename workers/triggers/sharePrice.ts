@@ -63,7 +63,10 @@ export const sharePrice = {
   encodeParams: encodeSharePriceParams,
   decodeParams: decodeSharePriceParams,
   // A share price falls when an exploit takes the backing; such a loss does not recover by itself.
-  tripFrequency: (params, ctx) => exploitFrequency(ctx, paramsSchema.parse(params).dropBps, "the vault's backing"),
+  tripFrequency(params, ctx) {
+    const p = paramsSchema.safeParse(params);
+    return p.success ? exploitFrequency(ctx, p.data.dropBps, "the vault's backing") : null;
+  },
   describeParams: (params) => jsonOf(decodeSharePriceParams(params)),
   encodeProof: (_: null): Hex => "0x",
   decodeProof: (_: Hex): null => null,

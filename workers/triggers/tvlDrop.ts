@@ -142,7 +142,10 @@ export const tvlDrop = {
   encodeParams: encodeTvlDropParams,
   decodeParams: decodeTvlDropParams,
   // TVL falls that an exploit causes; the window is not priced (exploits drain within hours).
-  tripFrequency: (params, ctx) => exploitFrequency(ctx, paramsSchema.parse(params).dropBps, "its TVL"),
+  tripFrequency(params, ctx) {
+    const p = paramsSchema.safeParse(params);
+    return p.success ? exploitFrequency(ctx, p.data.dropBps, "its TVL") : null;
+  },
   describeParams: (params) => jsonOf(decodeTvlDropParams(params)),
   encodeProof: (p) => encodeTvlDropProof(p.startRoundId, p.prevRoundId, p.tripRoundId),
   decodeProof: decodeTvlDropProof,

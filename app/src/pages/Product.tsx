@@ -15,6 +15,7 @@ const DURATIONS = [7, 30, 90, 180, 365];
 const STEP_WORDS: Record<BuyStep | "quoting" | "indexing", string> = {
   quoting: "Getting a signed quote…",
   checking: "Checking the quote on-chain…",
+  permitting: "Signing a permit for the premium: no approval transaction (confirm in your wallet)…",
   approving: "Approving the premium (confirm in your wallet if asked)…",
   buying: "Buying cover (confirm in your wallet)…",
   confirming: "Waiting for the purchase to be mined…",
