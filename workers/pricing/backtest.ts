@@ -8,9 +8,10 @@
  * every protocol a TVL-drop product (−50% in 24 h; in units for staking), lending and bridge
  * protocols also a pause product (≥ 6 h) and lending an all-of (TVL drop and pause within 24 h),
  * stablecoins a depeg product (below $0.97 for 24 h). Protocols are spread over chains. Demand:
- * one-year cover bought at the start of the year, the same amount on every product, as much as
- * the stress scenarios and the pool's leverage allow (a target utilisation of the capacity).
- * Premiums are earned over the year; the pool's assets at the start of each year are the LPs'.
+ * cover sold through the year, a policy for the month on every product each month (12 cohorts, the same
+ * amount each, as much as the stress scenarios and the pool's leverage allow: a target
+ * utilisation of the capacity), each priced by the real model when it is bought. An incident
+ * hits the cohort active on its day. The pool's assets at the start of each year are the LPs'.
  *
  * The incidents. Each incident hits one protocol of its category. It pays the products whose
  * terms it meets, judged from what the file records (TVL before and after, the depeg's low and
@@ -173,7 +174,6 @@ export function runBacktest(rows: Incident[], c: BacktestConfig = DEFAULT_BACKTE
   const years: YearResult[] = [];
   const incidents: IncidentResult[] = [];
   for (let year = first; year <= last; year++) {
-    const now = Date.UTC(year, 0, 1) / 1000;
     // The population: protocols by category, spread over chains.
     const protocols: RiskProtocol[] = [];
     const book: (BookEntry & { key: ProductKey; category: Category })[] = [];
@@ -210,31 +210,36 @@ export function runBacktest(rows: Incident[], c: BacktestConfig = DEFAULT_BACKTE
     cover -= cover % USD; // whole units
     const stress = fill(cover);
     const worst = stress[0]!;
-    // Premiums: one-year policies bought at the start of the year, priced by the real model.
-    const typical = c.typical(now);
-    const risk = riskRate(typical, now);
-    if (!risk.ok) throw new Error(`the typical protocol is refused: ${risk.reason}`);
+    // Premiums: a policy for the month (28–31 days) on every product each month (12 cohorts), priced by the
+    // real model on the day it is bought (the first of the month).
     let premiums = 0n;
-    const premiumOf = new Map<string, bigint>();
-    // The stress capital each product needs: the worst scenario it belongs to over the book's cover.
     const totalCover = cover * BigInt(book.length);
     const shareOf = new Map<number, bigint>();
+    // The stress capital each product needs: the worst scenario it belongs to over the book's cover.
     for (const sc of stress) for (const id of sc.products) if (!shareOf.has(id)) shareOf.set(id, totalCover === 0n ? 0n : (sc.loss * E18) / totalCover); // worst first
-    for (const b of book) {
-      const share = shareOf.get(b.productId) ?? 0n;
-      const memo = `${b.key}:${b.category}:${share}`;
-      let p = premiumOf.get(memo);
-      if (p === undefined) {
-        const ctx: FrequencyContext = { category: b.category, riskMultiplierE18: riskMultiplierE18(risk.annualRateBps), incidentCount: typical.incidentCount, launchedAt: typical.launchedAt, now };
-        const q = quotePremium(typical, {
-          amount: cover, durationDays: 365, frequency: frequencyOf(b.key, ctx), productMultiplierBps: 10_000, leverageBps: c.leverageBps, stressShareE18: share,
-          capacityLeft: capacity, poolActiveCover: (cover * BigInt(book.length)) - cover, poolCapacity: capacity, minimumPremium: USD,
-        }, now);
-        if (!q.ok) throw new Error(`${b.key}: ${q.reason}`);
-        p = q.premium;
-        premiumOf.set(memo, p);
+    for (let month = 0; month < 12; month++) {
+      const bought = Date.UTC(year, month, 1) / 1000;
+      const days = (Date.UTC(year, month + 1, 1) / 1000 - bought) / 86_400; // the month's length: no day uncovered
+      const typical = c.typical(bought);
+      const risk = riskRate(typical, bought);
+      if (!risk.ok) throw new Error(`the typical protocol is refused: ${risk.reason}`);
+      const premiumOf = new Map<string, bigint>();
+      for (const b of book) {
+        const share = shareOf.get(b.productId) ?? 0n;
+        const memo = `${b.key}:${b.category}:${share}`;
+        let p = premiumOf.get(memo);
+        if (p === undefined) {
+          const ctx: FrequencyContext = { category: b.category, riskMultiplierE18: riskMultiplierE18(risk.annualRateBps), incidentCount: typical.incidentCount, launchedAt: typical.launchedAt, now: bought };
+          const q = quotePremium(typical, {
+            amount: cover, durationDays: days, frequency: frequencyOf(b.key, ctx), productMultiplierBps: 10_000, leverageBps: c.leverageBps, stressShareE18: share,
+            capacityLeft: capacity, poolActiveCover: totalCover - cover, poolCapacity: capacity, minimumPremium: USD,
+          }, bought);
+          if (!q.ok) throw new Error(`${b.key}: ${q.reason}`);
+          p = q.premium;
+          premiumOf.set(memo, p);
+        }
+        premiums += p;
       }
-      premiums += p;
     }
     // Claims: each incident of the year hits one protocol of its category.
     const due: { result: IncidentResult; amount: bigint }[] = [];
