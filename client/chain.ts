@@ -106,9 +106,12 @@ const marketWithErrors = [...marketAbi, ...tokenErrors];
  * signs an EIP-2612 permit (one signature, no approval transaction) and buys with
  * `buyCoverWithPermit` for the same holder; a token without permit, or `payWith: "approve"`,
  * approves first and sends the quote's ready calldata (`buyCover`, or `buyCoverFor` when quoted
- * with a beneficiary). The call is simulated first, so a refused quote throws viem's
- * ContractFunctionRevertedError naming the market's error (`MarketQuoteExpired`,
- * `MarketQuoteAlreadyUsed`, …) and spends no gas.
+ * with a beneficiary); a permit the token refuses on-chain falls back to approving. What is paid
+ * and to whom is taken from the market and the signed quote (its asset, the market, the quote's
+ * premium): an API approval hint that disagrees is refused before anything is signed. The
+ * purchase is simulated first, so a refused quote throws viem's ContractFunctionRevertedError
+ * naming the market's error (`MarketQuoteExpired`, `MarketQuoteAlreadyUsed`, …); on the permit
+ * path nothing is spent before that, on the approve path the approval may already be sent.
  * @returns the policy id (the quote's id), the purchase transaction, the approval's if one was
  *   sent, and whether a permit paid the premium
  */
@@ -127,9 +130,15 @@ export async function buyCover(
   // Decode the ready calldata so the call is simulated with the market's ABI: a refusal is named.
   const decoded = decodeFunctionData({ abi: marketAbi, data: quote.transaction.data as Hash });
   if (decoded.functionName !== "buyCover" && decoded.functionName !== "buyCoverFor") throw new Error(`not a purchase: ${decoded.functionName}`);
-  const token = getAddress(approval.token);
-  const spender = getAddress(approval.spender);
-  const premium = BigInt(approval.amount);
+  // What is paid, and to whom, comes from the market and the signed quote, not from the API's
+  // approval hint: the spender is the market the calldata calls, the token its asset, the amount
+  // the quote's premium (a hint that disagrees is refused before anything is signed or sent).
+  const spender = to;
+  const premium = q.premium;
+  const token = getAddress(await publicClient.readContract({ address: to, abi: marketAbi, functionName: "asset" }));
+  if (getAddress(approval.spender) !== spender || getAddress(approval.token) !== token || BigInt(approval.amount) !== premium) {
+    throw new Error(`the quote's approval (${approval.amount} of ${approval.token} to ${approval.spender}) is not its premium to the market (${premium} of ${token} to ${spender})`);
+  }
   const allowance = await publicClient.readContract({ address: token, abi: erc20Abi, functionName: "allowance", args: [wallet.account.address, spender] });
   // The premium's allowance: already there, a permit signed off-chain (no transaction; the market
   // uses it inside the purchase), or an approval transaction when the token has no permit.
@@ -146,21 +155,35 @@ export async function buyCover(
     }
   }
   step("buying");
-  let txHash: Hash;
+  let txHash: Hash | null = null;
   if (permit) {
     const beneficiary = decoded.functionName === "buyCoverFor" ? (decoded.args[2] as Address) : wallet.account.address;
-    const { request } = await publicClient.simulateContract({
-      address: to, abi: marketWithErrors, functionName: "buyCoverWithPermit",
-      args: [decoded.args[0], decoded.args[1], beneficiary, q.deadline, permit.v, permit.r, permit.s] as never,
-      account: wallet.account, chain: wallet.chain,
-    });
-    txHash = await wallet.writeContract(request);
-  } else if (decoded.functionName === "buyCover") {
-    const { request } = await publicClient.simulateContract({ address: to, abi: marketWithErrors, functionName: "buyCover", args: decoded.args, account: wallet.account, chain: wallet.chain });
-    txHash = await wallet.writeContract(request);
-  } else {
-    const { request } = await publicClient.simulateContract({ address: to, abi: marketWithErrors, functionName: "buyCoverFor", args: decoded.args, account: wallet.account, chain: wallet.chain });
-    txHash = await wallet.writeContract(request);
+    try {
+      const { request } = await publicClient.simulateContract({
+        address: to, abi: marketWithErrors, functionName: "buyCoverWithPermit",
+        args: [decoded.args[0], decoded.args[1], beneficiary, q.deadline, permit.v, permit.r, permit.s] as never,
+        account: wallet.account, chain: wallet.chain,
+      });
+      txHash = await wallet.writeContract(request);
+    } catch (err) {
+      // A permit the token would not take (a domain with a salt, a contract wallet's signature):
+      // the market's `try permit` leaves no allowance and the transfer fails. Approve instead.
+      if (!/ERC20InsufficientAllowance/.test(String((err as { message?: string }).message ?? err))) throw err;
+      permit = null;
+      step("approving");
+      approvalTxHash = await ensureAllowance(publicClient, wallet, token, spender, premium);
+      step("buying");
+    }
+  }
+  if (txHash === null) {
+    // No permit (or one the token refused): the quote's ready calldata, the allowance approved.
+    if (decoded.functionName === "buyCover") {
+      const { request } = await publicClient.simulateContract({ address: to, abi: marketWithErrors, functionName: "buyCover", args: decoded.args, account: wallet.account, chain: wallet.chain });
+      txHash = await wallet.writeContract(request);
+    } else {
+      const { request } = await publicClient.simulateContract({ address: to, abi: marketWithErrors, functionName: "buyCoverFor", args: decoded.args, account: wallet.account, chain: wallet.chain });
+      txHash = await wallet.writeContract(request);
+    }
   }
   step("confirming");
   const policyId = await purchasedIn(publicClient, txHash);

@@ -39,7 +39,7 @@ try {
   console.log("done");
 
   const chainId = await clients.publicClient.getChainId();
-  const contracts = { CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, ...triggerContracts(core) };
+  const contracts = { CoverMarket: core.market.address, CoverPool: core.pool.address, Stablecoin: core.asset.address, Multicall3: core.multicall.address, ...triggerContracts(core) };
   bench = await startBenchWorker({ rpcUrl: anvil.rpcUrl, chainId, contracts, deployedBlock: 0n });
   const { call, admin } = bench;
   const put = (path: string, body: unknown) => admin("PUT", path, body);

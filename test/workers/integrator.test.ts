@@ -200,6 +200,13 @@ describe("deposit and cover in one transaction (CoveredVault + viem helpers), pa
     const forHolder = await buyCover(publicClient, buyer, await quoteOf(buyer.account.address, holder));
     expect(forHolder.permitted).toBe(true);
     expect(await publicClient.readContract({ address: market, abi: marketAbi, functionName: "ownerOf", args: [forHolder.policyId] })).toBe(holder);
+    // An approval hint that is not the quote's premium to the market (a faulty or hostile API) is
+    // refused before anything is signed or sent.
+    const tampered = await quoteOf(buyer.account.address);
+    const before = await publicClient.getTransactionCount({ address: buyer.account.address });
+    await expect(buyCover(publicClient, buyer, { ...tampered, transaction: { ...tampered.transaction, approval: { ...tampered.transaction.approval, spender: holder } } })).rejects.toThrow(/not its premium to the market/);
+    await expect(buyCover(publicClient, buyer, { ...tampered, transaction: { ...tampered.transaction, approval: { ...tampered.transaction.approval, amount: "1" } } })).rejects.toThrow(/not its premium to the market/);
+    expect(await publicClient.getTransactionCount({ address: buyer.account.address })).toBe(before);
     // payWith "approve": an approval transaction, then the ready calldata.
     const approved = await buyCover(publicClient, buyer, await quoteOf(buyer.account.address), { payWith: "approve" });
     expect(approved.permitted).toBe(false);
