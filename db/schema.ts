@@ -42,6 +42,8 @@ export const protocols = sqliteTable("protocols", {
   // Risk groups (workers/pricing/stress.ts): the chains it runs on and the protocols it depends on (JSON arrays of slugs).
   chains: text("chains", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   dependsOn: text("depends_on", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  // The operator's limit on its stress scenario: the share of the pool's net assets it may lose (bps).
+  maxLossBps: integer("max_loss_bps").notNull().default(10_000),
   createdAt: integer("created_at").notNull().default(now),
   updatedAt: integer("updated_at").notNull().default(now),
 });

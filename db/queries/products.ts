@@ -52,7 +52,7 @@ export async function upsertProduct(db: D1Database, p: Omit<typeof products.$inf
  */
 export async function riskCatalog(db: D1Database) {
   return drizzle(db)
-    .select({ id: protocols.id, name: protocols.name, category: protocols.category, chains: protocols.chains, dependsOn: protocols.dependsOn, productId: products.id })
+    .select({ id: protocols.id, name: protocols.name, category: protocols.category, chains: protocols.chains, dependsOn: protocols.dependsOn, maxLossBps: protocols.maxLossBps, productId: products.id })
     .from(protocols)
     .leftJoin(products, eq(products.protocolId, protocols.id))
     .orderBy(asc(protocols.id), asc(products.id));

@@ -18,7 +18,8 @@ describe("GET /v1/pools", () => {
     const NOW = Math.floor(Date.now() / 1000);
     const base = { website: null, auditCount: 3, lastAuditAt: NOW - 86_400 * 100, launchedAt: NOW - 86_400 * 900, tvlUsd: "900000000", incidentCount: 0, lastIncidentAt: null, adminKey: "multisig", upgradeable: false, oracleDependence: "chainlink" };
     const put = (path: string, body: unknown) => exports.default.fetch(`http://tripwire.test${path}`, json("PUT", body, admin));
-    expect((await put("/v1/admin/protocols/steadyusd", { ...base, name: "SteadyUSD", category: "stablecoin", chains: ["ethereum"] })).status).toBe(201);
+    // The operator limits a SteadyUSD depeg to a quarter of the pool's net assets.
+    expect((await put("/v1/admin/protocols/steadyusd", { ...base, name: "SteadyUSD", category: "stablecoin", chains: ["ethereum"], maxLossBps: 2_500 })).status).toBe(201);
     expect((await put("/v1/admin/protocols/lendwise-v2", { ...base, name: "Lendwise v2", category: "lending", chains: ["ethereum", "base"], dependsOn: ["steadyusd"] })).status).toBe(201);
     // A dependency on a protocol the catalog does not hold is refused: its scenario could not exist.
     const unknown = await put("/v1/admin/protocols/vaultify", { ...base, name: "Vaultify", category: "other", dependsOn: ["nobody"] });
@@ -28,7 +29,7 @@ describe("GET /v1/pools", () => {
       expect((await put(`/v1/admin/products/${id}`, { protocolId, name: product(id).name, termsText: product(id).terms })).status).toBeLessThan(300);
     }
     const active = async (id: number) => publicClient.readContract({ address: chain.contracts.CoverMarket!, abi: marketAbi, functionName: "productActiveCover", args: [BigInt(id)] });
-    const [pool] = ((await (await api("/v1/pools")).json()) as { pools: { totalAssets: string; pendingLiability: string; stressScenarios: { id: string; kind: string; products: number[]; loss: string; assets: string; coverageBps: number | null }[] }[] }).pools;
+    const [pool] = ((await (await api("/v1/pools")).json()) as { pools: { totalAssets: string; pendingLiability: string; stressScenarios: { id: string; kind: string; products: number[]; loss: string; assets: string; coverageBps: number | null; limitBps: number }[] }[] }).pools;
     const net = BigInt(pool!.totalAssets) - BigInt(pool!.pendingLiability);
     const both = (await active(1)) + (await active(5));
     const byId = Object.fromEntries(pool!.stressScenarios.map((x) => [x.id, x]));
@@ -38,6 +39,15 @@ describe("GET /v1/pools", () => {
     expect(byId["exploit:lendwise-v2"]).toMatchObject({ kind: "exploit", products: [1], loss: String(await active(1)) });
     expect(byId["chain-halt:base"]).toMatchObject({ products: [1] });
     expect(byId["depeg:steadyusd"]!.coverageBps).toBe(both === 0n ? null : Number((net * 10_000n) / both));
+    expect([byId["depeg:steadyusd"]!.limitBps, byId["exploit:lendwise-v2"]!.limitBps, byId["chain-halt:base"]!.limitBps]).toEqual([2_500, 10_000, 10_000]);
+    // A quote one unit past the limit's room is refused, naming the scenario and its limit.
+    const limit = (net * 2_500n) / 10_000n;
+    const room = limit > both ? limit - both : 0n;
+    const over = await exports.default.fetch("http://tripwire.test/v1/quotes", json("POST", { product: 1, amount: String(room + 1_000_000n), duration: 30 }));
+    expect(over.status).toBe(422);
+    const p = (await over.json()) as { type: string; scenario: string; detail: string };
+    expect(p).toMatchObject({ type: "https://tripwire.dev/problems/capacity-exceeded", scenario: "depeg:steadyusd" });
+    expect(p.detail).toContain("limit of 25%");
   });
 
   it("reads the pool live from the chain", async () => {

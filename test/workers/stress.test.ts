@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { groupsOf, scenarios, scenarioTable, stressFor, type BookEntry, type RiskProtocol } from "../../workers/pricing/stress";
+import { groupsOf, roomOf, scenarios, scenarioTable, stressFor, type BookEntry, type RiskProtocol } from "../../workers/pricing/stress";
 
 const opts = { seed: 20261203, numRuns: 300 };
 const ids = ["a", "b", "c", "d", "e", "f"];
@@ -16,6 +16,7 @@ const world = fc
             category: fc.constantFrom("lending", "dex", "stablecoin", "other"),
             chains: fc.subarray(["ethereum", "base", "arbitrum"]),
             dependsOn: fc.subarray(ids.slice(0, n)),
+            maxLossBps: fc.integer({ min: 1, max: 10_000 }),
           }).map((p) => ({ id: ids[i]!, name: ids[i]!.toUpperCase(), ...p }) as RiskProtocol),
         ),
       ),
@@ -67,7 +68,7 @@ describe("stress scenarios", () => {
     }), opts);
   });
 
-  it("scenario capacity: selling it keeps every scenario of the product within assets net of pending, one unit more breaks one", () => {
+  it("scenario capacity: selling it keeps every scenario of the product within its limit of the assets net of pending, one unit more breaks one", () => {
     fc.assert(fc.property(world, fc.integer({ min: 0, max: 5 }), ({ protocols, book, assets, pending }, pick) => {
       const protocolId = protocols[pick % protocols.length]!.id;
       const groups = groupsOf(protocolId, protocols);
@@ -75,15 +76,19 @@ describe("stress scenarios", () => {
       const { capacityLeft } = stressFor(all, groups, 0n, assets, pending);
       const net = assets > pending ? assets - pending : 0n;
       const mine = all.filter((s) => groups.includes(s.id));
-      // One new product of that protocol selling capacityLeft: every scenario it joins stays within net (or was already over).
-      for (const s of mine) if (s.loss <= net) expect(s.loss + capacityLeft <= net).toBe(true);
-      // And capacityLeft is the most: one more unit takes some scenario past net.
-      expect(mine.some((s) => s.loss + capacityLeft + 1n > net)).toBe(true);
+      const limit = (s: (typeof mine)[number]) => (net * BigInt(s.limitBps)) / 10_000n;
+      // Each protocol scenario carries its protocol's limit; a chain's is all of the net assets.
+      for (const s of mine) expect(s.limitBps).toBe(s.kind === "chain-halt" ? 10_000 : protocols.find((p) => s.id.endsWith(`:${p.id}`))!.maxLossBps);
+      // One new product of that protocol selling capacityLeft: every scenario it joins stays within its limit (or was already over).
+      for (const s of mine) if (s.loss <= limit(s)) expect(s.loss + capacityLeft <= limit(s)).toBe(true);
+      expect(capacityLeft).toBe(mine.reduce((m, s) => (roomOf(s, net) < m ? roomOf(s, net) : m), net));
+      // And capacityLeft is the most: one more unit takes some scenario past its limit.
+      expect(mine.some((s) => s.loss + capacityLeft + 1n > limit(s))).toBe(true);
       // Solvency with that cover: paid in full; with one unit more, not.
+      // Solvency is coverage against the whole net assets (a limit below them keeps it at 10,000).
       const solvency = stressFor(all, groups, capacityLeft, assets, pending).solvencyBps;
       if (mine.every((s) => s.loss + capacityLeft <= net)) expect(solvency).toBe(10_000);
       else expect(solvency).toBeLessThan(10_000);
-      if (mine.some((s) => s.loss + capacityLeft + 1n > 0n)) expect(stressFor(all, groups, capacityLeft + 1n, assets, pending).solvencyBps).toBeLessThan(10_000);
     }), opts);
   });
 

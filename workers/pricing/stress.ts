@@ -8,16 +8,24 @@
  * protocols on C; its scenario is a halt of C. A scenario's loss is every product of its group
  * paying in full: the sum of their active cover.
  *
- * Capacity. The API signs cover only while every scenario's loss stays within the pool's assets
- * net of the liabilities already pending: a product's scenario capacity is the least headroom
- * of the groups it belongs to. The contracts keep their own hard limits (per product cap, total
+ * Capacity. The API signs cover only while every scenario's loss stays within its limit: the
+ * pool's assets net of the liabilities already pending, or the share of them the operator set for
+ * a protocol (`maxLossBps`). A product's scenario capacity is the least room of its groups. The contracts keep their own hard limits (per product cap, total
  * cover ≤ assets × leverage); this is what the Worker adds before it signs.
  */
 
-export type RiskProtocol = { id: string; name: string; category: string; chains: string[]; dependsOn: string[] };
+/** `maxLossBps`: the operator's limit on the protocol's scenario, a share of the net assets (10,000: all of them). */
+export type RiskProtocol = { id: string; name: string; category: string; chains: string[]; dependsOn: string[]; maxLossBps?: number };
 export type BookEntry = { productId: number; protocolId: string; activeCover: bigint };
 export type ScenarioKind = "exploit" | "depeg" | "chain-halt";
-export type Scenario = { id: string; kind: ScenarioKind; name: string; products: number[]; loss: bigint };
+/** `limitBps`: the share of the net assets the scenario may lose (the operator's, for a protocol; all of them for a chain). */
+export type Scenario = { id: string; kind: ScenarioKind; name: string; products: number[]; loss: bigint; limitBps: number };
+
+/** What more a scenario may lose: its limit of the net assets, less its loss (never below 0). */
+export function roomOf(s: Scenario, net: bigint): bigint {
+  const limit = (net * BigInt(s.limitBps)) / 10_000n;
+  return limit > s.loss ? limit - s.loss : 0n;
+}
 
 /** Every protocol X's dependents (X itself included), following `dependsOn` transitively. */
 function dependents(protocols: RiskProtocol[]): Map<string, Set<string>> {
@@ -44,17 +52,17 @@ export function scenarios(book: BookEntry[], protocols: RiskProtocol[]): Scenari
   const deps = dependents(protocols);
   const byId = new Map(protocols.map((p) => [p.id, p]));
   const out: Scenario[] = [];
-  const make = (id: string, kind: ScenarioKind, name: string, member: (e: BookEntry) => boolean) => {
+  const make = (id: string, kind: ScenarioKind, name: string, limitBps: number, member: (e: BookEntry) => boolean) => {
     const entries = book.filter(member);
-    out.push({ id, kind, name, products: entries.map((e) => e.productId).sort((a, b) => a - b), loss: entries.reduce((s, e) => s + e.activeCover, 0n) });
+    out.push({ id, kind, name, products: entries.map((e) => e.productId).sort((a, b) => a - b), loss: entries.reduce((s, e) => s + e.activeCover, 0n), limitBps });
   };
   for (const p of protocols) {
     const group = deps.get(p.id)!;
     const depeg = p.category === "stablecoin";
-    make(`${depeg ? "depeg" : "exploit"}:${p.id}`, depeg ? "depeg" : "exploit", depeg ? `${p.name} depegs` : `${p.name} is exploited`, (e) => group.has(e.protocolId));
+    make(`${depeg ? "depeg" : "exploit"}:${p.id}`, depeg ? "depeg" : "exploit", depeg ? `${p.name} depegs` : `${p.name} is exploited`, p.maxLossBps ?? 10_000, (e) => group.has(e.protocolId));
   }
   const chains = [...new Set(protocols.flatMap((p) => p.chains))].sort();
-  for (const c of chains) make(`chain-halt:${c}`, "chain-halt", `${c} halts`, (e) => byId.get(e.protocolId)?.chains.includes(c) ?? false);
+  for (const c of chains) make(`chain-halt:${c}`, "chain-halt", `${c} halts`, 10_000, (e) => byId.get(e.protocolId)?.chains.includes(c) ?? false);
   return out.sort((a, b) => (a.loss > b.loss ? -1 : a.loss < b.loss ? 1 : a.id < b.id ? -1 : 1));
 }
 
@@ -71,11 +79,15 @@ export function stressFor(all: Scenario[], memberOf: string[], amount: bigint, a
   const net = assets > pending ? assets - pending : 0n;
   const mine = all.filter((s) => memberOf.includes(s.id));
   let capacityLeft: bigint | null = null;
+  let binding: Scenario | null = null;
   let solvencyBps = 10_000;
   let worst: Scenario | null = null;
   for (const s of mine) {
-    const room = net > s.loss ? net - s.loss : 0n;
-    if (capacityLeft === null || room < capacityLeft) capacityLeft = room;
+    const room = roomOf(s, net);
+    if (capacityLeft === null || room < capacityLeft) {
+      capacityLeft = room;
+      binding = s;
+    }
     const loss = s.loss + amount;
     const bps = loss === 0n || net >= loss ? 10_000 : Number((net * 10_000n) / loss);
     if (worst === null || bps < solvencyBps || (bps === solvencyBps && s.loss > worst.loss)) {
@@ -83,7 +95,8 @@ export function stressFor(all: Scenario[], memberOf: string[], amount: bigint, a
       worst = s;
     }
   }
-  return { capacityLeft: capacityLeft ?? net, solvencyBps, worst };
+  // `binding`: the scenario with the least room (what a refusal names); `worst`: the least covered.
+  return { capacityLeft: capacityLeft ?? net, solvencyBps, worst, binding };
 }
 
 /** A product's scenario ids: its protocol's and its protocol's dependencies', and its chains'. */
@@ -109,6 +122,7 @@ export function scenarioTable(all: Scenario[], assets: bigint, pending: bigint) 
     products: s.products,
     loss: s.loss,
     assets: net,
+    limitBps: s.limitBps,
     coverageBps: s.loss === 0n ? null : Number((net * 10_000n) / s.loss),
   }));
 }

@@ -30,6 +30,7 @@ export const Pool = z
           products: z.array(z.int()).openapi({ description: "the products that would all pay in this scenario" }),
           loss: DecimalString("0").openapi({ description: "their active cover: the scenario's loss if all pay in full" }),
           assets: DecimalString("0").openapi({ description: "the pool's assets net of pending liabilities" }),
+          limitBps: z.int().openapi({ description: "the share of those assets the scenario may lose before quotes are refused (the operator's maxLossBps for a protocol; 10,000 for a chain)" }),
           coverageBps: z.int().nullable().openapi({ description: "assets ÷ loss in bps (10,000: paid in full); null when nothing would be lost" }),
         }),
       )

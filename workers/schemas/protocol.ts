@@ -30,6 +30,12 @@ export const ProtocolInput = z
       .max(20)
       .default([])
       .openapi({ example: ["steadyusd"], description: "protocols (by id) whose failure hits this one (a stablecoin it holds, a market it builds on): its products join their stress scenarios" }),
+    maxLossBps: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(10_000)
+      .openapi({ description: "the operator's limit on this protocol's stress scenario (its failure with everything that depends on it): the share of the pool's assets net of pending liabilities it may lose, bps" }),
   })
   .strict()
   .openapi("ProtocolInput");

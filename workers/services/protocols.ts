@@ -40,6 +40,7 @@ export function protocolView(row: ProtocolRow, now: number): z.infer<typeof Prot
     oracleDependence: row.oracleDependence,
     chains: row.chains,
     dependsOn: row.dependsOn,
+    maxLossBps: row.maxLossBps,
     pricing: r.ok
       ? { status: "priced", annualRateBps: r.annualRateBps, adjustments: r.adjustments }
       : { status: "refused", code: r.code, reason: r.reason },

@@ -7,7 +7,7 @@ import { readProductState } from "../chain/actions/readProductState";
 import { productForQuote } from "../../db/queries/quoting";
 import { riskCatalog } from "../../db/queries/products";
 import { readBook } from "../chain/actions/readBook";
-import { groupsOf, stressFor } from "../pricing/stress";
+import { groupsOf, roomOf, stressFor } from "../pricing/stress";
 import { catalogProductIds, stressOf } from "./stress";
 import type { Allocation, Hold } from "../objects/quoteSequencer";
 import { salesRefusal } from "../pricing/salesMargin";
@@ -113,13 +113,14 @@ export function priceIn(ctx: QuoteContext, deps: Pick<QuoteDeps, "minimumPremium
   // What the stress scenarios allow: every scenario this product's loss belongs to stays within
   // the pool's assets net of pending liabilities, with this cover added.
   const stress = stressFor(ctx.stress.scenarios, ctx.groups, amount, ctx.assets, ctx.pending);
-  if (amount > stress.capacityLeft && stress.worst) {
+  if (amount > stress.capacityLeft && stress.binding) {
+    const b = stress.binding;
     return {
       ok: false,
       refusal: {
         slug: "capacity-exceeded",
-        detail: `Stress scenario "${stress.worst.name}" would lose ${stress.worst.loss + amount} base units with this cover, more than the pool's ${ctx.assets > ctx.pending ? ctx.assets - ctx.pending : 0n} of assets net of pending liabilities; ${stress.capacityLeft} more can be sold.`,
-        extra: { capacityLeft: (stress.capacityLeft < ctx.capacityLeft ? stress.capacityLeft : ctx.capacityLeft).toString(), scenario: stress.worst.id },
+        detail: `Stress scenario "${b.name}" would lose ${b.loss + amount} base units with this cover, more than its limit of ${b.limitBps / 100}% of the pool's ${ctx.assets > ctx.pending ? ctx.assets - ctx.pending : 0n} of assets net of pending liabilities; ${stress.capacityLeft} more can be sold.`,
+        extra: { capacityLeft: (stress.capacityLeft < ctx.capacityLeft ? stress.capacityLeft : ctx.capacityLeft).toString(), scenario: b.id },
       },
     };
   }
@@ -185,7 +186,7 @@ export async function createQuote(
   // The quote's cover is held against each of its scenarios' room until it expires: quotes signed
   // and not yet bought are not in the book the room was computed from.
   const net = ctx.assets > ctx.pending ? ctx.assets - ctx.pending : 0n;
-  const groups = ctx.stress.scenarios.filter((s) => ctx.groups.includes(s.id)).map((s) => ({ id: s.id, room: (net > s.loss ? net - s.loss : 0n).toString(), name: s.name }));
+  const groups = ctx.stress.scenarios.filter((s) => ctx.groups.includes(s.id)).map((s) => ({ id: s.id, room: roomOf(s, net).toString(), name: s.name }));
   const allocation = await deps.allocateQuote(Number(ctx.highestPolicyId), { groups: groups.map(({ id, room }) => ({ id, room })), amount: amount.toString(), until: deps.now + deps.ttlSeconds, now: deps.now });
   if (!allocation.ok) {
     const name = groups.find((g) => g.id === allocation.group)?.name ?? allocation.group;

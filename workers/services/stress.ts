@@ -15,7 +15,7 @@ export function stressOf(rows: CatalogRows, book: ReadonlyMap<number, bigint>): 
   const protocols = new Map<string, RiskProtocol>();
   const entries: { productId: number; protocolId: string; activeCover: bigint }[] = [];
   for (const r of rows) {
-    if (!protocols.has(r.id)) protocols.set(r.id, { id: r.id, name: r.name, category: r.category, chains: r.chains, dependsOn: r.dependsOn });
+    if (!protocols.has(r.id)) protocols.set(r.id, { id: r.id, name: r.name, category: r.category, chains: r.chains, dependsOn: r.dependsOn, maxLossBps: r.maxLossBps });
     if (r.productId !== null) entries.push({ productId: r.productId, protocolId: r.id, activeCover: book.get(r.productId) ?? 0n });
   }
   const list = [...protocols.values()];

@@ -1,0 +1,1 @@
+ALTER TABLE `protocols` ADD `max_loss_bps` integer DEFAULT 10000 NOT NULL;
