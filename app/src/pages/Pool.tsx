@@ -64,13 +64,14 @@ export function Pool() {
       {p.stressScenarios.length === 0 ? <p>No protocol is in the catalog yet.</p> : (
         <table className="list" data-testid="stress">
           <caption>Stress scenarios, worst first: every product of a risk group paying in full at once, against the assets net of pending liabilities. Cover is sold only while each stays within them.</caption>
-          <thead><tr><th scope="col">Scenario</th><th scope="col">Products</th><th scope="col">Loss</th><th scope="col">Covered</th></tr></thead>
+          <thead><tr><th scope="col">Scenario</th><th scope="col">Products</th><th scope="col">Loss</th><th scope="col">Limit</th><th scope="col">Covered</th></tr></thead>
           <tbody>
             {p.stressScenarios.map((x) => (
               <tr key={x.id}>
                 <td>{x.name}</td>
                 <td>{x.products.length === 0 ? "none" : x.products.map((id, k) => <span key={id}>{k > 0 ? ", " : ""}<a href={href.product(id)}>{id}</a></span>)}</td>
                 <td>{fmt(x.loss)}</td>
+                <td>{x.limitBps >= 10_000 ? "the assets" : `${formatBps(x.limitBps)} of the assets`}</td>
                 <td>{x.coverageBps === null ? "—" : x.coverageBps >= 10_000 ? "in full" : formatBps(x.coverageBps)}</td>
               </tr>
             ))}
