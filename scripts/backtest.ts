@@ -4,34 +4,11 @@
  * file with its columns; a malformed row is an error with its line). Prints the years and the
  * incidents and writes bench-results/backtest.json (amounts as decimal strings of base units).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { runBacktest, VERDICT_WORDS, type VerdictCode } from "../workers/pricing/backtest";
-import { IncidentFileError, parseIncidents } from "../workers/pricing/incidents";
+import { incidentsFromArgs } from "./lib/incidents";
 
-const args = process.argv.slice(2);
-const at = args.indexOf("--incidents");
-const file = at >= 0 ? args[at + 1] : "data/incidents-2020-2023.csv";
-if (!file) {
-  console.error("--incidents needs a file");
-  process.exit(2);
-}
-let text: string;
-try {
-  text = readFileSync(file, "utf8");
-} catch (e) {
-  console.error(`${file}: ${(e as Error).message}`);
-  process.exit(2);
-}
-let rows;
-try {
-  rows = parseIncidents(text);
-} catch (e) {
-  if (e instanceof IncidentFileError) {
-    console.error(`${file}: ${e.message}`);
-    process.exit(1);
-  }
-  throw e;
-}
+const { file, rows } = incidentsFromArgs(process.argv.slice(2));
 const r = runBacktest(rows);
 const usd = (x: bigint) => (Number(x / 10_000n) / 100).toLocaleString("en-US", { maximumFractionDigits: 0 });
 const bps = (b: number) => `${(b / 100).toFixed(2)}%`;

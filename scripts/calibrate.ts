@@ -4,26 +4,11 @@
  * writes workers/pricing/calibrated.ts (committed: the Worker prices with it; the test
  * test/node/calibration.test.ts fails when it no longer matches the file).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { ASSUMPTIONS, CATEGORIES, calibrationSource, deriveCalibration } from "../workers/pricing/calibration";
-import { IncidentFileError, parseIncidents } from "../workers/pricing/incidents";
+import { incidentsFromArgs } from "./lib/incidents";
 
-export const DEFAULT_INCIDENTS = "data/incidents-2020-2023.csv";
-
-const args = process.argv.slice(2);
-const at = args.indexOf("--incidents");
-const file = at >= 0 ? args[at + 1] : DEFAULT_INCIDENTS;
-if (!file) throw new Error("--incidents needs a file");
-let rows;
-try {
-  rows = parseIncidents(readFileSync(file, "utf8"));
-} catch (e) {
-  if (e instanceof IncidentFileError) {
-    console.error(`${file}: ${e.message}`);
-    process.exit(1);
-  }
-  throw e;
-}
+const { file, rows } = incidentsFromArgs(process.argv.slice(2));
 const c = deriveCalibration(rows);
 const pct = (e18: bigint, digits = 2) => `${(Number(e18 / 10n ** 12n) / 1e4).toFixed(digits)}%`;
 console.log(`${file}: ${rows.length} incidents`);
